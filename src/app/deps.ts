@@ -1,0 +1,80 @@
+import path from 'node:path';
+import { AppError } from './errors.ts';
+import type { Config } from './config.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { silentLogger, type Logger } from './logger.ts';
+import { openDatabase, type Db, type Sqlite } from '../db/client.ts';
+import { migrate } from '../db/migrate.ts';
+import { readMasterKeyring, type MasterKeyring } from '../keys/master-key.ts';
+import { createAuditLog, type AuditLog } from '../audit/audit-log.ts';
+import { createSigningKeyring, type SigningKeyring } from '../keys/signing-keys.ts';
+
+/**
+ * Everything a service function may use, built once per process (or per test) and passed explicitly as the
+ * first argument. No module keeps its own connection, clock or config.
+ */
+export interface Deps {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  db: Db;
+  sqlite: Sqlite;
+  masterKeys: MasterKeyring;
+  audit: AuditLog;
+  keyring: SigningKeyring;
+  /** The reserved `master` tenant's id (platform key, platform audit chain); looked up once. */
+  platformTenantId(): string;
+  /** Closes the database; idempotent. */
+  close(): void;
+}
+
+export const DATABASE_FILE = 'kimauth.db';
+
+export function databasePath(config: Config): string {
+  return path.join(config.dataDir, DATABASE_FILE);
+}
+
+export interface BuildDepsOptions {
+  config: Config;
+  clock?: Clock;
+  logger?: Logger;
+  /** Defaults to `<dataDir>/kimauth.db`; `:memory:` for tests. */
+  databaseFile?: string;
+  /** Defaults to the data dir's master.key. */
+  masterKeys?: MasterKeyring;
+  /** Apply pending migrations first (serve, init, tests). */
+  migrate?: boolean;
+}
+
+export function buildDeps(options: BuildDepsOptions): Deps {
+  const clock = options.clock ?? systemClock();
+  const masterKeys = options.masterKeys ?? readMasterKeyring(options.config.dataDir);
+  const handle = openDatabase(options.databaseFile ?? databasePath(options.config));
+  try {
+    if (options.migrate) migrate(handle.sqlite, clock.nowMs());
+  } catch (err) {
+    handle.close();
+    throw err;
+  }
+  const base = { db: handle.db, sqlite: handle.sqlite, clock, masterKeys };
+  let platformId: string | undefined;
+  const findPlatform = handle.sqlite.prepare("SELECT id FROM tenants WHERE slug = 'master'");
+  return {
+    config: options.config,
+    clock,
+    logger: options.logger ?? silentLogger(),
+    db: handle.db,
+    sqlite: handle.sqlite,
+    masterKeys,
+    audit: createAuditLog(handle.sqlite, masterKeys, clock),
+    keyring: createSigningKeyring(base),
+    platformTenantId() {
+      if (platformId) return platformId;
+      const row = findPlatform.get() as { id: string } | undefined;
+      if (!row) throw new AppError('not_ready', 'This instance is not initialised (no master tenant); run `kimauth init`');
+      platformId = row.id;
+      return platformId;
+    },
+    close: handle.close,
+  };
+}

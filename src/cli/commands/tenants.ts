@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { cliActor } from '../../audit/actors.ts';
+import { createTenant, getTenant, listTenants } from '../../tenants/tenants.ts';
+import type { TenantRow } from '../../tenants/tables.ts';
+import { listSigningKeys } from '../../keys/signing-keys.ts';
+import type { CliContext } from '../context.ts';
+import type { Column } from '../output.ts';
+
+export const TENANT_COLUMNS: Column<TenantRow>[] = [
+  { header: 'slug', value: (t) => t.slug },
+  { header: 'name', value: (t) => t.name },
+  { header: 'id', value: (t) => t.id },
+  { header: 'status', value: (t) => t.status },
+  { header: 'created', value: (t) => t.createdAt },
+];
+
+export function tenantJson(t: TenantRow) {
+  return {
+    id: t.id,
+    slug: t.slug,
+    name: t.name,
+    legacyCode: t.legacyCode,
+    status: t.status,
+    createdAt: t.createdAt.toISOString(),
+    updatedAt: t.updatedAt.toISOString(),
+  };
+}
+
+export function registerTenantsCommand(program: Command, ctx: CliContext): void {
+  const tenants = program
+    .command('tenants')
+    .description('list, show and create tenants (workspaces / companies)')
+    .addHelpText('after', '\nExamples:\n  $ kimauth tenants list\n  $ kimauth tenants create --slug acme --name "Acme"');
+
+  tenants
+    .command('list')
+    .description('list every tenant')
+    .addHelpText('after', '\nExample:\n  $ kimauth tenants list --json')
+    .action(async (_opts, cmd: Command) =>
+      ctx.withDeps(cmd, (deps, out) => {
+        const rows = listTenants(deps);
+        out.result(rows.map(tenantJson), () => out.table(rows, TENANT_COLUMNS));
+      }),
+    );
+
+  tenants
+    .command('show <tenant>')
+    .description('show one tenant (by id, slug or legacy code) with its signing keys')
+    .addHelpText('after', '\nExample:\n  $ kimauth tenants show acme')
+    .action(async (ref: string, _opts, cmd: Command) =>
+      ctx.withDeps(cmd, (deps, out) => {
+        const tenant = getTenant(deps, ref);
+        const keys = listSigningKeys(deps, tenant.id);
+        out.result({ ...tenantJson(tenant), keys: keys.map((k) => ({ kid: k.kid, status: k.status })) }, () => {
+          out.record([
+            ['slug', tenant.slug],
+            ['name', tenant.name],
+            ['id', tenant.id],
+            ['legacy code', tenant.legacyCode],
+            ['status', tenant.status],
+            ['created', tenant.createdAt],
+            ['signing keys', keys.map((k) => `${k.kid} (${k.status})`).join(', ')],
+          ]);
+        });
+      }),
+    );
+
+  tenants
+    .command('create')
+    .description('create a tenant with its own RS256 signing key')
+    .requiredOption('--slug <slug>', 'URL-safe unique name (a-z, 0-9, -); `master` is reserved')
+    .requiredOption('--name <name>', 'display name')
+    .option('--legacy-code <code>', 'an opaque legacy company code that /internal/companies/resolve accepts')
+    .addHelpText('after', '\nExample:\n  $ kimauth tenants create --slug acme --name "Acme GmbH"')
+    .action(async (opts: { slug: string; name: string; legacyCode?: string }, cmd: Command) =>
+      ctx.withDeps(cmd, async (deps, out) => {
+        const tenant = await createTenant(deps, opts, cliActor());
+        out.result(tenantJson(tenant), () => out.line(`Created tenant ${tenant.slug} (${tenant.id})`));
+      }),
+    );
+}

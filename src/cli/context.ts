@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { loadConfig, type Config, type ConfigOverrides } from '../app/config.ts';
+import type { Clock } from '../app/clock.ts';
+import { buildDeps, type Deps } from '../app/deps.ts';
+import { AppError } from '../app/errors.ts';
+import { isInitialised } from '../app/instance.ts';
+import type { CliIo } from './io.ts';
+import { Output } from './output.ts';
+
+export interface GlobalOptions {
+  dataDir?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** What every command gets: the outside world, and the one way to reach config and services. */
+export interface CliContext {
+  io: CliIo;
+  /** Tests inject a fixed clock; otherwise the system clock. */
+  clock?: Clock;
+  output(cmd: Command): Output;
+  config(cmd: Command, flags?: ConfigOverrides): Config;
+  /** Opens the initialised instance, runs `fn`, always closes. */
+  withDeps<T>(cmd: Command, fn: (deps: Deps, out: Output) => Promise<T> | T, flags?: ConfigOverrides): Promise<T>;
+}
+
+export function globals(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals() as GlobalOptions;
+}
+
+export function createCliContext(io: CliIo, clock?: Clock): CliContext {
+  const ctx: CliContext = {
+    io,
+    clock,
+    output: (cmd) => {
+      const g = globals(cmd);
+      return new Output(io, Boolean(g.json), Boolean(g.quiet));
+    },
+    config: (cmd, flags = {}) => loadConfig({ flags: { dataDir: globals(cmd).dataDir, ...flags }, env: io.env }),
+    async withDeps(cmd, fn, flags) {
+      const config = ctx.config(cmd, flags);
+      if (!isInitialised(config.dataDir)) {
+        throw new AppError('not_found', `${config.dataDir} is not a kimauth data dir; run \`kimauth init\` first`);
+      }
+      const deps = buildDeps({ config, clock, migrate: true });
+      try {
+        return await fn(deps, ctx.output(cmd));
+      } finally {
+        deps.close();
+      }
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,59 @@
+import { readAsset } from '../app/assets.ts';
+import type { Sqlite } from './client.ts';
+
+interface JournalEntry {
+  idx: number;
+  tag: string;
+  when: number;
+}
+
+export interface Migration {
+  tag: string;
+  statements: string[];
+}
+
+/** The drizzle-kit migrations shipped with this build, in order. */
+export function shippedMigrations(): Migration[] {
+  const journal = JSON.parse(readAsset('migrations/meta/_journal.json')) as { entries: JournalEntry[] };
+  return [...journal.entries]
+    .sort((a, b) => a.idx - b.idx)
+    .map((e) => ({
+      tag: e.tag,
+      statements: readAsset(`migrations/${e.tag}.sql`)
+        .split('--> statement-breakpoint')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    }));
+}
+
+const LEDGER = 'CREATE TABLE IF NOT EXISTS kimauth_migrations (tag TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)';
+
+export function pendingMigrations(sqlite: Sqlite, migrations = shippedMigrations()): Migration[] {
+  const hasLedger = sqlite
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kimauth_migrations'")
+    .get();
+  if (!hasLedger) return migrations;
+  const applied = new Set(
+    (sqlite.prepare('SELECT tag FROM kimauth_migrations').all() as { tag: string }[]).map((r) => r.tag),
+  );
+  return migrations.filter((m) => !applied.has(m.tag));
+}
+
+/**
+ * Applies what is pending, each migration in its own IMMEDIATE transaction so that two processes starting
+ * on one data dir take turns and the second finds nothing left to do.
+ */
+export function migrate(sqlite: Sqlite, nowMs: number, migrations = shippedMigrations()): string[] {
+  sqlite.exec(LEDGER);
+  const appliedNow: string[] = [];
+  for (const m of migrations) {
+    const apply = sqlite.transaction(() => {
+      if (sqlite.prepare('SELECT 1 FROM kimauth_migrations WHERE tag = ?').get(m.tag)) return false;
+      for (const statement of m.statements) sqlite.exec(statement);
+      sqlite.prepare('INSERT INTO kimauth_migrations (tag, applied_at) VALUES (?, ?)').run(m.tag, nowMs);
+      return true;
+    });
+    if (apply.immediate()) appliedNow.push(m.tag);
+  }
+  return appliedNow;
+}

@@ -1,0 +1,5 @@
+// Every context's tables, for drizzle-kit and for the typed client. Each context owns its own file.
+export * from '../tenants/tables.ts';
+export * from '../identity/tables.ts';
+export * from '../keys/tables.ts';
+export * from '../audit/tables.ts';

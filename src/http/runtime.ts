@@ -1,0 +1,43 @@
+import type { Deps } from '../app/deps.ts';
+import { createScheduler, type Scheduler } from '../jobs/scheduler.ts';
+import { registerJobs } from '../jobs/registry.ts';
+import { buildServer, type App } from './server.ts';
+import { checkReadiness } from '../app/readiness.ts';
+
+export interface RunningServer {
+  app: App;
+  scheduler: Scheduler;
+  url: string;
+  /** Stops accepting, lets in-flight requests finish, stops jobs, closes the database. */
+  close(): Promise<void>;
+}
+
+/** What `serve` runs: the HTTP server and the scheduler over one Deps. Used by the CLI, e2e tests and bench. */
+export async function startServer(deps: Deps, options: { host?: string; port?: number } = {}): Promise<RunningServer> {
+  const app = await buildServer(deps, { logRequests: true });
+  const scheduler = createScheduler(deps.logger);
+  registerJobs(scheduler, deps);
+
+  const readiness = checkReadiness(deps);
+  if (!readiness.ready) deps.logger.error({ failures: readiness.failures }, 'starting, but not ready');
+
+  const address = await app.listen({ host: options.host ?? deps.config.host, port: options.port ?? deps.config.port });
+  scheduler.start();
+  const url = address.replace('[::1]', 'localhost');
+  deps.logger.info({ url, jobs: scheduler.status().map((j) => j.name) }, 'kimauth listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    scheduler,
+    url,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        await scheduler.stop();
+        deps.close();
+      })();
+      return closing;
+    },
+  };
+}

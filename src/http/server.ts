@@ -1,0 +1,70 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault, type RawRequestDefaultExpression, type RawReplyDefaultExpression } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Deps } from '../app/deps.ts';
+import { registerErrorHandling } from './plugins/errors.ts';
+import { healthRoutes } from './routes/health.ts';
+import { jwksRoutes } from './routes/jwks.ts';
+
+/** The server type every route family receives: zod-typed routes, kimauth's logger. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+/**
+ * Route families register themselves here; each is `(app, deps) => void` and calls the services of its
+ * context. Later capabilities add their family to this list.
+ */
+const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [healthRoutes, jwksRoutes];
+
+export interface BuildServerOptions {
+  /** Log requests (serve); tests keep the default silent logger. */
+  logRequests?: boolean;
+}
+
+export async function buildServer(deps: Deps, options: BuildServerOptions = {}): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Per-request info lines cost throughput on the token paths; completions are logged at debug (below).
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: deps.config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    // Requests in flight finish on close; new ones are refused.
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  // Response schemas document the API in /openapi.json; serialising stays plain JSON.stringify on the hot
+  // paths instead of re-validating every response.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  registerErrorHandling(app);
+  if (options.logRequests && deps.logger.isLevelEnabled('debug')) {
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
+    });
+  }
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'kimauth', version: '0.1.0', description: 'kimauth identity appliance HTTP API' },
+      servers: [{ url: deps.config.publicUrl }],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          internalApiKey: { type: 'apiKey', in: 'header', name: 'X-Internal-API-Key' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  for (const register of ROUTE_FAMILIES) await register(app, deps);
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

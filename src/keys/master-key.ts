@@ -1,0 +1,98 @@
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The instance master key file (`master.key`, mode 0600). It holds every master key the instance has had,
+ * so material encrypted or HMAC-ed under an older key (audit entries, private keys) stays readable after
+ * a master-key rotation; `current` is the one used for new material.
+ */
+export const MASTER_KEY_FILE = 'master.key';
+
+export interface MasterKeyring {
+  currentId: string;
+  /** Raw 32-byte keys by id. */
+  keys: Map<string, Buffer>;
+}
+
+interface MasterKeyFile {
+  version: 1;
+  current: string;
+  keys: Record<string, string>;
+}
+
+function keyIdOf(key: Buffer): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
+
+export function generateMasterKeyring(): MasterKeyring {
+  const key = randomBytes(32);
+  const id = keyIdOf(key);
+  return { currentId: id, keys: new Map([[id, key]]) };
+}
+
+/** Adds a fresh key and makes it current; old keys stay for reading. */
+export function rotateMasterKeyring(ring: MasterKeyring): MasterKeyring {
+  const key = randomBytes(32);
+  const id = keyIdOf(key);
+  return { currentId: id, keys: new Map([...ring.keys, [id, key]]) };
+}
+
+export function masterKeyPath(dataDir: string): string {
+  return path.join(dataDir, MASTER_KEY_FILE);
+}
+
+export function writeMasterKeyring(dataDir: string, ring: MasterKeyring): void {
+  const file: MasterKeyFile = {
+    version: 1,
+    current: ring.currentId,
+    keys: Object.fromEntries([...ring.keys].map(([id, k]) => [id, k.toString('base64')])),
+  };
+  const target = masterKeyPath(dataDir);
+  writeFileSync(target, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(target, 0o600);
+}
+
+export function readMasterKeyring(dataDir: string): MasterKeyring {
+  const file = masterKeyPath(dataDir);
+  if (!existsSync(file)) throw new Error(`master key file ${file} is missing`);
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as MasterKeyFile;
+  const keys = new Map(Object.entries(parsed.keys).map(([id, b64]) => [id, Buffer.from(b64, 'base64')]));
+  if (!keys.has(parsed.current)) throw new Error(`master key file ${file} names an unknown current key`);
+  for (const [id, key] of keys) {
+    if (key.length !== 32 || keyIdOf(key) !== id) throw new Error(`master key file ${file}: key ${id} is damaged`);
+  }
+  return { currentId: parsed.current, keys };
+}
+
+export function masterKey(ring: MasterKeyring, id: string = ring.currentId): Buffer {
+  const key = ring.keys.get(id);
+  if (!key) throw new Error(`master key ${id} is not in the keyring`);
+  return key;
+}
+
+/** A purpose-bound subkey (HKDF-SHA256), so the master key itself never signs or encrypts two kinds of data. */
+export function deriveKey(ring: MasterKeyring, purpose: string, id: string = ring.currentId): Buffer {
+  return Buffer.from(hkdfSync('sha256', masterKey(ring, id), Buffer.alloc(0), `kimauth:${purpose}`, 32));
+}
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** AES-256-GCM; output is iv | tag | ciphertext. `context` is bound as associated data. */
+export function encryptSecret(ring: MasterKeyring, plaintext: Buffer, context: string): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', deriveKey(ring, 'secret-encryption'), iv);
+  cipher.setAAD(Buffer.from(context));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]);
+}
+
+export function decryptSecret(ring: MasterKeyring, sealed: Buffer, context: string, keyId: string): Buffer {
+  const iv = sealed.subarray(0, IV_BYTES);
+  const tag = sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES);
+  const decipher = createDecipheriv('aes-256-gcm', deriveKey(ring, 'secret-encryption', keyId), iv);
+  decipher.setAAD(Buffer.from(context));
+  decipher.setAuthTag(tag);
+  return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
+}

@@ -1,0 +1,201 @@
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { exportJWK, calculateJwkThumbprint, type JWK } from 'jose';
+import { and, asc, eq, ne } from 'drizzle-orm';
+import type { Deps } from '../app/deps.ts';
+import { AppError, notFound } from '../app/errors.ts';
+import type { Actor } from '../audit/audit-log.ts';
+import { decryptSecret, encryptSecret } from './master-key.ts';
+import { signingKeys, type SigningKeyRow } from './tables.ts';
+import { tenants } from '../tenants/tables.ts';
+
+export const SIGNING_ALG = 'RS256';
+const RSA_BITS = 2048;
+
+interface GeneratedKey {
+  kid: string;
+  publicJwk: JWK;
+  pkcs8: Buffer;
+}
+
+/** RSA work happens outside any transaction; only the insert joins it. */
+export async function generateRsaKey(): Promise<GeneratedKey> {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: RSA_BITS });
+  const jwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(jwk, 'sha256');
+  return {
+    kid,
+    publicJwk: { ...jwk, kid, alg: SIGNING_ALG, use: 'sig' },
+    pkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }),
+  };
+}
+
+const aad = (kid: string) => `signing-key:${kid}`;
+
+/** Inserts a generated key as the tenant's active one. Call inside the transaction that needs it. */
+export function insertSigningKey(deps: Deps, tenantId: string, key: GeneratedKey, actor: Actor): SigningKeyRow {
+  const now = deps.clock.now();
+  const row = {
+    kid: key.kid,
+    tenantId,
+    alg: SIGNING_ALG,
+    status: 'active' as const,
+    publicJwk: key.publicJwk as Record<string, unknown>,
+    privateKeyEnc: encryptSecret(deps.masterKeys, key.pkcs8, aad(key.kid)),
+    masterKeyId: deps.masterKeys.currentId,
+    createdAt: now,
+    deactivatedAt: null,
+    retiredAt: null,
+  };
+  deps.db.insert(signingKeys).values(row).run();
+  deps.audit.append(tenantId, {
+    actor,
+    type: 'key.created',
+    target: { type: 'signing_key', id: key.kid },
+    payload: { alg: SIGNING_ALG, bits: RSA_BITS },
+  });
+  return row;
+}
+
+export function listSigningKeys(deps: Deps, tenantId?: string): SigningKeyRow[] {
+  const q = deps.db.select().from(signingKeys);
+  return (tenantId ? q.where(eq(signingKeys.tenantId, tenantId)) : q).orderBy(asc(signingKeys.createdAt)).all();
+}
+
+/** Makes a new active key; the old one stays published (inactive) until it is retired. */
+export async function rotateSigningKey(deps: Deps, tenantId: string, actor: Actor): Promise<SigningKeyRow> {
+  const fresh = await generateRsaKey();
+  const row = deps.sqlite.transaction(() => {
+    const tenant = deps.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId)).get();
+    if (!tenant) throw notFound('Tenant');
+    const previous = deps.db
+      .select()
+      .from(signingKeys)
+      .where(and(eq(signingKeys.tenantId, tenantId), eq(signingKeys.status, 'active')))
+      .all();
+    deps.db
+      .update(signingKeys)
+      .set({ status: 'inactive', deactivatedAt: deps.clock.now() })
+      .where(and(eq(signingKeys.tenantId, tenantId), eq(signingKeys.status, 'active')))
+      .run();
+    const inserted = insertSigningKey(deps, tenantId, fresh, actor);
+    deps.audit.append(tenantId, {
+      actor,
+      type: 'key.rotated',
+      target: { type: 'signing_key', id: fresh.kid },
+      payload: { previousKids: previous.map((p) => p.kid) },
+    });
+    return inserted;
+  })();
+  deps.keyring.invalidate(tenantId);
+  return row;
+}
+
+/**
+ * Removes a key from the JWKS. A key that signed tokens that may still be valid (deactivated less than one
+ * access-token lifetime ago) is refused unless forced; the active key cannot be retired, rotate first.
+ */
+export function retireSigningKey(deps: Deps, kid: string, actor: Actor, options: { force?: boolean } = {}): SigningKeyRow {
+  const row = deps.sqlite.transaction(() => {
+    const key = deps.db.select().from(signingKeys).where(eq(signingKeys.kid, kid)).get();
+    if (!key) throw notFound(`Signing key ${kid}`);
+    if (key.status === 'retired') throw new AppError('conflict', `Signing key ${kid} is already retired`);
+    if (key.status === 'active') {
+      throw new AppError('conflict', `Signing key ${kid} is the active key; rotate first, then retire it`);
+    }
+    const deactivatedAt = key.deactivatedAt?.getTime() ?? key.createdAt.getTime();
+    const safeAfter = deactivatedAt + deps.config.accessTokenTtl * 1000;
+    if (!options.force && deps.clock.nowMs() < safeAfter) {
+      throw new AppError(
+        'conflict',
+        `Signing key ${kid} may still have valid tokens until ${new Date(safeAfter).toISOString()}; use --force to retire it now`,
+      );
+    }
+    const retiredAt = deps.clock.now();
+    deps.db.update(signingKeys).set({ status: 'retired', retiredAt }).where(eq(signingKeys.kid, kid)).run();
+    deps.audit.append(key.tenantId, {
+      actor,
+      type: 'key.retired',
+      target: { type: 'signing_key', id: kid },
+      payload: { forced: Boolean(options.force) && deps.clock.nowMs() < safeAfter },
+    });
+    return { ...key, status: 'retired' as const, retiredAt };
+  })();
+  deps.keyring.invalidate(row.tenantId);
+  return row;
+}
+
+export interface ActiveSigningKey {
+  kid: string;
+  privateKey: KeyObject;
+}
+
+export interface Jwks {
+  keys: JWK[];
+}
+
+/**
+ * Imported signing keys and JWKS per tenant, kept in memory (ARCHITECTURE rule 8). A rotation made by another
+ * process on the same data dir is seen within a second.
+ */
+export interface SigningKeyring {
+  active(tenantId: string): ActiveSigningKey;
+  jwks(tenantId: string): Jwks;
+  invalidate(tenantId?: string): void;
+}
+
+/** How often a cached tenant's key set is re-checked against the database (another process may rotate). */
+const KEYRING_RECHECK_MS = 1_000;
+
+export function createSigningKeyring(deps: Pick<Deps, 'db' | 'sqlite' | 'clock' | 'masterKeys'>): SigningKeyring {
+  const cache = new Map<string, { checkedAt: number; fingerprint: string; active: ActiveSigningKey | null; jwks: Jwks }>();
+  const fingerprintOf = deps.sqlite.prepare(
+    "SELECT coalesce(group_concat(kid || ':' || status, ','), '') AS f FROM signing_keys WHERE tenant_id = ?",
+  );
+
+  const load = (tenantId: string) => {
+    const now = deps.clock.nowMs();
+    const hit = cache.get(tenantId);
+    if (hit && now - hit.checkedAt < KEYRING_RECHECK_MS) return hit;
+    // A cheap fingerprint read keeps the imported KeyObject until the key set really changes.
+    const fingerprint = (fingerprintOf.get(tenantId) as { f: string }).f;
+    if (hit && hit.fingerprint === fingerprint) {
+      hit.checkedAt = now;
+      return hit;
+    }
+    const rows = deps.db
+      .select()
+      .from(signingKeys)
+      .where(and(eq(signingKeys.tenantId, tenantId), ne(signingKeys.status, 'retired')))
+      .orderBy(asc(signingKeys.createdAt))
+      .all();
+    const activeRow = rows.find((r) => r.status === 'active');
+    const active = activeRow
+      ? {
+          kid: activeRow.kid,
+          privateKey: createPrivateKey({
+            key: decryptSecret(deps.masterKeys, activeRow.privateKeyEnc, aad(activeRow.kid), activeRow.masterKeyId),
+            format: 'der',
+            type: 'pkcs8',
+          }),
+        }
+      : null;
+    // Newest first, so verifiers that take the first match find the active key.
+    const jwks = { keys: rows.reverse().map((r) => r.publicJwk as JWK) };
+    const entry = { checkedAt: now, fingerprint, active, jwks };
+    cache.set(tenantId, entry);
+    return entry;
+  };
+
+  return {
+    active(tenantId) {
+      const entry = load(tenantId);
+      if (!entry.active) throw new AppError('not_ready', 'No active signing key for this tenant');
+      return entry.active;
+    },
+    jwks: (tenantId) => load(tenantId).jwks,
+    invalidate(tenantId) {
+      if (tenantId) cache.delete(tenantId);
+      else cache.clear();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { asc, eq, or } from 'drizzle-orm';
+import type { Deps } from '../app/deps.ts';
+import { conflict, notFound, validationError } from '../app/errors.ts';
+import type { Actor } from '../audit/audit-log.ts';
+import { generateRsaKey, insertSigningKey } from '../keys/signing-keys.ts';
+import { tenants, type TenantRow } from './tables.ts';
+
+export const MASTER_SLUG = 'master';
+/** Lower-case letters, digits and inner hyphens; 2–63 characters (a DNS label, safe in `/t/{slug}/`). */
+export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])$/;
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface CreateTenantInput {
+  slug: string;
+  name: string;
+  legacyCode?: string | null;
+}
+
+export function validateSlug(slug: string, { allowReserved = false } = {}): void {
+  if (!SLUG_PATTERN.test(slug)) {
+    throw validationError(
+      `Invalid slug "${slug}": use 2–63 lower-case letters, digits or hyphens, starting and ending with a letter or digit`,
+    );
+  }
+  if (!allowReserved && slug === MASTER_SLUG) throw validationError(`The slug "${MASTER_SLUG}" is reserved`);
+}
+
+/** Creates a tenant with its own RS256 key pair, audited in the platform chain and in its own. */
+export async function createTenant(
+  deps: Deps,
+  input: CreateTenantInput,
+  actor: Actor,
+  options: { allowReserved?: boolean } = {},
+): Promise<TenantRow> {
+  const slug = input.slug.trim();
+  const name = input.name.trim();
+  validateSlug(slug, options);
+  if (!name) throw validationError('A tenant needs a name');
+  const key = await generateRsaKey();
+  return deps.sqlite.transaction(() => {
+    const clash = deps.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.slug, slug)).get();
+    if (clash) throw conflict(`A tenant with slug "${slug}" already exists`);
+    if (input.legacyCode) {
+      const codeClash = deps.db
+        .select({ id: tenants.id })
+        .from(tenants)
+        .where(eq(tenants.legacyCode, input.legacyCode))
+        .get();
+      if (codeClash) throw conflict(`A tenant with legacy code "${input.legacyCode}" already exists`);
+    }
+    const now = deps.clock.now();
+    const row: TenantRow = {
+      id: randomUUID(),
+      slug,
+      name,
+      legacyCode: input.legacyCode ?? null,
+      status: 'active',
+      createdAt: now,
+      updatedAt: now,
+    };
+    deps.db.insert(tenants).values(row).run();
+    const platformId = slug === MASTER_SLUG ? row.id : platformTenantId(deps);
+    const event = {
+      actor,
+      type: 'tenant.created',
+      target: { type: 'tenant', id: row.id },
+      payload: { slug, name, legacyCode: row.legacyCode },
+    };
+    deps.audit.append(row.id, event);
+    if (platformId !== row.id) deps.audit.append(platformId, event);
+    insertSigningKey(deps, row.id, key, actor);
+    return row;
+  })();
+}
+
+export function listTenants(deps: Deps): TenantRow[] {
+  return deps.db.select().from(tenants).orderBy(asc(tenants.createdAt), asc(tenants.slug)).all();
+}
+
+/** Finds a tenant by id, slug or legacy code. */
+export function findTenant(deps: Deps, ref: string): TenantRow | undefined {
+  const key = ref.trim();
+  if (!key) return undefined;
+  return deps.db
+    .select()
+    .from(tenants)
+    .where(or(eq(tenants.id, key), eq(tenants.slug, key.toLowerCase()), eq(tenants.legacyCode, key)))
+    .get();
+}
+
+export function getTenant(deps: Deps, ref: string): TenantRow {
+  const tenant = findTenant(deps, ref);
+  if (!tenant) throw notFound(`Tenant "${ref}"`);
+  return tenant;
+}
+
+export function isUuid(value: string): boolean {
+  return UUID_PATTERN.test(value);
+}
+
+/** The reserved `master` tenant's id: platform events and the platform signing key live there. */
+export function platformTenantId(deps: Deps): string {
+  return deps.platformTenantId();
+}
