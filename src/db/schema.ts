@@ -3,3 +3,5 @@ export * from '../tenants/tables.ts';
 export * from '../identity/tables.ts';
 export * from '../keys/tables.ts';
 export * from '../audit/tables.ts';
+export * from '../sessions/tables.ts';
+export * from '../mail/tables.ts';

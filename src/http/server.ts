@@ -3,6 +3,7 @@ import fastifySwagger from '@fastify/swagger';
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Deps } from '../app/deps.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
+import { createAuthenticate } from './plugins/authenticate.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jwksRoutes } from './routes/jwks.ts';
 
@@ -42,6 +43,9 @@ export async function buildServer(deps: Deps, options: BuildServerOptions = {}):
   // paths instead of re-validating every response.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerErrorHandling(app);
+  app.decorateRequest('principal', null);
+  // One verifier (cached public keys, prepared session query) shared by every Bearer route.
+  app.decorate('authenticate', createAuthenticate(deps));
   if (options.logRequests && deps.logger.isLevelEnabled('debug')) {
     app.addHook('onResponse', async (request, reply) => {
       request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');

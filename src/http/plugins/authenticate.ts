@@ -1,0 +1,80 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Deps } from '../../app/deps.ts';
+import { AppError } from '../../app/errors.ts';
+import { createAccessTokenVerifier, type AccessClaims } from '../../tokens/access-tokens.ts';
+import type { GlobalRole } from '../../identity/tables.ts';
+
+/** Who is calling, after the Bearer token, its session and tokenVersion were checked. */
+export interface Principal {
+  userId: string;
+  sessionId: string;
+  globalRole: GlobalRole;
+  tokenVersion: number;
+  claims: AccessClaims;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyInstance {
+    /** preHandler for Bearer routes: `{ preHandler: app.authenticate }`. */
+    authenticate: Authenticate;
+  }
+}
+
+interface SessionState {
+  revoked_at: number | null;
+  expires_at: number;
+  token_version: number;
+  global_role: GlobalRole;
+  is_active: number;
+  deleted_at: number | null;
+  approval_status: string;
+}
+
+/**
+ * A preHandler for every Bearer route. Order of checks: token (signature, alg, iss, aud, exp) → session live
+ * (else 401 session_revoked) → account usable (else the login codes) → tokenVersion current (else 401, so the
+ * client refreshes and gets a token with the new globalRole/tokenVersion).
+ */
+export function createAuthenticate(deps: Deps) {
+  const verify = createAccessTokenVerifier(deps);
+  const sessionState = deps.sqlite.prepare(
+    `SELECT s.revoked_at, s.expires_at, u.token_version, u.global_role, u.is_active, u.deleted_at, u.approval_status
+       FROM sessions s JOIN users u ON u.id = s.user_id
+      WHERE s.id = ? AND s.user_id = ?`,
+  );
+
+  return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    const header = request.headers.authorization;
+    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (!match) throw new AppError('unauthorized', 'Missing or malformed Authorization: Bearer header');
+    const claims = await verify(match[1]);
+    const state = sessionState.get(claims.sessionId, claims.sub) as SessionState | undefined;
+    if (!state || state.revoked_at !== null || state.expires_at <= deps.clock.nowMs()) {
+      throw new AppError('session_revoked', 'Session has been revoked');
+    }
+    if (state.deleted_at !== null || !state.is_active) throw new AppError('account_inactive', 'Account is inactive');
+    if (state.approval_status === 'PENDING') throw new AppError('pending_approval', 'Account is pending approval');
+    if (state.approval_status === 'REJECTED') throw new AppError('registration_rejected', 'Registration was rejected');
+    if (state.token_version !== claims.tokenVersion) {
+      throw new AppError('unauthorized', 'Access token is stale (tokenVersion changed); refresh it');
+    }
+    request.principal = {
+      userId: claims.sub,
+      sessionId: claims.sessionId,
+      globalRole: state.global_role,
+      tokenVersion: state.token_version,
+      claims,
+    };
+  };
+}
+
+export type Authenticate = ReturnType<typeof createAuthenticate>;
+
+/** The principal of an authenticated route; a route without the preHandler is a programming error. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('unauthorized', 'Not authenticated');
+  return request.principal;
+}
