@@ -38,8 +38,8 @@ export interface BuildDepsOptions {
   config: Config;
   clock?: Clock;
   logger?: Logger;
-  /** Defaults to `<dataDir>/kimauth.db`; `:memory:` for tests. */
-  databaseFile?: string;
+  /** Defaults to `<dataDir>/kimauth.db`; `:memory:` or a serialized image (Buffer) for tests. */
+  databaseFile?: string | Buffer;
   /** Defaults to the data dir's master.key. */
   masterKeys?: MasterKeyring;
   /** Apply pending migrations first (serve, init, tests). */
