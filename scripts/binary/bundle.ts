@@ -137,7 +137,7 @@ function betterSqliteBindingsPlugin(addons: Map<string, EmbeddedAddonSource>): e
 
 /**
  * ink's layout engine (yoga-layout) awaits its WebAssembly at module top level, and ink's reconciler awaits
- * an optional devtools import; CJS allows neither. Yoga's wasm is instantiated synchronously instead (its
+ * optional devtools and its package.json; CJS allows neither. Yoga's wasm is instantiated synchronously instead (its
  * Emscripten glue accepts an `instantiateWasm` hook), and devtools are left out of the binary.
  */
 function topLevelAwaitPlugin(): esbuild.Plugin {
@@ -165,11 +165,12 @@ function topLevelAwaitPlugin(): esbuild.Plugin {
 })())`;
         return { contents: source.replace(awaited, syncLoad), loader: 'js' };
       });
+      // Both awaits only run with DEV=true (React devtools); any other top-level await still fails the build.
       build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]reconciler\.js$/ }, (args) => {
-        const source = readFileSync(args.path, 'utf8');
-        const awaited = "await import('./devtools.js');";
-        if (!source.includes(awaited)) return undefined;
-        return { contents: source.replace(awaited, 'void 0;'), loader: 'js' };
+        const source = readFileSync(args.path, 'utf8')
+          .replace("await import('./devtools.js');", 'void 0;')
+          .replace('? await loadPackageJson()', "? { name: 'ink', version: undefined }");
+        return { contents: source, loader: 'js' };
       });
     },
   };
