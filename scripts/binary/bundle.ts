@@ -1,0 +1,177 @@
+/**
+ * Bundles the CLI into ONE CommonJS file for Node's Single Executable Applications (on Node 20 the SEA main
+ * must be CJS: no top-level await, no import.meta). Native addons become SEA assets loaded by
+ * native-addon-loader.ts; the few dependencies that do not fit CJS as published are adapted here.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as esbuild from 'esbuild';
+import type { EmbeddedAddon } from './native-addon-loader.ts';
+
+const LOADER = path.join(import.meta.dirname, 'native-addon-loader.ts');
+
+export interface EmbeddedAddonSource extends EmbeddedAddon {
+  sourcePath: string;
+}
+
+export interface BundleResult {
+  outfile: string;
+  /** Native addons the bundle loads from SEA assets, by asset key. */
+  addons: Map<string, EmbeddedAddonSource>;
+  warnings: string[];
+}
+
+export async function bundleForSea(options: { entry: string; outfile: string; minify?: boolean }): Promise<BundleResult> {
+  const addons = new Map<string, EmbeddedAddonSource>();
+  const result = await esbuild.build({
+    entryPoints: [options.entry],
+    outfile: options.outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minifyWhitespace: options.minify ?? true,
+    minifySyntax: options.minify ?? true,
+    keepNames: true,
+    legalComments: 'none',
+    logLevel: 'silent',
+    // A CJS file has no import.meta; point it at the file actually running (the binary itself in a SEA).
+    banner: {
+      js: [
+        '"use strict";',
+        'var __kimauthFilename = typeof __filename === "string" ? __filename : process.execPath;',
+        'var __kimauthDirname = require("node:path").dirname(__kimauthFilename);',
+        'var __kimauthImportMetaUrl = require("node:url").pathToFileURL(__kimauthFilename).href;',
+      ].join('\n'),
+    },
+    define: {
+      'import.meta.url': '__kimauthImportMetaUrl',
+      'import.meta.filename': '__kimauthFilename',
+      'import.meta.dirname': '__kimauthDirname',
+    },
+    plugins: [nativeAddonsPlugin(addons), betterSqliteBindingsPlugin(addons), topLevelAwaitPlugin()],
+  });
+  const warnings = result.warnings.map((w) => `${w.location?.file ?? ''}: ${w.text}`);
+  return { outfile: options.outfile, addons, warnings };
+}
+
+function describeAddon(sourcePath: string): EmbeddedAddonSource {
+  const bytes = readFileSync(sourcePath);
+  const fileName = path.basename(sourcePath);
+  return {
+    sourcePath,
+    assetKey: `native/${fileName}`,
+    fileName,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    size: statSync(sourcePath).size,
+  };
+}
+
+function addonModule(addon: EmbeddedAddonSource, exportShape: 'addon' | 'bindings-function'): esbuild.OnLoadResult {
+  const descriptor = JSON.stringify({ assetKey: addon.assetKey, sha256: addon.sha256, size: addon.size, fileName: addon.fileName });
+  const load = `require(${JSON.stringify(LOADER)}).loadEmbeddedAddon(${descriptor})`;
+  return {
+    contents:
+      exportShape === 'addon'
+        ? `module.exports = ${load};`
+        : `let addon; module.exports = function bindings() { return addon || (addon = ${load}); };`,
+    loader: 'js',
+    resolveDir: path.dirname(LOADER),
+  };
+}
+
+/** A module for an optional platform package that is not installed: it throws like a missing module. */
+const MISSING_MODULE: esbuild.OnLoadResult = {
+  contents: `throw Object.assign(new Error('not part of the kimauth binary'), { code: 'MODULE_NOT_FOUND' });`,
+  loader: 'js',
+};
+
+/**
+ * Every `.node` require becomes a SEA asset. napi-rs packages (@node-rs/argon2) probe ~20 platform packages
+ * and local `.node` files in try/catch; the ones that are not installed become modules that throw, so the
+ * bundle neither fails to build nor leaves runtime requires that a SEA cannot satisfy.
+ */
+function nativeAddonsPlugin(addons: Map<string, EmbeddedAddonSource>): esbuild.Plugin {
+  return {
+    name: 'kimauth-native-addons',
+    setup(build) {
+      build.onResolve({ filter: /\.node$|^@node-rs\/[^/]+-[^/]+|\.wasi(-browser)?\.cjs$/ }, (args) => {
+        if (args.kind !== 'require-call') return undefined;
+        let resolved: string;
+        try {
+          resolved = createRequire(path.join(args.resolveDir, 'noop.js')).resolve(args.path);
+        } catch {
+          return { path: args.path, namespace: 'kimauth-missing' };
+        }
+        if (!resolved.endsWith('.node')) return { path: resolved };
+        const addon = describeAddon(resolved);
+        addons.set(addon.assetKey, addon);
+        return { path: addon.assetKey, namespace: 'kimauth-addon' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'kimauth-missing' }, () => MISSING_MODULE);
+      build.onLoad({ filter: /.*/, namespace: 'kimauth-addon' }, (args) => addonModule(addons.get(args.path)!, 'addon'));
+    },
+  };
+}
+
+/** better-sqlite3 finds its addon through `bindings`, which searches the file system at run time. */
+function betterSqliteBindingsPlugin(addons: Map<string, EmbeddedAddonSource>): esbuild.Plugin {
+  return {
+    name: 'kimauth-better-sqlite3-bindings',
+    setup(build) {
+      build.onResolve({ filter: /^bindings$/ }, (args) => {
+        if (!args.importer.includes(`${path.sep}better-sqlite3${path.sep}`)) return undefined;
+        const sourcePath = createRequire(args.importer).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+        const addon = describeAddon(sourcePath);
+        addons.set(addon.assetKey, addon);
+        return { path: addon.assetKey, namespace: 'kimauth-bindings' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'kimauth-bindings' }, (args) =>
+        addonModule(addons.get(args.path)!, 'bindings-function'),
+      );
+    },
+  };
+}
+
+/**
+ * ink's layout engine (yoga-layout) awaits its WebAssembly at module top level, and ink's reconciler awaits
+ * optional devtools and its package.json; CJS allows neither. Yoga's wasm is instantiated synchronously instead (its
+ * Emscripten glue accepts an `instantiateWasm` hook), and devtools are left out of the binary.
+ */
+function topLevelAwaitPlugin(): esbuild.Plugin {
+  return {
+    name: 'kimauth-no-top-level-await',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]yoga-layout[\\/]dist[\\/]src[\\/]index\.js$/ }, (args) => {
+        const glue = readFileSync(path.join(path.dirname(args.path), '../binaries/yoga-wasm-base64-esm.js'), 'utf8');
+        const wasm = /data:application\/octet-stream;base64,([A-Za-z0-9+/=]+)/.exec(glue)?.[1];
+        if (!wasm) throw new Error('yoga-layout: embedded wasm not found; its packaging changed');
+        const source = readFileSync(args.path, 'utf8');
+        const awaited = 'wrapAssembly(await loadYoga())';
+        if (!source.includes(awaited)) throw new Error('yoga-layout: top-level await not found; its packaging changed');
+        const syncLoad = `wrapAssembly((() => {
+  const yogaModule = {
+    instantiateWasm(imports, receiveInstance) {
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(${JSON.stringify(wasm)}, 'base64')), imports);
+      receiveInstance(instance);
+      return instance.exports;
+    },
+  };
+  loadYoga(yogaModule);
+  if (!yogaModule.calledRun) throw new Error('yoga-layout did not initialise synchronously');
+  return yogaModule;
+})())`;
+        return { contents: source.replace(awaited, syncLoad), loader: 'js' };
+      });
+      // Both awaits only run with DEV=true (React devtools); any other top-level await still fails the build.
+      build.onLoad({ filter: /[\\/]ink[\\/]build[\\/]reconciler\.js$/ }, (args) => {
+        const source = readFileSync(args.path, 'utf8')
+          .replace("await import('./devtools.js');", 'void 0;')
+          .replace('? await loadPackageJson()', "? { name: 'ink', version: undefined }");
+        return { contents: source, loader: 'js' };
+      });
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * `npm run build:binary`: builds dist/kimauth, one executable that needs no node_modules (Node's Single
+ * Executable Applications; see README "Single binary").
+ *
+ *   1. esbuild bundles src/cli/main.ts into dist/kimauth.cjs (scripts/binary/bundle.ts);
+ *   2. the bundle, the native addons and every shipped text file (migrations/, templates/) go into a SEA blob;
+ *   3. the blob is injected into a copy of the `node` running this script: better-sqlite3 is not N-API, so
+ *      its addon only loads in the Node it was compiled against.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { bundleForSea } from './binary/bundle.ts';
+import { VERSION } from '../src/app/version.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const DIST = path.join(ROOT, 'dist');
+/** Directories whose files the app reads through src/app/assets.ts readAsset(); keyed by repo-relative path. */
+const SHIPPED_DIRS = ['migrations', 'templates'];
+const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+/** LIEF (inside postject) warns about every ELF note section of node; the injected binary is fine. */
+const HARMLESS_POSTJECT_OUTPUT = /^warning: Can't find string offset for section name '\.note[.\d]*'$|^$/;
+
+export function shippedAssets(root = ROOT): Record<string, string> {
+  const assets: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile()) assets[path.relative(root, full).split(path.sep).join('/')] = full;
+    }
+  };
+  for (const dir of SHIPPED_DIRS) if (existsSync(path.join(root, dir))) walk(path.join(root, dir));
+  return assets;
+}
+
+function assertVersionInStep(): void {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  if (pkg.version !== VERSION) {
+    throw new Error(`src/app/version.ts says ${VERSION} but package.json says ${pkg.version}; bring them in step`);
+  }
+}
+
+/** Drops the symbol table (~12 MB); the dynamic symbols native addons link against stay. Optional. */
+function stripIfPossible(file: string): boolean {
+  try {
+    execFileSync('strip', ['--strip-all', file], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** postject's CLI run directly (not through npx, which this machine's npm config answers "no" for). */
+function injectBlob(executable: string, blob: string): void {
+  const cli = path.join(path.dirname(createRequire(import.meta.url).resolve('postject/package.json')), 'dist/cli.js');
+  const result = spawnSync(process.execPath, [cli, executable, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], {
+    encoding: 'utf8',
+  });
+  const output = `${result.stdout}\n${result.stderr}`.split('\n').filter((line) => !HARMLESS_POSTJECT_OUTPUT.test(line));
+  if (result.status !== 0) throw new Error(`postject failed (${result.status}):\n${output.join('\n')}`);
+  for (const line of output) if (/warn|error/i.test(line)) console.warn(`postject: ${line}`);
+}
+
+export async function buildBinary(): Promise<{ binary: string; bytes: number; seconds: number }> {
+  const started = performance.now();
+  assertVersionInStep();
+  mkdirSync(DIST, { recursive: true });
+
+  const bundle = await bundleForSea({ entry: path.join(ROOT, 'src/cli/main.ts'), outfile: path.join(DIST, 'kimauth.cjs') });
+  for (const warning of bundle.warnings) console.warn(`esbuild: ${warning}`);
+
+  const assets: Record<string, string> = shippedAssets();
+  for (const addon of bundle.addons.values()) assets[addon.assetKey] = addon.sourcePath;
+  const blob = path.join(DIST, 'sea-prep.blob');
+  const seaConfig = path.join(DIST, 'sea-config.json');
+  writeFileSync(
+    seaConfig,
+    JSON.stringify(
+      { main: bundle.outfile, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets },
+      null,
+      2,
+    ),
+  );
+  execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
+
+  // Build beside the target and rename at the end, so a failed build never leaves a fresh-looking binary.
+  const binary = path.join(DIST, 'kimauth');
+  const partial = `${binary}.partial`;
+  rmSync(partial, { force: true });
+  copyFileSync(process.execPath, partial);
+  chmodSync(partial, 0o755);
+  const stripped = stripIfPossible(partial);
+  injectBlob(partial, blob);
+  renameSync(partial, binary);
+
+  const bytes = statSync(binary).size;
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `built ${path.relative(process.cwd(), binary) || binary}: ${(bytes / 2 ** 20).toFixed(1)} MiB` +
+      `${stripped ? ' (stripped node)' : ''}, ${Object.keys(assets).length} assets, ${seconds.toFixed(1)} s`,
+  );
+  return { binary, bytes, seconds };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
+  buildBinary().catch((err: Error) => {
+    console.error(`build:binary failed: ${err.stack ?? err.message}`);
+    process.exitCode = 1;
+  });
+}
