@@ -3,7 +3,6 @@ import { buildDeps } from '../../app/deps.ts';
 import { initInstance, isInitialised } from '../../app/instance.ts';
 import { createLogger } from '../../app/logger.ts';
 import { cliActor } from '../../audit/actors.ts';
-import { startServer } from '../../http/runtime.ts';
 import type { CliContext } from '../context.ts';
 import { DEFAULT_ADMIN_EMAIL } from './init.ts';
 
@@ -44,6 +43,8 @@ Examples:
       const deps = buildDeps({ config, clock: ctx.clock, logger, migrate: true });
       let server;
       try {
+        // Loaded here so that other commands don't pay for fastify at start-up.
+        const { startServer } = await import('../../http/runtime.ts');
         server = await startServer(deps);
       } catch (err) {
         deps.close();
