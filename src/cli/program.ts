@@ -10,6 +10,7 @@ import { registerServeCommand } from './commands/serve.ts';
 import { registerTenantsCommand } from './commands/tenants.ts';
 import { registerKeysCommand } from './commands/keys.ts';
 import { registerMailCommand } from './commands/mail.ts';
+import { registerUsersCommand } from './commands/users.ts';
 
 /** Command groups; each later capability adds its own file under commands/ and a line here. */
 const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
@@ -18,6 +19,7 @@ const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
   registerTenantsCommand,
   registerKeysCommand,
   registerMailCommand,
+  registerUsersCommand,
 ];
 
 export function buildProgram(ctx: CliContext): Command {
@@ -35,7 +37,8 @@ Examples:
   $ kimauth init --yes --admin-email ops@example.com --admin-password-stdin < pw.txt
   $ kimauth serve --port 3097
   $ kimauth tenants create --slug acme --name "Acme"
-  $ kimauth keys rotate --tenant acme`,
+  $ kimauth keys rotate --tenant acme
+  $ kimauth users create --email jane@acme.com --name "Jane Doe"`,
     );
   for (const register of COMMAND_GROUPS) register(program, ctx);
 

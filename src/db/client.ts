@@ -22,6 +22,7 @@ export function openDatabase(file: string | Buffer, options: { readonly?: boolea
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
+  makeTransactionsImmediate(sqlite);
   const db = drizzle(sqlite, { schema });
   return {
     sqlite,
@@ -30,4 +31,24 @@ export function openDatabase(file: string | Buffer, options: { readonly?: boolea
       if (sqlite.open) sqlite.close();
     },
   };
+}
+
+/**
+ * Every `sqlite.transaction(fn)()` in kimauth begins IMMEDIATE: it takes the write lock up front, so a
+ * transaction that reads before it writes waits on busy_timeout instead of failing with SQLITE_BUSY when
+ * another process on the same data dir writes first (a deferred transaction cannot be retried by SQLite
+ * once it has read). Nested calls still become savepoints.
+ */
+function makeTransactionsImmediate(sqlite: Sqlite): void {
+  const deferred = sqlite.transaction.bind(sqlite);
+  sqlite.transaction = ((fn: (...args: never[]) => unknown) => {
+    const tx = deferred(fn);
+    // The variant properties are non-enumerable on better-sqlite3's function, so copy them by name.
+    return Object.assign((...args: never[]) => tx.immediate(...args), {
+      default: tx.immediate,
+      deferred: tx.deferred,
+      immediate: tx.immediate,
+      exclusive: tx.exclusive,
+    });
+  }) as Sqlite['transaction'];
 }

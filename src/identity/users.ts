@@ -60,6 +60,7 @@ export async function createUser(
       profilePictureUrl: input.profilePictureUrl || null,
       tokenVersion: 1,
       deletedAt: null,
+      approvedAt: (input.approvalStatus ?? 'PENDING') === 'APPROVED' ? now : null,
       createdAt: now,
       updatedAt: now,
     };
@@ -78,7 +79,7 @@ export async function createUser(
     });
     options.inTransaction?.(row);
     return row;
-  })();
+  }).immediate();
 }
 
 export function findUserByEmail(deps: Deps, email: string): UserRow | undefined {
