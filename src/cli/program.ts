@@ -9,6 +9,7 @@ import { registerInitCommand } from './commands/init.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerTenantsCommand } from './commands/tenants.ts';
 import { registerKeysCommand } from './commands/keys.ts';
+import { registerAuditCommand } from './commands/audit.ts';
 
 /** Command groups; each later capability adds its own file under commands/ and a line here. */
 const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
@@ -16,6 +17,7 @@ const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
   registerServeCommand,
   registerTenantsCommand,
   registerKeysCommand,
+  registerAuditCommand,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

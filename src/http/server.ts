@@ -5,6 +5,7 @@ import type { Deps } from '../app/deps.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jwksRoutes } from './routes/jwks.ts';
+import { auditRoutes } from './routes/audit.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
 export type App = FastifyInstance<
@@ -19,7 +20,7 @@ export type App = FastifyInstance<
  * Route families register themselves here; each is `(app, deps) => void` and calls the services of its
  * context. Later capabilities add their family to this list.
  */
-const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [healthRoutes, jwksRoutes];
+const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [healthRoutes, jwksRoutes, auditRoutes];
 
 export interface BuildServerOptions {
   /** Log requests (serve); tests keep the default silent logger. */

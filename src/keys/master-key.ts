@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -42,6 +42,10 @@ export function masterKeyPath(dataDir: string): string {
   return path.join(dataDir, MASTER_KEY_FILE);
 }
 
+/**
+ * Writes the key file atomically (temp file, fsync, rename): a crash leaves either the old file or the new one,
+ * never a torn file that would make every private key and audit HMAC unreadable.
+ */
 export function writeMasterKeyring(dataDir: string, ring: MasterKeyring): void {
   const file: MasterKeyFile = {
     version: 1,
@@ -49,8 +53,26 @@ export function writeMasterKeyring(dataDir: string, ring: MasterKeyring): void {
     keys: Object.fromEntries([...ring.keys].map(([id, k]) => [id, k.toString('base64')])),
   };
   const target = masterKeyPath(dataDir);
-  writeFileSync(target, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(target, 0o600);
+  const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const fd = openSync(temp, 'wx', 0o600);
+    try {
+      writeSync(fd, JSON.stringify(file, null, 2) + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, target);
+  } finally {
+    rmSync(temp, { force: true });
+  }
+  // The rename itself survives a crash only once the directory entry is on disk.
+  const dirFd = openSync(dataDir, 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
 }
 
 export function readMasterKeyring(dataDir: string): MasterKeyring {
