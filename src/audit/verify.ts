@@ -196,7 +196,7 @@ export async function verifyAuditChains(deps: Deps, options: VerifyOptions = {})
     let expected = 1;
     let prev = GENESIS_HMAC;
     let badHmacs = 0;
-    let firstBad: { seq: number; row: unknown[]; hmacOk: boolean; expectedPrev: string } | null = null;
+    let firstBad: { seq: number; row: unknown[]; hmac: string; hmacOk: boolean; expectedPrev: string } | null = null;
     let afterSeq = 0;
     for (;;) {
       const rows = batch.all(tenant.id, afterSeq, BATCH) as unknown[][];
@@ -216,7 +216,7 @@ export async function verifyAuditChains(deps: Deps, options: VerifyOptions = {})
         if (!hmacOk) badHmacs++;
         if ((!hmacOk || !linkOk) && seq === expected) {
           result.brokenEntries++;
-          if (!firstBad) firstBad = { seq, row: row.slice(), hmacOk, expectedPrev: prev };
+          if (!firstBad) firstBad = { seq, row: row.slice(), hmac, hmacOk, expectedPrev: prev };
         }
         while (headIndex < trusted.length && trusted[headIndex].seq <= seq) {
           const head = trusted[headIndex++];
@@ -251,7 +251,7 @@ export async function verifyAuditChains(deps: Deps, options: VerifyOptions = {})
         const fixedLink = [...firstBad.row];
         fixedLink[11] = firstBad.expectedPrev;
         const key = hmacKeyFor(firstBad.row[10] as string);
-        const onlyLinkEdited = key !== undefined && createHmac('sha256', key).update(JSON.stringify(fixedLink)).digest('hex') === fixedLink[12];
+        const onlyLinkEdited = key !== undefined && createHmac('sha256', key).update(JSON.stringify(fixedLink)).digest('hex') === firstBad.hmac;
         const successor = successorOf.get(tenant.id, firstBad.expectedPrev, seq) as number | undefined;
         if (onlyLinkEdited) addBreak(seq, 'changed', `entry ${seq} was changed: its link to entry ${seq - 1} was edited`);
         else if (successor !== undefined) addBreak(seq, 'reordered', `entries were reordered: entry ${seq} is out of place, the entry that followed ${seq - 1} is stored at ${successor}`);
