@@ -94,7 +94,7 @@ describe('audit verify detects tampering of the database file', () => {
       rechain(db, id, randomBytes(32))],
   ] as const)('%s → exit 1 at seq %i (%s)', async (_name, seq, kind, change) => {
     const dataDir = fresh();
-    tamper(dataDir, change);
+    tamper(dataDir, (db, id) => void change(db, id));
     const { code, report, stderr } = await verify(dataDir);
     expect(code).toBe(1);
     expect(report.ok).toBe(false);
