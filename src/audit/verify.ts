@@ -1,9 +1,9 @@
-import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { asc, eq, inArray } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { tenants } from '../tenants/tables.ts';
-import { GENESIS_HMAC } from './audit-log.ts';
+import { auditMessage, GENESIS_HMAC, type AuditEntry } from './audit-log.ts';
 import { createHeadSignatureChecker, type HeadClaims } from './heads.ts';
 import { auditHeads } from './tables.ts';
 
@@ -107,26 +107,35 @@ export async function verifyAuditChains(deps: Deps, options: VerifyOptions = {})
     (deps.db.select({ id: tenants.id }).from(tenants).all() as { id: string }[]).map((t) => t.id),
   );
   const checker = createHeadSignatureChecker(deps);
-  const hmacKeys = new Map<string, KeyObject>();
-  const hmacKeyFor = (keyId: string): KeyObject | undefined => {
+  // One derived key per master key id, not per row.
+  const hmacKeys = new Map<string, Buffer>();
+  const hmacKeyFor = (keyId: string): Buffer | undefined => {
     let key = hmacKeys.get(keyId);
     if (!key && deps.masterKeys.keys.has(keyId)) {
-      key = createSecretKey(deps.audit.hmacKey(keyId));
+      key = deps.audit.hmacKey(keyId);
       hmacKeys.set(keyId, key);
     }
     return key;
   };
 
   const countEntries = deps.sqlite.prepare('SELECT count(*) FROM audit_entries WHERE tenant_id = ?').pluck();
-  // Columns in the order auditMessage() covers them, then the stored HMAC: a raw row minus its last cell is
-  // exactly the array whose JSON the HMAC covers.
+  // SQLite builds each entry's message itself: json_array over the columns in the order auditMessage() covers
+  // them serialises exactly as JSON.stringify does, so JavaScript touches five values per row and computes one
+  // HMAC. A row whose HMAC does not match is re-serialised in JavaScript (auditMessage) before it is reported,
+  // so a serialisation difference could never be mistaken for tampering.
   const batch = deps.sqlite
     .prepare(
-      `SELECT tenant_id, seq, at, actor_type, actor_id, channel, event_type, target_type, target_id, payload, key_id,
-              prev_hmac, hmac
+      `SELECT seq, key_id, prev_hmac, hmac,
+              json_array(tenant_id, seq, at, actor_type, actor_id, channel, event_type, target_type, target_id, payload,
+                         key_id, prev_hmac)
          FROM audit_entries WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
     )
     .raw();
+  const fullEntry = deps.sqlite.prepare(
+    `SELECT tenant_id AS tenantId, seq, at, actor_type AS actorType, actor_id AS actorId, channel, event_type AS eventType,
+            target_type AS targetType, target_id AS targetId, payload, key_id AS keyId, prev_hmac AS prevHmac, hmac
+       FROM audit_entries WHERE tenant_id = ? AND seq = ?`,
+  );
   const successorOf = deps.sqlite
     .prepare('SELECT seq FROM audit_entries WHERE tenant_id = ? AND prev_hmac = ? AND seq <> ? ORDER BY seq LIMIT 1')
     .pluck();
@@ -196,27 +205,35 @@ export async function verifyAuditChains(deps: Deps, options: VerifyOptions = {})
     let expected = 1;
     let prev = GENESIS_HMAC;
     let badHmacs = 0;
-    let firstBad: { seq: number; row: unknown[]; hmac: string; hmacOk: boolean; expectedPrev: string } | null = null;
+    let firstBad: { seq: number; prevHmac: string; hmacOk: boolean; expectedPrev: string } | null = null;
     let afterSeq = 0;
+    const hmacOf = (key: Buffer, message: string) => createHmac('sha256', key).update(message).digest('hex');
+    /** The slow, exact check: the stored row serialised by the same code that appended it. */
+    const entryHolds = (seq: number, overrides: Partial<AuditEntry> = {}) => {
+      const entry = fullEntry.get(tenant.id, seq) as AuditEntry | undefined;
+      if (!entry) return false;
+      const { hmac, ...unsigned } = { ...entry, ...overrides };
+      const key = hmacKeyFor(unsigned.keyId);
+      return key !== undefined && hmacOf(key, auditMessage(unsigned)) === entry.hmac;
+    };
     for (;;) {
-      const rows = batch.all(tenant.id, afterSeq, BATCH) as unknown[][];
+      const rows = batch.all(tenant.id, afterSeq, BATCH) as Array<[number, string, string, string, string]>;
       for (const row of rows) {
-        const seq = row[1] as number;
-        const hmac = row[12] as string;
-        row.length = 12;
+        const seq = row[0];
+        const hmac = row[3];
         if (seq !== expected) {
           result.brokenEntries++;
           if (seq > expected) {
             addBreak(expected, 'missing', seq === expected + 1 ? `entry ${expected} is missing` : `entries ${expected}–${seq - 1} are missing`);
           } else addBreak(seq, 'reordered', `entry ${seq} appears again after entry ${expected - 1}`);
         }
-        const key = hmacKeyFor(row[10] as string);
-        const hmacOk = key !== undefined && createHmac('sha256', key).update(JSON.stringify(row)).digest('hex') === hmac;
-        const linkOk = row[11] === prev;
+        const key = hmacKeyFor(row[1]);
+        const hmacOk = key !== undefined && (hmacOf(key, row[4]) === hmac || entryHolds(seq));
+        const linkOk = row[2] === prev;
         if (!hmacOk) badHmacs++;
         if ((!hmacOk || !linkOk) && seq === expected) {
           result.brokenEntries++;
-          if (!firstBad) firstBad = { seq, row: row.slice(), hmac, hmacOk, expectedPrev: prev };
+          if (!firstBad) firstBad = { seq, prevHmac: row[2], hmacOk, expectedPrev: prev };
         }
         while (headIndex < trusted.length && trusted[headIndex].seq <= seq) {
           const head = trusted[headIndex++];
@@ -243,15 +260,12 @@ export async function verifyAuditChains(deps: Deps, options: VerifyOptions = {})
         const successor = successorOf.get(tenant.id, firstBad.expectedPrev, seq) as number | undefined;
         addBreak(seq, successor !== undefined ? 'reordered' : 'missing',
           successor !== undefined ? `entry ${seq} is out of place: the entry that followed ${seq - 1} is stored at ${successor}` : `the entry after ${seq - 1} is missing`);
-      } else if (firstBad.row[11] === firstBad.expectedPrev) {
+      } else if (firstBad.prevHmac === firstBad.expectedPrev) {
         addBreak(seq, 'changed', badHmacs === result.entriesChecked
           ? `no entry matches its HMAC under the master key: the chain was rewritten with a different key (first: entry ${seq})`
           : `entry ${seq} was changed: its HMAC does not match its content`);
       } else {
-        const fixedLink = [...firstBad.row];
-        fixedLink[11] = firstBad.expectedPrev;
-        const key = hmacKeyFor(firstBad.row[10] as string);
-        const onlyLinkEdited = key !== undefined && createHmac('sha256', key).update(JSON.stringify(fixedLink)).digest('hex') === firstBad.hmac;
+        const onlyLinkEdited = entryHolds(seq, { prevHmac: firstBad.expectedPrev });
         const successor = successorOf.get(tenant.id, firstBad.expectedPrev, seq) as number | undefined;
         if (onlyLinkEdited) addBreak(seq, 'changed', `entry ${seq} was changed: its link to entry ${seq - 1} was edited`);
         else if (successor !== undefined) addBreak(seq, 'reordered', `entries were reordered: entry ${seq} is out of place, the entry that followed ${seq - 1} is stored at ${successor}`);
