@@ -13,6 +13,11 @@ export interface MasterKeyring {
   currentId: string;
   /** Raw 32-byte keys by id. */
   keys: Map<string, Buffer>;
+  /**
+   * The data dir the ring was read from. A key id this process has not seen (another process ran
+   * `keys rotate-master`) is then looked up in the file again instead of failing until a restart.
+   */
+  source?: string;
 }
 
 interface MasterKeyFile {
@@ -84,11 +89,16 @@ export function readMasterKeyring(dataDir: string): MasterKeyring {
   for (const [id, key] of keys) {
     if (key.length !== 32 || keyIdOf(key) !== id) throw new Error(`master key file ${file}: key ${id} is damaged`);
   }
-  return { currentId: parsed.current, keys };
+  return { currentId: parsed.current, keys, source: dataDir };
 }
 
 export function masterKey(ring: MasterKeyring, id: string = ring.currentId): Buffer {
-  const key = ring.keys.get(id);
+  let key = ring.keys.get(id);
+  if (!key && ring.source) {
+    // Only new keys are taken from the file; this process keeps its current key until it restarts.
+    for (const [knownId, k] of readMasterKeyring(ring.source).keys) if (!ring.keys.has(knownId)) ring.keys.set(knownId, k);
+    key = ring.keys.get(id);
+  }
   if (!key) throw new Error(`master key ${id} is not in the keyring`);
   return key;
 }

@@ -40,6 +40,8 @@ describe('audit verify on a large chain and across a master-key rotation', () =>
     const dataDir = fresh();
     const before = JSON.parse(readFileSync(path.join(dataDir, 'master.key'), 'utf8'));
     expect((await cli(['--data-dir', dataDir, 'audit', 'heads', 'publish'])).code).toBe(0);
+    // A process that was already running (a `serve`) holds the old ring in memory.
+    const running = openInstance(dataDir);
 
     const rotated = await cli(['--data-dir', dataDir, 'keys', 'rotate-master', '--json']);
     expect(rotated.code, rotated.stderr).toBe(0);
@@ -72,6 +74,14 @@ describe('audit verify on a large chain and across a master-key rotation', () =>
       await expect(jwtVerify(token, createLocalJWKSet(deps.keyring.jwks(acme.id)))).resolves.toBeTruthy();
     } finally {
       deps.close();
+    }
+    // The running process picks the new master key up from master.key when it meets a key encrypted under it.
+    try {
+      running.keyring.invalidate();
+      const acmeKey = running.keyring.active(getTenant(running, 'acme').id);
+      expect(acmeKey.kid).toBeTruthy();
+    } finally {
+      running.close();
     }
     expect((await cli(['--data-dir', dataDir, 'audit', 'heads', 'publish'])).code).toBe(0);
 
