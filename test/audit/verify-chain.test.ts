@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, createLocalJWKSet, jwtVerify } from 'jose';
-import type { VerifyReport } from '../../src/audit/verify.ts';
+import { verifyAuditChains, type VerifyReport } from '../../src/audit/verify.ts';
 import { getTenant } from '../../src/tenants/tenants.ts';
 import { cli } from '../support/cli.ts';
 import { appendEvents, copyDataDir, createTemplateDataDir, openInstance, tamper } from './support/chain-fixture.ts';
@@ -97,11 +97,49 @@ describe('audit verify on a large chain and across a master-key rotation', () =>
     expect(broken.report.firstBreak).toMatchObject({ slug: 'acme', seq: 500, kind: 'changed' });
   });
 
+  it('finds the same break when HMACs are computed in a worker thread', async () => {
+    const dataDir = fresh();
+    tamper(dataDir, (db, id) => db.prepare(`UPDATE audit_entries SET at = at + 1 WHERE tenant_id = ? AND seq = 7777`).run(id));
+    const deps = openInstance(dataDir);
+    try {
+      const acme = getTenant(deps, 'acme');
+      const report = await verifyAuditChains(deps, { tenantIds: [acme.id], useWorker: true });
+      expect(report).toMatchObject({ ok: false, entriesChecked: 10_002, firstBreak: { seq: 7777, kind: 'changed' } });
+      expect(report.tenants[0]).toMatchObject({ hmacFailures: 1, linkFailures: 0 });
+      const master = await verifyAuditChains(deps, { tenantIds: [deps.platformTenantId()], useWorker: true });
+      expect(master.ok).toBe(true);
+    } finally {
+      deps.close();
+    }
+  });
+
   it('reports an entry whose master key is not in master.key as changed', async () => {
     const dataDir = fresh();
     tamper(dataDir, (db, id) => db.prepare(`UPDATE audit_entries SET key_id = 'ffffffffffffffff' WHERE tenant_id = ? AND seq = 3`).run(id));
     const { code, report } = await verify(dataDir);
     expect(code).toBe(1);
     expect(report.firstBreak).toMatchObject({ seq: 3, kind: 'changed' });
+  });
+});
+
+describe('HMAC batch checkers', () => {
+  it('agree, in a worker thread and inline, on which lines do not match', async () => {
+    const { createHmac, randomBytes } = await import('node:crypto');
+    const { inlineHmacChecker, workerHmacChecker } = await import('../../src/audit/hmac-checker.ts');
+    const keys = [randomBytes(32), randomBytes(32)];
+    const messages = ['["a",1,"{\\"x\\":\\"tab\\\\there\\"}"]', '["é ü 😀",2]', '["plain",3]', '["x",4]'];
+    const lines = messages.map((m, i) => {
+      const keyIndex = i % 2;
+      const hmac = createHmac('sha256', keys[keyIndex]).update(m).digest('hex');
+      return `${keyIndex}\t${i === 1 ? hmac.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')) : hmac}\t${i === 3 ? `${m} ` : m}`;
+    });
+    const worker = workerHmacChecker(keys);
+    try {
+      expect(await worker.check(lines)).toEqual([1, 3]);
+      expect(await worker.check(lines.slice(2, 3))).toEqual([]);
+    } finally {
+      await worker.close();
+    }
+    expect(await inlineHmacChecker(keys).check(lines)).toEqual([1, 3]);
   });
 });

@@ -109,7 +109,7 @@ describe('audit verify detects tampering of the database file', () => {
     tamper(dataDir, (db, id) => rechain(db, id, randomBytes(32)));
     const { report } = await verify(dataDir);
     expect(report.firstBreak?.message).toMatch(/different key/);
-    expect(report.tenants.find((t) => t.slug === 'acme')?.brokenEntries).toBe(LAST_SEQ);
+    expect(report.tenants.find((t) => t.slug === 'acme')?.hmacFailures).toBe(LAST_SEQ);
   });
 
   it('detects the tail cut off after a head was published, from the stored heads or from an external heads file', async () => {
