@@ -4,7 +4,7 @@
  * Targets (issue 6): append adds < 50 µs; verify >= 200,000 entries/s.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { testConfig } from '../src/app/config.ts';
@@ -35,6 +35,7 @@ const cpuMs = () => {
   return (c.user + c.system) / 1000;
 };
 
+console.log(`machine: ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (wall figures assume idle cores)`);
 try {
   await createTenant(deps, { slug: MASTER_SLUG, name: 'Platform' }, actor, { allowReserved: true });
   const acme = await createTenant(deps, { slug: 'acme', name: 'Acme' }, actor);

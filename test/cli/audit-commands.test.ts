@@ -6,7 +6,7 @@ import type { CliIo } from '../../src/cli/io.ts';
 import type { AuditEntryView } from '../../src/audit/entries.ts';
 import type { PublishedHead } from '../../src/audit/heads.ts';
 import { cli } from '../support/cli.ts';
-import { createTemplateDataDir, tamper } from '../audit/support/chain-fixture.ts';
+import { appendEvents, createTemplateDataDir, openInstance, tamper } from '../audit/support/chain-fixture.ts';
 
 describe('CLI: audit tail, heads, verify on a terminal', () => {
   let template: { dataDir: string; remove(): void };
@@ -82,6 +82,34 @@ describe('CLI: audit tail, heads, verify on a terminal', () => {
     expect(await runCli(['--data-dir', template.dataDir, 'audit', 'verify', '--json'], io)).toBe(0);
     expect(stderr).toBe('');
     expect(JSON.parse(stdout).ok).toBe(true);
+  });
+
+  it('follows new entries until asked to stop', async () => {
+    let stdout = '';
+    let stop: ((signal: string) => void) | undefined;
+    const io: CliIo = {
+      stdout: { write: (s: string) => (stdout += s), isTTY: false },
+      stderr: { write: () => true, isTTY: false },
+      stdin: Readable.from([]) as CliIo['stdin'],
+      env: {},
+      onShutdownSignal: (handler) => (stop = handler),
+    };
+    const running = runCli(['--data-dir', template.dataDir, 'audit', 'tail', '--tenant', 'acme', '--limit', '1', '--follow', '--json'], io);
+    const waitFor = async (lines: number) => {
+      for (let i = 0; i < 100 && stdout.trim().split('\n').filter(Boolean).length < lines; i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    await waitFor(1);
+    const deps = openInstance(template.dataDir);
+    try {
+      appendEvents(deps, 'acme', 2);
+    } finally {
+      deps.close();
+    }
+    await waitFor(3);
+    stop!('SIGTERM');
+    expect(await running).toBe(0);
+    const seqs = stdout.trim().split('\n').map((l) => JSON.parse(l).seq);
+    expect(seqs).toEqual([32, 33, 34]);
   });
 
   it('prints help with examples for every audit command', async () => {
