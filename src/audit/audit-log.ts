@@ -83,14 +83,14 @@ export interface AuditLog {
 }
 
 export function createAuditLog(sqlite: Sqlite, masterKeys: MasterKeyring, clock: Clock): AuditLog {
-  const last = sqlite.prepare(
-    'SELECT seq, hmac FROM audit_entries WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1',
-  );
+  // Raw rows and positional parameters: the append runs inside every audited transaction, so it stays lean.
+  const last = sqlite
+    .prepare('SELECT seq, hmac FROM audit_entries WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1')
+    .raw();
   const insert = sqlite.prepare(
     `INSERT INTO audit_entries (tenant_id, seq, at, actor_type, actor_id, channel, event_type, target_type,
        target_id, payload, key_id, prev_hmac, hmac)
-     VALUES (@tenantId, @seq, @at, @actorType, @actorId, @channel, @eventType, @targetType, @targetId,
-       @payload, @keyId, @prevHmac, @hmac)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const keys = new Map<string, Buffer>();
   const hmacKey = (keyId = masterKeys.currentId) => {
@@ -108,10 +108,10 @@ export function createAuditLog(sqlite: Sqlite, masterKeys: MasterKeyring, clock:
       if (!sqlite.inTransaction) {
         throw new Error(`audit: ${event.type} must be appended inside the transaction of its change`);
       }
-      const prev = last.get(tenantId) as { seq: number; hmac: string } | undefined;
-      const unsigned: Omit<AuditEntry, 'hmac'> = {
+      const prev = last.get(tenantId) as [number, string] | undefined;
+      const entry: AuditEntry = {
         tenantId,
-        seq: prev ? prev.seq + 1 : 1,
+        seq: prev ? prev[0] + 1 : 1,
         at: clock.nowMs(),
         actorType: event.actor.type,
         actorId: event.actor.id,
@@ -121,10 +121,14 @@ export function createAuditLog(sqlite: Sqlite, masterKeys: MasterKeyring, clock:
         targetId: event.target?.id ?? null,
         payload: canonicalJson(event.payload ?? {}),
         keyId: masterKeys.currentId,
-        prevHmac: prev ? prev.hmac : GENESIS_HMAC,
+        prevHmac: prev ? prev[1] : GENESIS_HMAC,
+        hmac: '',
       };
-      const entry = { ...unsigned, hmac: computeAuditHmac(hmacKey(), unsigned) };
-      insert.run(entry);
+      entry.hmac = computeAuditHmac(hmacKey(), entry);
+      insert.run(
+        entry.tenantId, entry.seq, entry.at, entry.actorType, entry.actorId, entry.channel, entry.eventType,
+        entry.targetType, entry.targetId, entry.payload, entry.keyId, entry.prevHmac, entry.hmac,
+      );
       return entry;
     },
   };

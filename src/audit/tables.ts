@@ -34,3 +34,30 @@ export const auditEntries = sqliteTable(
 );
 
 export type AuditEntryRow = typeof auditEntries.$inferSelect;
+
+/**
+ * Published chain heads: "at `published_at` the tenant's chain ended at `seq` with `hmac`", signed as a JWS
+ * (RS256) with the tenant's signing key. Copies kept outside the server (the jsonl files, external
+ * collectors) let `audit verify` detect a chain that was truncated or rewritten after the head was published.
+ */
+export const auditHeads = sqliteTable(
+  'audit_heads',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    /** 0 with the genesis HMAC while the chain is still empty. */
+    seq: integer('seq').notNull(),
+    hmac: text('hmac').notNull(),
+    /** Milliseconds since the epoch. */
+    publishedAt: integer('published_at').notNull(),
+    /** The signing key that signed `jws`. */
+    kid: text('kid').notNull(),
+    /** Compact JWS over the head's JSON (tenant, slug, seq, hmac, publishedAt). */
+    jws: text('jws').notNull(),
+  },
+  (t) => [index('audit_heads_tenant_time_idx').on(t.tenantId, t.publishedAt)],
+);
+
+export type AuditHeadRow = typeof auditHeads.$inferSelect;

@@ -11,6 +11,7 @@ import { registerTenantsCommand } from './commands/tenants.ts';
 import { registerKeysCommand } from './commands/keys.ts';
 import { registerMailCommand } from './commands/mail.ts';
 import { registerUsersCommand } from './commands/users.ts';
+import { registerAuditCommand } from './commands/audit.ts';
 
 /** Command groups; each later capability adds its own file under commands/ and a line here. */
 const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
@@ -20,6 +21,7 @@ const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
   registerKeysCommand,
   registerMailCommand,
   registerUsersCommand,
+  registerAuditCommand,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

@@ -10,6 +10,7 @@ import { internalUsersRoutes } from './routes/internal-users.ts';
 import { internalCompaniesRoutes } from './routes/internal-companies.ts';
 import { internalMachineRoutes } from './routes/internal-machine.ts';
 import { setPasswordRoutes } from './routes/set-password.ts';
+import { auditRoutes } from './routes/audit.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
 export type App = FastifyInstance<
@@ -31,6 +32,7 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   internalCompaniesRoutes,
   internalMachineRoutes,
   setPasswordRoutes,
+  auditRoutes,
 ];
 
 export interface BuildServerOptions {

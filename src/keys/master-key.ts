@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -13,6 +13,11 @@ export interface MasterKeyring {
   currentId: string;
   /** Raw 32-byte keys by id. */
   keys: Map<string, Buffer>;
+  /**
+   * The data dir the ring was read from. A key id this process has not seen (another process ran
+   * `keys rotate-master`) is then looked up in the file again instead of failing until a restart.
+   */
+  source?: string;
 }
 
 interface MasterKeyFile {
@@ -42,6 +47,10 @@ export function masterKeyPath(dataDir: string): string {
   return path.join(dataDir, MASTER_KEY_FILE);
 }
 
+/**
+ * Writes the key file atomically (temp file, fsync, rename): a crash leaves either the old file or the new one,
+ * never a torn file that would make every private key and audit HMAC unreadable.
+ */
 export function writeMasterKeyring(dataDir: string, ring: MasterKeyring): void {
   const file: MasterKeyFile = {
     version: 1,
@@ -49,8 +58,26 @@ export function writeMasterKeyring(dataDir: string, ring: MasterKeyring): void {
     keys: Object.fromEntries([...ring.keys].map(([id, k]) => [id, k.toString('base64')])),
   };
   const target = masterKeyPath(dataDir);
-  writeFileSync(target, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(target, 0o600);
+  const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const fd = openSync(temp, 'wx', 0o600);
+    try {
+      writeSync(fd, JSON.stringify(file, null, 2) + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, target);
+  } finally {
+    rmSync(temp, { force: true });
+  }
+  // The rename itself survives a crash only once the directory entry is on disk.
+  const dirFd = openSync(dataDir, 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
 }
 
 export function readMasterKeyring(dataDir: string): MasterKeyring {
@@ -62,11 +89,16 @@ export function readMasterKeyring(dataDir: string): MasterKeyring {
   for (const [id, key] of keys) {
     if (key.length !== 32 || keyIdOf(key) !== id) throw new Error(`master key file ${file}: key ${id} is damaged`);
   }
-  return { currentId: parsed.current, keys };
+  return { currentId: parsed.current, keys, source: dataDir };
 }
 
 export function masterKey(ring: MasterKeyring, id: string = ring.currentId): Buffer {
-  const key = ring.keys.get(id);
+  let key = ring.keys.get(id);
+  if (!key && ring.source) {
+    // Only new keys are taken from the file; this process keeps its current key until it restarts.
+    for (const [knownId, k] of readMasterKeyring(ring.source).keys) if (!ring.keys.has(knownId)) ring.keys.set(knownId, k);
+    key = ring.keys.get(id);
+  }
   if (!key) throw new Error(`master key ${id} is not in the keyring`);
   return key;
 }

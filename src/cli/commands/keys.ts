@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { cliActor } from '../../audit/actors.ts';
 import { getTenant, listTenants } from '../../tenants/tenants.ts';
+import { rotateMasterKey } from '../../keys/master-key-rotation.ts';
 import { listSigningKeys, retireSigningKey, rotateSigningKey } from '../../keys/signing-keys.ts';
 import type { SigningKeyRow } from '../../keys/tables.ts';
 import { validationError } from '../../app/errors.ts';
@@ -24,7 +25,7 @@ export function registerKeysCommand(program: Command, ctx: CliContext): void {
     .description('list, rotate and retire RS256 signing keys')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ kimauth keys list --tenant acme\n  $ kimauth keys rotate --all\n  $ kimauth keys retire <kid>',
+      '\nExamples:\n  $ kimauth keys list --tenant acme\n  $ kimauth keys rotate --all\n  $ kimauth keys retire <kid>\n  $ kimauth keys rotate-master',
     );
 
   keys
@@ -80,6 +81,27 @@ export function registerKeysCommand(program: Command, ctx: CliContext): void {
         const key = retireSigningKey(deps, kid, cliActor(), { force: opts.force });
         const slug = listTenants(deps).find((t) => t.id === key.tenantId)?.slug ?? key.tenantId;
         out.result(keyJson(key, slug), () => out.line(`Retired key ${kid} of ${slug}.`));
+      }),
+    );
+
+  keys
+    .command('rotate-master')
+    .description('make a new instance master key current; re-encrypts every signing private key, keeps old master keys')
+    .addHelpText(
+      'after',
+      `
+master.key is rewritten atomically and keeps every old key, so audit entries HMAC-ed under an old key still
+verify. Restart running \`serve\` processes afterwards so they load the new key.
+
+Example:
+  $ kimauth keys rotate-master --json`,
+    )
+    .action(async (_opts, cmd: Command) =>
+      ctx.withDeps(cmd, (deps, out) => {
+        const result = rotateMasterKey(deps, cliActor());
+        out.result(result, () =>
+          out.line(`Master key ${result.currentKeyId} is current (was ${result.previousKeyId}); re-encrypted ${result.reencryptedKeys} signing keys.`),
+        );
       }),
     );
 }

@@ -1,0 +1,56 @@
+import { eq } from 'drizzle-orm';
+import type { Deps } from '../app/deps.ts';
+import type { Actor } from '../audit/audit-log.ts';
+import { decryptSecret, encryptSecret, rotateMasterKeyring, writeMasterKeyring } from './master-key.ts';
+import { signingKeys } from './tables.ts';
+
+export interface MasterKeyRotation {
+  previousKeyId: string;
+  currentKeyId: string;
+  /** Signing private keys now encrypted under the new master key. */
+  reencryptedKeys: number;
+  /** Every key id the key file now holds (old ones are kept to read old audit entries and secrets). */
+  keyIds: string[];
+}
+
+const aad = (kid: string) => `signing-key:${kid}`;
+
+/**
+ * Makes a fresh master key current. Order matters for crash safety: the key file (old keys kept) is written
+ * first and atomically, so whatever happens next every row stays decryptable; then, in one transaction, every
+ * signing private key is re-encrypted under the new key and the rotation is audited in the platform chain.
+ * Audit entries are never rewritten: each names its key_id, and verify derives that key's HMAC key.
+ */
+export function rotateMasterKey(deps: Deps, actor: Actor): MasterKeyRotation {
+  const previousKeyId = deps.masterKeys.currentId;
+  const next = rotateMasterKeyring(deps.masterKeys);
+  writeMasterKeyring(deps.config.dataDir, next);
+  // Adopt the new ring in this process, so the audit entry below is already HMAC-ed under the new key.
+  deps.masterKeys.keys = next.keys;
+  deps.masterKeys.currentId = next.currentId;
+
+  const reencryptedKeys = deps.sqlite.transaction(() => {
+    const rows = deps.db
+      .select({ kid: signingKeys.kid, privateKeyEnc: signingKeys.privateKeyEnc, masterKeyId: signingKeys.masterKeyId })
+      .from(signingKeys)
+      .all();
+    for (const row of rows) {
+      const pkcs8 = decryptSecret(deps.masterKeys, row.privateKeyEnc, aad(row.kid), row.masterKeyId);
+      deps.db
+        .update(signingKeys)
+        .set({ privateKeyEnc: encryptSecret(deps.masterKeys, pkcs8, aad(row.kid)), masterKeyId: next.currentId })
+        .where(eq(signingKeys.kid, row.kid))
+        .run();
+      pkcs8.fill(0);
+    }
+    deps.audit.append(deps.platformTenantId(), {
+      actor,
+      type: 'master_key.rotated',
+      target: { type: 'master_key', id: next.currentId },
+      payload: { previousKeyId, reencryptedSigningKeys: rows.length },
+    });
+    return rows.length;
+  })();
+  deps.keyring.invalidate();
+  return { previousKeyId, currentKeyId: next.currentId, reencryptedKeys, keyIds: [...next.keys.keys()] };
+}
