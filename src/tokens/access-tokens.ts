@@ -102,3 +102,21 @@ export function createAccessTokenVerifier(deps: Deps) {
 }
 
 export type AccessTokenVerifier = ReturnType<typeof createAccessTokenVerifier>;
+
+/** What login and refresh answer (seed 002 §4.2 / §4.3). */
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  tokenType: 'Bearer';
+}
+
+export async function issueTokenPair(
+  deps: Deps,
+  user: TokenUser,
+  session: { id: string; authType: string },
+  refreshToken: string,
+): Promise<TokenPair> {
+  const { accessToken, expiresIn } = await issueAccessToken(deps, user, session);
+  return { accessToken, refreshToken, expiresIn, tokenType: 'Bearer' };
+}
