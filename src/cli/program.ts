@@ -9,6 +9,21 @@ import { registerInitCommand } from './commands/init.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerTenantsCommand } from './commands/tenants.ts';
 import { registerKeysCommand } from './commands/keys.ts';
+import { registerUserSessionsCommands } from './commands/user-sessions.ts';
+
+/**
+ * `users sessions …` hangs under the `users` group. Until the users command group (its own file) exists, a minimal
+ * `users` command is created here; once it does, this finds it and only adds `sessions`.
+ */
+function registerUserSessions(program: Command, ctx: CliContext): void {
+  const users =
+    program.commands.find((c) => c.name() === 'users') ??
+    program
+      .command('users')
+      .description('manage users')
+      .addHelpText('after', '\nExamples:\n  $ kimauth users sessions list ops@example.com');
+  registerUserSessionsCommands(users, ctx);
+}
 
 /** Command groups; each later capability adds its own file under commands/ and a line here. */
 const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
@@ -16,6 +31,8 @@ const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
   registerServeCommand,
   registerTenantsCommand,
   registerKeysCommand,
+  // After any command group that creates `users`.
+  registerUserSessions,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

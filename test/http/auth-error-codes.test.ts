@@ -11,7 +11,7 @@ interface Row {
   code: string;
   cause: string;
   config?: ConfigOverrides;
-  act(h: AuthHarness): Promise<Awaited<ReturnType<AuthHarness['post']>>>;
+  act(h: AuthHarness): ReturnType<AuthHarness['post']>;
 }
 
 const ROWS: Row[] = [

@@ -1,3 +1,4 @@
+import type { LightMyRequestResponse as Response } from 'fastify';
 import type { ConfigOverrides } from '../../src/app/config.ts';
 import { buildServer, type App } from '../../src/http/server.ts';
 import { createUser, type CreateUserInput } from '../../src/identity/users.ts';
@@ -9,8 +10,8 @@ export { ADMIN_EMAIL, ADMIN_PASSWORD };
 export interface AuthHarness {
   t: TestInstance;
   app: App;
-  post(url: string, payload: unknown, options?: { ip?: string; token?: string }): ReturnType<App['inject']>;
-  get(url: string, token?: string): ReturnType<App['inject']>;
+  post(url: string, payload: unknown, options?: { ip?: string; token?: string }): Promise<Response>;
+  get(url: string, token?: string): Promise<Response>;
   /** POST /auth/login; throws unless 200. */
   signIn(email?: string, password?: string, ip?: string): Promise<{ accessToken: string; refreshToken: string; expiresIn: number; tokenType: string }>;
   user(input: Partial<CreateUserInput> & { email: string }): Promise<UserRow>;
