@@ -156,6 +156,22 @@ describe('POST /auth/login, /auth/refresh, /auth/logout, /auth/logout-all, GET /
     expect((await h.app.inject({ method: 'POST', url: '/auth/logout-all' })).statusCode).toBe(401);
   });
 
+  it('every auth route is in /openapi.json', async () => {
+    const paths = Object.keys((await h.get('/openapi.json')).json().paths);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/auth/register',
+        '/auth/login',
+        '/auth/refresh',
+        '/auth/logout',
+        '/auth/logout-all',
+        '/auth/me',
+        '/auth/password-reset/request',
+        '/auth/password-reset/confirm',
+      ]),
+    );
+  });
+
   it('GET /auth/me answers the §4.6 shape', async () => {
     const pair = await h.signIn();
     const res = await h.get('/auth/me', pair.accessToken);

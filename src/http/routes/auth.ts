@@ -7,6 +7,7 @@ import { createIpRateLimiter } from '../plugins/rate-limit.ts';
 import { AUTH_PROVIDERS } from '../../identity/tables.ts';
 import { login } from '../../identity/login.ts';
 import { createLoginThrottle } from '../../identity/login-throttle.ts';
+import { dummyPasswordHash } from '../../identity/passwords.ts';
 import { assertRegistrationOpen, registerUser } from '../../identity/registration.ts';
 import { loadUserContext } from '../../identity/profile.ts';
 import { confirmPasswordReset, requestPasswordReset } from '../../identity/password-reset.ts';
@@ -73,6 +74,8 @@ export function authRoutes(app: App, deps: Deps): void {
   // One bucket per IP shared by login, register and reset-request; the per-account slowdown is separate.
   const rateLimit = createIpRateLimiter(deps.clock, deps.config.rateLimitPerMinute);
   const throttle = createLoginThrottle(deps.clock);
+  // Computed now, so the first sign-in with an unknown email does not take longer than the ones after it.
+  void dummyPasswordHash();
   const client = (request: { ip: string; headers: Record<string, unknown> }) => ({
     ip: request.ip,
     userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
