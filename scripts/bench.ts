@@ -5,9 +5,11 @@
  *     /auth/refresh (one DB transaction + one signature);
  *   - argon2id hashes/s with kimauth's parameters at the login bench's concurrency, the floor of /auth/login.
  * Targets: refresh ≥ 60 % of the RS256 rate, login ≥ 80 % of the argon2id rate, /auth/me ≥ 5,000 req/s.
- * Each ratio is printed twice: by wall clock (req/s ÷ limit/s; needs a quiet machine) and by CPU time (requests per
- * CPU-second of the server process ÷ operations per CPU-second of the limit loop), which other load on a shared
- * machine does not distort. A target counts as met when either shows it. Exit code 1 when a target is missed.
+ * Each ratio is printed twice: by wall clock (req/s ÷ limit/s; needs a quiet machine, and the driver shares it) and by
+ * CPU time (requests per CPU-second of the server ÷ operations per CPU-second of the limit loop), which other load on
+ * a shared machine does not distort. Login is judged on the whole process's CPU (argon2 runs on the thread pool);
+ * refresh and /auth/me on the event-loop thread's CPU, i.e. what one process can serve on one core. A target counts
+ * as met when either figure shows it. Exit code 1 when a target is missed.
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,8 +27,10 @@ const PASSWORD = 'bench-password-1';
 
 interface RouteResult {
   route: string;
-  /** Requests served per CPU second of the server process. */
+  /** Requests served per CPU second of the server process (all threads: argon2 runs on the thread pool). */
   perServerCpuSecond: number;
+  /** Requests served per CPU second of the server's event-loop thread: what one process can do on one core. */
+  perEventLoopCpuSecond: number;
   connections: number;
   rps: number;
   p50: number;
@@ -35,10 +39,14 @@ interface RouteResult {
   non2xx: number;
 }
 
-/** CPU seconds (user + system, all threads) a process has used so far, from /proc (Linux). */
-function processCpuSeconds(pid: number): number {
+/**
+ * CPU seconds (user + system) used so far, from /proc (Linux): of the whole process (all threads), or of its
+ * event-loop thread only (`/proc/<pid>/task/<pid>`), the one core a single kimauth process serializes on.
+ */
+function processCpuSeconds(pid: number, thread: 'process' | 'event-loop' = 'process'): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const file = thread === 'process' ? `/proc/${pid}/stat` : `/proc/${pid}/task/${pid}/stat`;
+    const fields = readFileSync(file, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
   } catch {
     return Number.NaN;
@@ -92,11 +100,13 @@ const average = (a: Limit, b: Limit): Limit => ({ rate: (a.rate + b.rate) / 2, p
 
 async function drive(route: string, serverPid: number, options: autocannon.Options): Promise<RouteResult> {
   const cpuBefore = processCpuSeconds(serverPid);
+  const loopBefore = processCpuSeconds(serverPid, 'event-loop');
   const result = await autocannon({ duration: SECONDS, ...options });
   const served = result.requests.total;
   return {
     route,
     perServerCpuSecond: served / (processCpuSeconds(serverPid) - cpuBefore),
+    perEventLoopCpuSecond: served / (processCpuSeconds(serverPid, 'event-loop') - loopBefore),
     connections: options.connections ?? 10,
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -172,30 +182,36 @@ async function main(): Promise<void> {
       results.push(await drive('GET /auth/me', pid, { url: url + '/auth/me', connections: 32, headers: { authorization: bearer } }));
       results.push(await drive('GET /.well-known/jwks.json', pid, { url: url + '/.well-known/jwks.json', connections: 32 }));
 
-      const limits: Record<string, { name: string; limit: Limit; target: number } | { name: string; absolute: number }> = {
-        'POST /auth/login': { name: `argon2id ×${LOGIN_CONNECTIONS}`, limit: argon, target: 0.8 },
-        'POST /auth/refresh': { name: 'RS256 signing, 1 core', limit: rsa, target: 0.6 },
+      // Which CPU column a route is judged by: login by the whole process (argon2 runs on the thread pool), the
+      // others by the event-loop thread (RS256 signing and SQLite run on it).
+      const limits: Record<string, { name: string; limit: Limit; target: number; cpu: 'process' | 'event-loop' } | { name: string; absolute: number }> = {
+        'POST /auth/login': { name: `argon2id ×${LOGIN_CONNECTIONS}`, limit: argon, target: 0.8, cpu: 'process' },
+        'POST /auth/refresh': { name: 'RS256 signing, 1 core', limit: rsa, target: 0.6, cpu: 'event-loop' },
         'GET /auth/me': { name: '5,000 req/s', absolute: 5000 },
       };
       console.log(`\nkimauth bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${SECONDS}s per route, loopback`);
-      console.log(`load average (1 min): ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after (a busy machine lowers req/s; the per-CPU-second columns are not affected)`);
+      console.log(`load average (1 min): ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after (a busy machine lowers req/s; the per-CPU-second figures are not affected)`);
       console.log(
         `limits: RS256 ${rsa.rate.toFixed(0)} signs/s on one core (${rsa.perCpuSecond.toFixed(0)} per CPU-s); ` +
           `argon2id (19 MiB, t=2, p=1) ${argon.rate.toFixed(1)} hashes/s at concurrency ${LOGIN_CONNECTIONS} (${argon.perCpuSecond.toFixed(1)} per CPU-s)\n`,
       );
-      console.log(['route'.padEnd(26), 'conn', 'req/s'.padStart(7), 'p50 ms', 'p99 ms', 'errors', 'req/server-CPU-s', 'vs limit (wall clock | per CPU-s)'].join('  '));
+      console.log(
+        ['route'.padEnd(26), 'conn', 'req/s'.padStart(7), 'p50 ms', 'p99 ms', 'errors', 'req/CPU-s process', 'req/CPU-s event loop', 'vs limit: wall clock | per CPU-s'].join('  '),
+      );
       let missed = 0;
       for (const r of results) {
         const l = limits[r.route];
         let verdict = '';
         if (l && 'limit' in l) {
           const wall = r.rps / l.limit.rate;
-          const cpu = r.perServerCpuSecond / l.limit.perCpuSecond;
-          if (Math.max(wall, cpu) < l.target) missed++;
-          verdict = `${(wall * 100).toFixed(0)} % | ${(cpu * 100).toFixed(0)} % of ${l.name} (target ≥ ${l.target * 100} %) ${Math.max(wall, cpu) >= l.target ? 'ok' : 'MISSED'}`;
+          const cpu = (l.cpu === 'process' ? r.perServerCpuSecond : r.perEventLoopCpuSecond) / l.limit.perCpuSecond;
+          const met = Math.max(wall, cpu) >= l.target;
+          if (!met) missed++;
+          verdict = `${(wall * 100).toFixed(0)} % | ${(cpu * 100).toFixed(0)} % (${l.cpu}) of ${l.name}; target ≥ ${l.target * 100} % ${met ? 'ok' : 'MISSED'}`;
         } else if (l && 'absolute' in l) {
-          if (Math.max(r.rps, r.perServerCpuSecond) < l.absolute) missed++;
-          verdict = `target ${l.name} ${Math.max(r.rps, r.perServerCpuSecond) >= l.absolute ? 'ok' : 'MISSED'}`;
+          const met = Math.max(r.rps, r.perEventLoopCpuSecond) >= l.absolute;
+          if (!met) missed++;
+          verdict = `target ${l.name} (wall clock or event-loop CPU) ${met ? 'ok' : 'MISSED'}`;
         }
         console.log(
           [
@@ -205,7 +221,8 @@ async function main(): Promise<void> {
             String(r.p50).padStart(6),
             String(r.p99).padStart(6),
             String(r.non2xx + r.errors).padStart(6),
-            r.perServerCpuSecond.toFixed(0).padStart(16),
+            r.perServerCpuSecond.toFixed(0).padStart(17),
+            r.perEventLoopCpuSecond.toFixed(0).padStart(20),
             verdict,
           ].join('  '),
         );
