@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Statement } from 'better-sqlite3';
 import { AppError } from './errors.ts';
 import type { Config } from './config.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -22,6 +23,11 @@ export interface Deps {
   masterKeys: MasterKeyring;
   audit: AuditLog;
   keyring: SigningKeyring;
+  /**
+   * A statement prepared once per Deps and reused: for hot paths (sign-in, refresh, Bearer checks) where building
+   * a drizzle query per request costs more than the query itself (ARCHITECTURE rule 8).
+   */
+  statement(sql: string): Statement;
   /** The reserved `master` tenant's id (platform key, platform audit chain); looked up once. */
   platformTenantId(): string;
   /** Closes the database; idempotent. */
@@ -58,6 +64,7 @@ export function buildDeps(options: BuildDepsOptions): Deps {
   }
   const base = { db: handle.db, sqlite: handle.sqlite, clock, masterKeys };
   let platformId: string | undefined;
+  const statements = new Map<string, Statement>();
   const findPlatform = handle.sqlite.prepare("SELECT id FROM tenants WHERE slug = 'master'");
   return {
     config: options.config,
@@ -68,6 +75,14 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     masterKeys,
     audit: createAuditLog(handle.sqlite, masterKeys, clock),
     keyring: createSigningKeyring(base),
+    statement(sql) {
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = handle.sqlite.prepare(sql);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
     platformTenantId() {
       if (platformId) return platformId;
       const row = findPlatform.get() as { id: string } | undefined;

@@ -54,3 +54,23 @@ export const userSetPasswordTokens = sqliteTable(
   },
   (t) => [index('user_set_password_tokens_user_idx').on(t.userId)],
 );
+
+/**
+ * One-time password reset tokens (seed 002 §4.8): only the SHA-256 of the opaque token is stored; a token is
+ * spent by confirming it, by a newer request for the same user, or by expiring (1 h).
+ */
+export const passwordResetTokens = sqliteTable(
+  'password_reset_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+    usedAt: integer('used_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [index('password_reset_tokens_user_idx').on(t.userId, t.usedAt)],
+);
+
+export type PasswordResetTokenRow = typeof passwordResetTokens.$inferSelect;

@@ -38,10 +38,21 @@ export function startSession(deps: Deps, userId: string, meta: SessionMeta = {})
     ip: meta.ip ?? null,
     userAgent: meta.userAgent?.slice(0, 512) ?? null,
   };
-  deps.db.insert(sessions).values(session).run();
+  // Prepared statements rather than drizzle: this runs on every sign-in.
+  deps.statement(`INSERT INTO sessions (id, user_id, auth_type, created_at, last_used_at, expires_at, ip, user_agent)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(session.id, userId, session.authType, now.getTime(), now.getTime(), session.expiresAt.getTime(), session.ip, session.userAgent);
   const refreshToken = newOpaqueToken();
-  deps.db.insert(refreshTokens).values({ tokenHash: hashOpaqueToken(refreshToken), sessionId: session.id, createdAt: now }).run();
+  insertRefreshToken(deps, hashOpaqueToken(refreshToken), session.id, now.getTime());
   return { session, refreshToken };
+}
+
+function insertRefreshToken(deps: Deps, tokenHash: string, sessionId: string, nowMs: number): void {
+  deps.statement('INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES (?, ?, ?)').run(
+    tokenHash,
+    sessionId,
+    nowMs,
+  );
 }
 
 export interface RefreshTokenLookup {
@@ -63,11 +74,11 @@ export function findRefreshToken(deps: Deps, refreshToken: string): RefreshToken
 /** Marks the presented token rotated and issues the next one. Call inside the refresh transaction. */
 export function rotateRefreshToken(deps: Deps, tokenHash: string, sessionId: string): string {
   assertTransaction(deps, 'rotateRefreshToken');
-  const now = deps.clock.now();
-  deps.db.update(refreshTokens).set({ rotatedAt: now }).where(eq(refreshTokens.tokenHash, tokenHash)).run();
-  deps.db.update(sessions).set({ lastUsedAt: now }).where(eq(sessions.id, sessionId)).run();
+  const now = deps.clock.nowMs();
+  deps.statement('UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ?').run(now, tokenHash);
+  deps.statement('UPDATE sessions SET last_used_at = ? WHERE id = ?').run(now, sessionId);
   const next = newOpaqueToken();
-  deps.db.insert(refreshTokens).values({ tokenHash: hashOpaqueToken(next), sessionId, createdAt: now }).run();
+  insertRefreshToken(deps, hashOpaqueToken(next), sessionId, now);
   return next;
 }
 

@@ -1,4 +1,6 @@
-import { SignJWT, jwtVerify, createLocalJWKSet, errors as joseErrors, type JWTPayload } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import type { JWTPayload } from 'jose';
+import { JwsError, publicKeysOf, signRs256, verifyRs256 } from './rs256.ts';
 import type { Deps } from '../app/deps.ts';
 import { AppError } from '../app/errors.ts';
 import type { GlobalRole, UserRow } from '../identity/tables.ts';
@@ -46,7 +48,7 @@ export async function issueAccessToken(
   const key = deps.keyring.active(deps.platformTenantId());
   const iat = deps.clock.nowSeconds();
   const ttl = deps.config.accessTokenTtl;
-  const accessToken = await new SignJWT({
+  const claims = {
     id: user.id,
     email: user.email,
     name: user.fullName,
@@ -57,14 +59,13 @@ export async function issueAccessToken(
     isVendor: false,
     vendorId: null,
     tokenVersion: user.tokenVersion,
-  })
-    .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
-    .setIssuer(deps.config.issuer)
-    .setSubject(user.id)
-    .setAudience(deps.config.audience)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + ttl)
-    .sign(key.privateKey);
+    iss: deps.config.issuer,
+    sub: user.id,
+    aud: deps.config.audience,
+    iat,
+    exp: iat + ttl,
+  };
+  const accessToken = signRs256(claims, key.kid, key.privateKey);
   return { accessToken, expiresIn: ttl };
 }
 
@@ -73,32 +74,58 @@ export async function issueAccessToken(
  * injected clock. Any failure is 401 unauthorized; revocation and tokenVersion are checked by the caller.
  */
 export function createAccessTokenVerifier(deps: Deps) {
-  let resolverFor: { jwks: object; resolve: ReturnType<typeof createLocalJWKSet> } | undefined;
-  const resolver = () => {
+  let keysFor: { jwks: object; keys: Map<string, KeyObject> } | undefined;
+  const publicKeyFor = (kid: string | undefined) => {
     const jwks = deps.keyring.jwks(deps.platformTenantId());
-    // Imported public keys are cached per JWKS object; a rotation yields a new object.
-    if (resolverFor?.jwks !== jwks) resolverFor = { jwks, resolve: createLocalJWKSet(jwks) };
-    return resolverFor.resolve;
+    // Public keys are imported once per JWKS object; a rotation yields a new object.
+    if (keysFor?.jwks !== jwks) keysFor = { jwks, keys: publicKeysOf(jwks as { keys: Array<Record<string, unknown>> }) };
+    return kid === undefined ? undefined : keysFor.keys.get(kid);
   };
   return async function verifyAccessToken(token: string): Promise<AccessClaims> {
+    let payload: Record<string, unknown>;
     try {
-      const { payload } = await jwtVerify(token, resolver(), {
-        algorithms: ['RS256'],
-        issuer: deps.config.issuer,
-        audience: deps.config.audience,
-        currentDate: deps.clock.now(),
-        requiredClaims: ['exp', 'iat', 'sub'],
-      });
-      if (typeof payload.sessionId !== 'string' || typeof payload.tokenVersion !== 'number') {
-        throw new AppError('unauthorized', 'Access token is not a kimauth session token');
-      }
-      return payload as AccessClaims;
+      payload = verifyRs256(token, publicKeyFor).payload;
     } catch (err) {
-      if (err instanceof AppError) throw err;
-      const expired = err instanceof joseErrors.JWTExpired;
-      throw new AppError('unauthorized', expired ? 'Access token has expired' : 'Invalid access token');
+      if (err instanceof JwsError) throw new AppError('unauthorized', 'Invalid access token');
+      throw err;
     }
+    const now = deps.clock.nowSeconds();
+    const aud = payload.aud;
+    const audiences = Array.isArray(aud) ? aud : [aud];
+    if (
+      payload.iss !== deps.config.issuer ||
+      !audiences.includes(deps.config.audience) ||
+      typeof payload.sub !== 'string' ||
+      typeof payload.iat !== 'number' ||
+      typeof payload.exp !== 'number' ||
+      (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || payload.nbf > now))
+    ) {
+      throw new AppError('unauthorized', 'Invalid access token');
+    }
+    if (payload.exp <= now) throw new AppError('unauthorized', 'Access token has expired');
+    if (typeof payload.sessionId !== 'string' || typeof payload.tokenVersion !== 'number') {
+      throw new AppError('unauthorized', 'Access token is not a kimauth session token');
+    }
+    return payload as AccessClaims;
   };
 }
 
 export type AccessTokenVerifier = ReturnType<typeof createAccessTokenVerifier>;
+
+/** What login and refresh answer (seed 002 §4.2 / §4.3). */
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  tokenType: 'Bearer';
+}
+
+export async function issueTokenPair(
+  deps: Deps,
+  user: TokenUser,
+  session: { id: string; authType: string },
+  refreshToken: string,
+): Promise<TokenPair> {
+  const { accessToken, expiresIn } = await issueAccessToken(deps, user, session);
+  return { accessToken, refreshToken, expiresIn, tokenType: 'Bearer' };
+}

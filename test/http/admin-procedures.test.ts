@@ -152,6 +152,11 @@ describe('§5.2 procedures over HTTP', () => {
     const again = await app.inject({ method: 'POST', url: `${url}/memberships`, headers: admin, payload: { userId: user.id, role: 'FINANCE', approvalLimit: '2500.00' } });
     expect(again.json().data).toMatchObject({ role: 'FINANCE', approvalLimit: '2500.00', isActive: true });
     expect((await app.inject({ method: 'GET', url: `${url}/users`, headers: token })).statusCode).toBe(200);
+    // The same token's /auth/me shows the new membership at once (fresh reads, nothing in the JWT).
+    const me = await app.inject({ method: 'GET', url: '/auth/me', headers: token });
+    expect(me.json().data.companyMemberships).toEqual([
+      expect.objectContaining({ companyId: company.id, role: 'FINANCE', approvalLimit: '2500.00', isActive: true }),
+    ]);
 
     const off = await app.inject({ method: 'POST', url: `${url}/memberships`, headers: admin, payload: { userId: user.id, role: 'FINANCE', isActive: false } });
     expect(off.json().data).toMatchObject({ isActive: false, approvalLimit: '2500.00' });

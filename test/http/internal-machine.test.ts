@@ -46,7 +46,10 @@ describe('§5.3 machine routes (X-Internal-API-Key)', () => {
     expect(res.statusCode).toBe(200);
     const data = res.json().data;
     expect(Object.keys(data).sort()).toEqual(
-      ['id', 'email', 'name', 'globalRole', 'roles', 'tokenVersion', 'isVendor', 'vendorId', 'companyMemberships', 'businessUnitMemberships'].sort(),
+      [
+        'id', 'email', 'name', 'globalRole', 'roles', 'tokenVersion', 'isVendor', 'vendorId', 'approvalStatus', 'isActive',
+        'authProvider', 'phoneNumber', 'profilePictureUrl', 'companyMemberships', 'businessUnitMemberships',
+      ].sort(),
     );
     expect(data).toMatchObject({ id: user.id, email: 'ctx@example.com', name: 'Context User', globalRole: 'NONE', roles: 'User', isVendor: false, vendorId: null });
     expect(data.companyMemberships).toEqual([

@@ -1,3 +1,4 @@
+import { registerUserSessionsCommands } from './user-sessions.ts';
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { validationError, isAppError } from '../../app/errors.ts';
@@ -366,6 +367,7 @@ Examples:
     });
 
   registerMembershipCommands(users, ctx);
+  registerUserSessionsCommands(users, ctx);
   return users;
 }
 

@@ -2,7 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Deps } from '../../app/deps.ts';
 import { AppError } from '../../app/errors.ts';
 import { createAccessTokenVerifier, type AccessClaims } from '../../tokens/access-tokens.ts';
-import type { GlobalRole } from '../../identity/tables.ts';
+import type { ApprovalStatus, GlobalRole } from '../../identity/tables.ts';
+import { accountStatusError } from '../../identity/account-status.ts';
 
 /** Who is calling, after the Bearer token, its session and tokenVersion were checked. */
 export interface Principal {
@@ -55,9 +56,12 @@ export function createAuthenticate(deps: Deps) {
     if (!state || state.revoked_at !== null || state.expires_at <= deps.clock.nowMs()) {
       throw new AppError('session_revoked', 'Session has been revoked');
     }
-    if (state.deleted_at !== null || !state.is_active) throw new AppError('account_inactive', 'Account is inactive');
-    if (state.approval_status === 'PENDING') throw new AppError('pending_approval', 'Account is pending approval');
-    if (state.approval_status === 'REJECTED') throw new AppError('registration_rejected', 'Registration was rejected');
+    const blocked = accountStatusError({
+      approvalStatus: state.approval_status as ApprovalStatus,
+      isActive: state.is_active === 1,
+      deletedAt: state.deleted_at,
+    });
+    if (blocked) throw blocked;
     if (state.token_version !== claims.tokenVersion) {
       throw new AppError('unauthorized', 'Access token is stale (tokenVersion changed); refresh it');
     }

@@ -1,0 +1,206 @@
+import { z } from 'zod';
+import type { App } from '../server.ts';
+import type { Deps } from '../../app/deps.ts';
+import { ok } from '../envelope.ts';
+import { principalOf } from '../plugins/authenticate.ts';
+import { createIpRateLimiter } from '../plugins/rate-limit.ts';
+import { AUTH_PROVIDERS } from '../../identity/tables.ts';
+import { login } from '../../identity/login.ts';
+import { createLoginThrottle } from '../../identity/login-throttle.ts';
+import { dummyPasswordHash } from '../../identity/passwords.ts';
+import { assertRegistrationOpen, registerUser } from '../../identity/registration.ts';
+import { userContext } from '../../memberships/user-context.ts';
+import { confirmPasswordReset, requestPasswordReset } from '../../identity/password-reset.ts';
+import { refreshSession } from '../../sessions/refresh.ts';
+import { logout, logoutEverywhere } from '../../sessions/sign-out.ts';
+
+/** "" (and null) mean "not given" for optional strings, as existing clients send them (seed 002 §4.1). */
+const optionalText = <T extends z.ZodType<string>>(schema: T) =>
+  z.union([z.literal(''), z.null(), schema]).optional().transform((v) => (v ? (v as z.output<T>) : undefined));
+
+const envelope = <T extends z.ZodType>(data: T) => z.object({ success: z.literal(true), data });
+
+const RegisterBody = z.object({
+  email: z.string().max(254),
+  password: z.string(),
+  fullName: z.string().trim().min(1).max(200),
+  phoneNumber: optionalText(z.string().max(64)),
+  profilePictureUrl: optionalText(z.url().max(2048)),
+  authProvider: optionalText(z.enum(AUTH_PROVIDERS)),
+});
+
+const LoginBody = z.object({
+  email: z.string().max(254),
+  password: z.string().max(1024),
+  accountType: z.string().optional().describe('"", "internal" or "auto" (password login); "vendor" → 501'),
+});
+
+const RefreshTokenBody = z.object({ refreshToken: z.string().min(1).max(512) });
+
+const TokenPairSchema = z.object({
+  accessToken: z.string(),
+  refreshToken: z.string(),
+  expiresIn: z.number().int(),
+  tokenType: z.literal('Bearer'),
+});
+
+const StatusOk = z.object({ status: z.literal('ok') });
+
+const MeSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  sessionId: z.string(),
+  authType: z.string(),
+  globalRole: z.string(),
+  roles: z.string(),
+  tokenVersion: z.number().int(),
+  isVendor: z.boolean(),
+  vendorId: z.string().nullable(),
+  approvalStatus: z.string(),
+  isActive: z.boolean(),
+  authProvider: z.string(),
+  phoneNumber: z.string().nullable(),
+  profilePictureUrl: z.string().nullable(),
+  companyMemberships: z.array(z.record(z.string(), z.unknown())),
+  businessUnitMemberships: z.array(z.record(z.string(), z.unknown())),
+});
+
+const ResetRequestBody = z.object({ email: z.string().max(254), accountType: z.string().optional() });
+const ResetConfirmBody = z.object({ token: z.string().min(1).max(512), newPassword: z.string() });
+
+/** The public auth API of seed 002 §4.1–§4.6 and §4.8. */
+export function authRoutes(app: App, deps: Deps): void {
+  // One bucket per IP shared by login, register and reset-request; the per-account slowdown is separate.
+  const rateLimit = createIpRateLimiter(deps.clock, deps.config.rateLimitPerMinute);
+  const throttle = createLoginThrottle(deps.clock);
+  // Computed now, so the first sign-in with an unknown email does not take longer than the ones after it.
+  void dummyPasswordHash();
+  const client = (request: { ip: string; headers: Record<string, unknown> }) => ({
+    ip: request.ip,
+    userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
+  });
+  const bearer = [{ bearerAuth: [] }];
+
+  app.post(
+    '/auth/register',
+    {
+      // Counted and refused before the body is even validated.
+      onRequest: rateLimit,
+      preValidation: async () => assertRegistrationOpen(deps),
+      schema: {
+        tags: ['auth'],
+        summary: 'Self-service registration (KIMAUTH_PUBLIC_REGISTRATION=true); the account waits for approval',
+        body: RegisterBody,
+        response: { 201: envelope(z.object({ email: z.string(), status: z.literal('pending') })) },
+      },
+    },
+    async (request, reply) => {
+      const result = await registerUser(deps, request.body, client(request));
+      return reply.status(201).send(ok(result));
+    },
+  );
+
+  app.post(
+    '/auth/login',
+    {
+      onRequest: rateLimit,
+      schema: { tags: ['auth'], summary: 'Email/password sign-in', body: LoginBody, response: { 200: envelope(TokenPairSchema) } },
+    },
+    async (request) => ok(await login(deps, request.body, client(request), throttle)),
+  );
+
+  app.post(
+    '/auth/refresh',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Exchange a refresh token for a new pair (the presented one is spent)',
+        body: RefreshTokenBody,
+        response: { 200: envelope(TokenPairSchema) },
+      },
+    },
+    async (request) => ok(await refreshSession(deps, request.body.refreshToken)),
+  );
+
+  app.post(
+    '/auth/logout',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: "End the refresh token's session (idempotent: unknown tokens also answer ok)",
+        body: RefreshTokenBody,
+        response: { 200: envelope(StatusOk) },
+      },
+    },
+    async (request) => {
+      logout(deps, request.body.refreshToken);
+      return ok({ status: 'ok' as const });
+    },
+  );
+
+  app.post(
+    '/auth/logout-all',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags: ['auth'],
+        summary: "End every session of the caller and invalidate all of the caller's access tokens",
+        security: bearer,
+        response: { 200: envelope(StatusOk) },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      logoutEverywhere(deps, principal.userId, principal.sessionId);
+      return ok({ status: 'ok' as const });
+    },
+  );
+
+  app.get(
+    '/auth/me',
+    {
+      preHandler: app.authenticate,
+      schema: { tags: ['auth'], summary: 'The caller with its memberships', security: bearer, response: { 200: envelope(MeSchema) } },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const user = userContext(deps, principal.userId);
+      const { companyMemberships, businessUnitMemberships, ...profile } = user;
+      return ok({
+        ...profile,
+        sessionId: principal.sessionId,
+        authType: principal.claims.authType,
+        companyMemberships,
+        businessUnitMemberships,
+      });
+    },
+  );
+
+  app.post(
+    '/auth/password-reset/request',
+    {
+      onRequest: rateLimit,
+      schema: {
+        tags: ['auth'],
+        summary: 'Mail a one-time reset link; always ok (no account enumeration)',
+        body: ResetRequestBody,
+        response: { 200: envelope(z.object({ status: z.literal('ok'), token: z.string().optional() })) },
+      },
+    },
+    async (request) => ok(requestPasswordReset(deps, request.body, client(request))),
+  );
+
+  app.post(
+    '/auth/password-reset/confirm',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Set a new password with a reset token; ends every session',
+        body: ResetConfirmBody,
+        response: { 200: envelope(StatusOk) },
+      },
+    },
+    async (request) => ok(await confirmPasswordReset(deps, request.body)),
+  );
+}

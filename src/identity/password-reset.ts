@@ -1,0 +1,105 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Deps } from '../app/deps.ts';
+import { validationError } from '../app/errors.ts';
+import type { Actor } from '../audit/audit-log.ts';
+import { enqueueMail } from '../mail/outbox.ts';
+import { revokeAllSessions } from '../sessions/sessions.ts';
+import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-tokens.ts';
+import { assertPasswordAccountType, type ClientInfo } from './login.ts';
+import { assertPasswordPolicy, hashPassword } from './passwords.ts';
+import { passwordResetTokens, users } from './tables.ts';
+import { normalizeEmail } from './users.ts';
+
+export const RESET_TOKEN_TTL_MS = 60 * 60_000;
+
+export interface ResetRequestResult {
+  status: 'ok';
+  /** Only with KIMAUTH_EXPOSE_PASSWORD_RESET_TOKEN=true and only when a token was issued (development). */
+  token?: string;
+}
+
+export function resetLink(deps: Deps, token: string): string {
+  return `${deps.config.frontendUrl.replace(/\/+$/, '')}/reset-password?token=${encodeURIComponent(token)}`;
+}
+
+/**
+ * POST /auth/password-reset/request (seed 002 §4.8). Always answers ok, whether or not the address belongs to an
+ * account, so the route cannot be used to find accounts. For an existing account a one-time token (1 h) replaces
+ * any earlier unused one and is mailed as a link to the frontend.
+ */
+export function requestPasswordReset(deps: Deps, input: { email: string; accountType?: string }, client: ClientInfo): ResetRequestResult {
+  assertPasswordAccountType(input.accountType);
+  const email = normalizeEmail(input.email);
+  const issued = deps.sqlite.transaction(() => {
+    const user = deps.db
+      .select({ id: users.id, email: users.email, fullName: users.fullName })
+      .from(users)
+      .where(and(eq(users.email, email), isNull(users.deletedAt)))
+      .get();
+    if (!user) return undefined;
+    const now = deps.clock.now();
+    deps.db
+      .update(passwordResetTokens)
+      .set({ usedAt: now })
+      .where(and(eq(passwordResetTokens.userId, user.id), isNull(passwordResetTokens.usedAt)))
+      .run();
+    const token = newOpaqueToken();
+    const expiresAt = new Date(now.getTime() + RESET_TOKEN_TTL_MS);
+    deps.db.insert(passwordResetTokens).values({ tokenHash: hashOpaqueToken(token), userId: user.id, createdAt: now, expiresAt }).run();
+    deps.audit.append(deps.platformTenantId(), {
+      actor: { type: 'anonymous', id: null, channel: 'http' },
+      type: 'password_reset.requested',
+      target: { type: 'user', id: user.id },
+      payload: { userId: user.id, expiresAt: expiresAt.toISOString(), ip: client.ip },
+    });
+    enqueueMail(deps, {
+      template: 'password-reset',
+      to: user.email,
+      data: { name: user.fullName, link: resetLink(deps, token), expiresAt: expiresAt.toISOString() },
+    });
+    return token;
+  }).immediate();
+  return deps.config.exposePasswordResetToken && issued ? { status: 'ok', token: issued } : { status: 'ok' };
+}
+
+const INVALID_TOKEN = 'Invalid or expired password reset token';
+
+function findUsableToken(deps: Deps, tokenHash: string) {
+  const row = deps.db.select().from(passwordResetTokens).where(eq(passwordResetTokens.tokenHash, tokenHash)).get();
+  if (!row || row.usedAt || row.expiresAt.getTime() <= deps.clock.nowMs()) return undefined;
+  return row;
+}
+
+/**
+ * POST /auth/password-reset/confirm. A bad, expired or spent token is 400 validation_error: it is a field of the
+ * body, and a 401 would make clients' "refresh and retry" interceptors fire on a page that has no session.
+ * On success every session ends and tokenVersion is bumped, so a thief holding old tokens is out too.
+ */
+export async function confirmPasswordReset(deps: Deps, input: { token: string; newPassword: string }): Promise<{ status: 'ok' }> {
+  assertPasswordPolicy(input.newPassword);
+  const tokenHash = hashOpaqueToken(input.token);
+  // Cheap check first, so a made-up token does not cost an argon2 hash.
+  if (!findUsableToken(deps, tokenHash)) throw validationError(INVALID_TOKEN);
+  const passwordHash = await hashPassword(input.newPassword);
+  const changed = deps.sqlite.transaction(() => {
+    const token = findUsableToken(deps, tokenHash); // again: it may have been spent while we hashed
+    if (!token) return false;
+    const user = deps.db.select().from(users).where(eq(users.id, token.userId)).get();
+    if (!user || user.deletedAt) return false;
+    const now = deps.clock.now();
+    deps.db.update(passwordResetTokens).set({ usedAt: now }).where(eq(passwordResetTokens.tokenHash, tokenHash)).run();
+    deps.db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, user.id)).run();
+    const actor: Actor = { type: 'user', id: user.id, channel: 'http' };
+    revokeAllSessions(deps, user.id, 'password_reset', actor, { bumpTokenVersion: true });
+    deps.audit.append(deps.platformTenantId(), {
+      actor,
+      type: 'user.password_changed',
+      target: { type: 'user', id: user.id },
+      payload: { userId: user.id, via: 'password_reset' },
+    });
+    enqueueMail(deps, { template: 'password-changed', to: user.email, data: { name: user.fullName, changedAt: now.toISOString() } });
+    return true;
+  }).immediate();
+  if (!changed) throw validationError(INVALID_TOKEN);
+  return { status: 'ok' };
+}

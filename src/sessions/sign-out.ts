@@ -1,0 +1,54 @@
+import type { Deps } from '../app/deps.ts';
+import { notFound } from '../app/errors.ts';
+import type { Actor } from '../audit/audit-log.ts';
+import { findRefreshToken, getSession, revokeAllSessions, revokeSession } from './sessions.ts';
+
+/**
+ * POST /auth/logout: ends the session the refresh token belongs to. Idempotent and silent: an unknown, spent or
+ * already-revoked token also answers ok, so the route is no oracle for which tokens are valid. A spent (rotated)
+ * token still ends its session — whoever holds an old token should not keep the session alive.
+ * Returns whether a live session was ended.
+ */
+export function logout(deps: Deps, refreshToken: string): boolean {
+  return deps.sqlite.transaction(() => {
+    const found = findRefreshToken(deps, refreshToken);
+    if (!found || found.session.revokedAt) return false;
+    const actor: Actor = { type: 'user', id: found.session.userId, channel: 'http' };
+    if (!revokeSession(deps, found.session.id, 'logout', actor)) return false;
+    deps.audit.append(deps.platformTenantId(), {
+      actor,
+      type: 'user.signed_out',
+      target: { type: 'user', id: found.session.userId },
+      payload: { sessionId: found.session.id },
+    });
+    return true;
+  }).immediate();
+}
+
+/** POST /auth/logout-all: every session of the caller ends and every access token issued so far stops working. */
+export function logoutEverywhere(deps: Deps, userId: string, sessionId: string): number {
+  return deps.sqlite.transaction(() => {
+    const actor: Actor = { type: 'user', id: userId, channel: 'http' };
+    const count = revokeAllSessions(deps, userId, 'logout_all', actor, { bumpTokenVersion: true });
+    deps.audit.append(deps.platformTenantId(), {
+      actor,
+      type: 'user.signed_out',
+      target: { type: 'user', id: userId },
+      payload: { sessionId, allSessions: true, revokedSessions: count },
+    });
+    return count;
+  }).immediate();
+}
+
+/** Operators and admin routes: revoke one session by id. Returns false when it was already revoked. */
+export function revokeSessionById(deps: Deps, sessionId: string, reason: string, actor: Actor): boolean {
+  return deps.sqlite.transaction(() => {
+    if (!getSession(deps, sessionId)) throw notFound(`Session "${sessionId}"`);
+    return revokeSession(deps, sessionId, reason, actor);
+  }).immediate();
+}
+
+/** Operators and admin routes: revoke every session of a user and bump tokenVersion. Returns how many ended. */
+export function revokeEverySession(deps: Deps, userId: string, reason: string, actor: Actor): number {
+  return deps.sqlite.transaction(() => revokeAllSessions(deps, userId, reason, actor, { bumpTokenVersion: true })).immediate();
+}
