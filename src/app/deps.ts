@@ -8,6 +8,7 @@ import { migrate } from '../db/migrate.ts';
 import { readMasterKeyring, type MasterKeyring } from '../keys/master-key.ts';
 import { createAuditLog, type AuditLog } from '../audit/audit-log.ts';
 import { createSigningKeyring, type SigningKeyring } from '../keys/signing-keys.ts';
+import { createAccessCaches, type AccessCaches } from '../access/access-caches.ts';
 
 /**
  * Everything a service function may use, built once per process (or per test) and passed explicitly as the
@@ -22,6 +23,8 @@ export interface Deps {
   masterKeys: MasterKeyring;
   audit: AuditLog;
   keyring: SigningKeyring;
+  /** Remote entitlements and /auth/me/access results, per Deps (src/access). */
+  accessCaches: AccessCaches;
   /** The reserved `master` tenant's id (platform key, platform audit chain); looked up once. */
   platformTenantId(): string;
   /** Closes the database; idempotent. */
@@ -68,6 +71,7 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     masterKeys,
     audit: createAuditLog(handle.sqlite, masterKeys, clock),
     keyring: createSigningKeyring(base),
+    accessCaches: createAccessCaches(),
     platformTenantId() {
       if (platformId) return platformId;
       const row = findPlatform.get() as { id: string } | undefined;

@@ -5,3 +5,4 @@ export * from '../keys/tables.ts';
 export * from '../audit/tables.ts';
 export * from '../sessions/tables.ts';
 export * from '../mail/tables.ts';
+export * from '../access/tables.ts';

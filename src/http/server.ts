@@ -6,6 +6,7 @@ import { registerErrorHandling } from './plugins/errors.ts';
 import { createAuthenticate } from './plugins/authenticate.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jwksRoutes } from './routes/jwks.ts';
+import { entitlementsRoutes } from './routes/entitlements.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
 export type App = FastifyInstance<
@@ -20,7 +21,7 @@ export type App = FastifyInstance<
  * Route families register themselves here; each is `(app, deps) => void` and calls the services of its
  * context. Later capabilities add their family to this list.
  */
-const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [healthRoutes, jwksRoutes];
+const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [healthRoutes, jwksRoutes, entitlementsRoutes];
 
 export interface BuildServerOptions {
   /** Log requests (serve); tests keep the default silent logger. */

@@ -5,6 +5,7 @@ import type { TenantRow } from '../../tenants/tables.ts';
 import { listSigningKeys } from '../../keys/signing-keys.ts';
 import type { CliContext } from '../context.ts';
 import type { Column } from '../output.ts';
+import { registerTenantEntitlementsCommands } from './tenant-entitlements.ts';
 
 export const TENANT_COLUMNS: Column<TenantRow>[] = [
   { header: 'slug', value: (t) => t.slug },
@@ -78,4 +79,6 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
         out.result(tenantJson(tenant), () => out.line(`Created tenant ${tenant.slug} (${tenant.id})`));
       }),
     );
+
+  registerTenantEntitlementsCommands(tenants, ctx);
 }
