@@ -5,4 +5,5 @@ export * from '../keys/tables.ts';
 export * from '../audit/tables.ts';
 export * from '../sessions/tables.ts';
 export * from '../mail/tables.ts';
+export * from '../memberships/tables.ts';
 export * from '../access/tables.ts';

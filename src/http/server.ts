@@ -1,11 +1,15 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault, type RawRequestDefaultExpression, type RawReplyDefaultExpression } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
-import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Deps } from '../app/deps.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { createAuthenticate } from './plugins/authenticate.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jwksRoutes } from './routes/jwks.ts';
+import { internalUsersRoutes } from './routes/internal-users.ts';
+import { internalCompaniesRoutes } from './routes/internal-companies.ts';
+import { internalMachineRoutes } from './routes/internal-machine.ts';
+import { setPasswordRoutes } from './routes/set-password.ts';
 import { entitlementsRoutes } from './routes/entitlements.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
@@ -21,7 +25,15 @@ export type App = FastifyInstance<
  * Route families register themselves here; each is `(app, deps) => void` and calls the services of its
  * context. Later capabilities add their family to this list.
  */
-const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [healthRoutes, jwksRoutes, entitlementsRoutes];
+const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
+  healthRoutes,
+  jwksRoutes,
+  internalUsersRoutes,
+  internalCompaniesRoutes,
+  internalMachineRoutes,
+  setPasswordRoutes,
+  entitlementsRoutes,
+];
 
 export interface BuildServerOptions {
   /** Log requests (serve); tests keep the default silent logger. */
@@ -66,6 +78,8 @@ export async function buildServer(deps: Deps, options: BuildServerOptions = {}):
       },
     },
     transform: jsonSchemaTransform,
+    // Schemas given an id with `.meta({ id })` become components.schemas and are referenced by $ref.
+    transformObject: jsonSchemaTransformObject,
   });
 
   for (const register of ROUTE_FAMILIES) await register(app, deps);

@@ -27,6 +27,8 @@ export const users = sqliteTable(
     /** Bumped to invalidate every token issued before (seed 002 §8.3). */
     tokenVersion: integer('token_version').notNull().default(1),
     deletedAt: integer('deleted_at', { mode: 'timestamp_ms' }),
+    /** First time the account reached APPROVED; the "approved" mail goes out only on that transition. */
+    approvedAt: integer('approved_at', { mode: 'timestamp_ms' }),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
   },
@@ -34,3 +36,21 @@ export const users = sqliteTable(
 );
 
 export type UserRow = typeof users.$inferSelect;
+
+/**
+ * One-time links that let an admin-created user choose their own password (`POST /auth/set-password`).
+ * Kept apart from password-reset tokens: different trigger, lifetime and audit event. Only the SHA-256 is stored.
+ */
+export const userSetPasswordTokens = sqliteTable(
+  'user_set_password_tokens',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }).notNull(),
+    usedAt: integer('used_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [index('user_set_password_tokens_user_idx').on(t.userId)],
+);

@@ -60,6 +60,7 @@ export async function createUser(
       profilePictureUrl: input.profilePictureUrl || null,
       tokenVersion: 1,
       deletedAt: null,
+      approvedAt: (input.approvalStatus ?? 'PENDING') === 'APPROVED' ? now : null,
       createdAt: now,
       updatedAt: now,
     };

@@ -104,3 +104,50 @@ export function isUuid(value: string): boolean {
 export function platformTenantId(deps: Deps): string {
   return deps.platformTenantId();
 }
+
+export interface UpdateTenantInput {
+  name?: string;
+  /** null clears it. */
+  legacyCode?: string | null;
+  status?: TenantRow['status'];
+}
+
+/** Renames, re-codes, disables or re-enables a tenant; audited in its chain and the platform's. */
+export function updateTenant(deps: Deps, ref: string, input: UpdateTenantInput, actor: Actor): TenantRow {
+  const name = input.name?.trim();
+  if (name !== undefined && !name) throw validationError('A tenant needs a name');
+  if (input.legacyCode !== undefined && input.legacyCode !== null && !input.legacyCode.trim()) {
+    throw validationError('legacyCode must not be empty (clear it instead)');
+  }
+  if (input.status !== undefined && !['active', 'disabled'].includes(input.status)) {
+    throw validationError('status must be active or disabled');
+  }
+  return deps.sqlite.transaction(() => {
+    const before = getTenant(deps, ref);
+    if (before.slug === MASTER_SLUG && input.status === 'disabled') throw validationError('The platform tenant cannot be disabled');
+    const next: TenantRow = {
+      ...before,
+      name: name ?? before.name,
+      legacyCode: input.legacyCode === undefined ? before.legacyCode : input.legacyCode?.trim() ?? null,
+      status: input.status ?? before.status,
+    };
+    const changed = (['name', 'legacyCode', 'status'] as const).filter((k) => next[k] !== before[k]);
+    if (changed.length === 0) return before;
+    if (next.legacyCode && next.legacyCode !== before.legacyCode) {
+      const clash = deps.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.legacyCode, next.legacyCode)).get();
+      if (clash) throw conflict(`A tenant with legacy code "${next.legacyCode}" already exists`);
+    }
+    next.updatedAt = deps.clock.now();
+    deps.db.update(tenants).set(next).where(eq(tenants.id, before.id)).run();
+    const event = {
+      actor,
+      type: 'tenant.updated',
+      target: { type: 'tenant', id: before.id },
+      payload: Object.fromEntries(changed.map((k) => [k, { from: before[k], to: next[k] }])),
+    };
+    deps.audit.append(before.id, event);
+    const platformId = platformTenantId(deps);
+    if (platformId !== before.id) deps.audit.append(platformId, event);
+    return next;
+  })();
+}

@@ -1,0 +1,65 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Deps } from '../app/deps.ts';
+import { AppError } from '../app/errors.ts';
+import { userActor } from '../audit/actors.ts';
+import { revokeAllSessions } from '../sessions/sessions.ts';
+import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-tokens.ts';
+import { assertPasswordPolicy, hashPassword } from './passwords.ts';
+import { users, userSetPasswordTokens } from './tables.ts';
+
+/** How long the link in the "user created" mail works. */
+export const SET_PASSWORD_TOKEN_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface IssuedSetPasswordToken {
+  token: string;
+  url: string;
+  expiresAt: Date;
+}
+
+/** Issues a one-time set-password link for a user. Call inside the transaction that creates the user. */
+export function issueSetPasswordToken(deps: Deps, userId: string): IssuedSetPasswordToken {
+  if (!deps.sqlite.inTransaction) throw new Error('issueSetPasswordToken must run inside the transaction of its change');
+  const token = newOpaqueToken();
+  const now = deps.clock.now();
+  const expiresAt = new Date(now.getTime() + SET_PASSWORD_TOKEN_TTL_MS);
+  deps.db.insert(userSetPasswordTokens).values({ tokenHash: hashOpaqueToken(token), userId, createdAt: now, expiresAt }).run();
+  const url = `${deps.config.frontendUrl.replace(/\/+$/, '')}/set-password?token=${encodeURIComponent(token)}`;
+  return { token, url, expiresAt };
+}
+
+/**
+ * Consumes a set-password link: sets the password, spends every outstanding link of that user and ends their
+ * sessions. An unknown, used or expired token is 400 validation_error (no hint which).
+ */
+export async function setPasswordWithToken(deps: Deps, token: string, newPassword: string): Promise<{ userId: string }> {
+  assertPasswordPolicy(newPassword);
+  const passwordHash = await hashPassword(newPassword);
+  return deps.sqlite.transaction(() => {
+    const now = deps.clock.now();
+    const row = deps.db
+      .select({ userId: userSetPasswordTokens.userId, expiresAt: userSetPasswordTokens.expiresAt, usedAt: userSetPasswordTokens.usedAt, deletedAt: users.deletedAt })
+      .from(userSetPasswordTokens)
+      .innerJoin(users, eq(users.id, userSetPasswordTokens.userId))
+      .where(eq(userSetPasswordTokens.tokenHash, hashOpaqueToken(token)))
+      .get();
+    if (!row || row.usedAt || row.expiresAt <= now || row.deletedAt) {
+      throw new AppError('validation_error', 'This set-password link is invalid or has expired');
+    }
+    deps.db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, row.userId)).run();
+    deps.db
+      .update(userSetPasswordTokens)
+      .set({ usedAt: now })
+      .where(and(eq(userSetPasswordTokens.userId, row.userId), isNull(userSetPasswordTokens.usedAt)))
+      .run();
+    // The holder of the link acts as the user it was issued to.
+    const actor = userActor(row.userId);
+    revokeAllSessions(deps, row.userId, 'password_set', actor, { bumpTokenVersion: true });
+    deps.audit.append(deps.platformTenantId(), {
+      actor,
+      type: 'user.password_set',
+      target: { type: 'user', id: row.userId },
+      payload: { via: 'set-password-link' },
+    });
+    return { userId: row.userId };
+  })();
+}
