@@ -11,6 +11,7 @@ import { internalCompaniesRoutes } from './routes/internal-companies.ts';
 import { internalMachineRoutes } from './routes/internal-machine.ts';
 import { setPasswordRoutes } from './routes/set-password.ts';
 import { entitlementsRoutes } from './routes/entitlements.ts';
+import { companyAccessRoutes } from './routes/company-access.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
 export type App = FastifyInstance<
@@ -33,6 +34,7 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   internalMachineRoutes,
   setPasswordRoutes,
   entitlementsRoutes,
+  companyAccessRoutes,
 ];
 
 export interface BuildServerOptions {

@@ -6,7 +6,10 @@ import { createTenant } from '../../src/tenants/tenants.ts';
 import { getCompanyEntitlements, parseEntitlementsResponse, ENTITLEMENTS_CACHE_MS, ENTITLEMENTS_STALE_MS } from '../../src/access/entitlements.ts';
 import type { TenantRow } from '../../src/tenants/tables.ts';
 import { createTestInstance, TEST_ACTOR, type TestInstance } from '../support/deps.ts';
-import { bearerFor, createActiveUser } from '../support/sign-in.ts';
+import { createActiveUser } from '../support/members.ts';
+import { bearer, signIn } from '../support/tokens.ts';
+
+const bearerFor = async (deps: TestInstance['deps'], user: { id: string }) => bearer((await signIn(deps, user.id)).accessToken);
 
 describe('company entitlements kept by kimauth', () => {
   let t: TestInstance;
@@ -28,19 +31,19 @@ describe('company entitlements kept by kimauth', () => {
 
   it('platform admins set them, staff read them, everyone else is refused; changes are audited', async () => {
     const admin = await bearerFor(t.deps, t.admin);
-    const set = await put({ authorization: admin.authorization }, ['finance', 'Basic', 'crm']);
+    const set = await put(admin, ['finance', 'Basic', 'crm']);
     expect(set.statusCode).toBe(200);
     expect(set.json().data).toEqual({ companyId: acme.id, modules: ['basic', 'crm', 'finance'], source: 'local' });
 
     const moderator = await bearerFor(t.deps, await createActiveUser(t.deps, 'mod@example.com', 'PLATFORM_MODERATOR'));
-    expect((await get({ authorization: moderator.authorization })).json().data.modules).toEqual(['basic', 'crm', 'finance']);
-    expect((await put({ authorization: moderator.authorization }, [])).statusCode).toBe(403);
+    expect((await get(moderator)).json().data.modules).toEqual(['basic', 'crm', 'finance']);
+    expect((await put(moderator, [])).statusCode).toBe(403);
 
     const member = await bearerFor(t.deps, await createActiveUser(t.deps, 'user@example.com'));
-    expect((await get({ authorization: member.authorization })).json().error.code).toBe('forbidden');
+    expect((await get(member)).json().error.code).toBe('forbidden');
     expect((await get({})).statusCode).toBe(401);
 
-    expect((await put({ authorization: admin.authorization }, ['Not a module!'])).json().error.code).toBe('validation_error');
+    expect((await put(admin, ['Not a module!'])).json().error.code).toBe('validation_error');
 
     const events = t.deps.sqlite
       .prepare('SELECT tenant_id, event_type, target_id FROM audit_entries WHERE event_type IN (?, ?) ORDER BY event_type DESC')
