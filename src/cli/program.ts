@@ -9,6 +9,7 @@ import { registerInitCommand } from './commands/init.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerTenantsCommand } from './commands/tenants.ts';
 import { registerKeysCommand } from './commands/keys.ts';
+import { registerUsersCommand } from './commands/users.ts';
 
 /** Command groups; each later capability adds its own file under commands/ and a line here. */
 const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
@@ -16,6 +17,7 @@ const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
   registerServeCommand,
   registerTenantsCommand,
   registerKeysCommand,
+  registerUsersCommand,
 ];
 
 export function buildProgram(ctx: CliContext): Command {
@@ -33,7 +35,8 @@ Examples:
   $ kimauth init --yes --admin-email ops@example.com --admin-password-stdin < pw.txt
   $ kimauth serve --port 3097
   $ kimauth tenants create --slug acme --name "Acme"
-  $ kimauth keys rotate --tenant acme`,
+  $ kimauth keys rotate --tenant acme
+  $ kimauth users create --email jane@acme.com --name "Jane Doe"`,
     );
   for (const register of COMMAND_GROUPS) register(program, ctx);
 

@@ -1,6 +1,7 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { validationError } from '../../app/errors.ts';
 import { cliActor } from '../../audit/actors.ts';
-import { createTenant, getTenant, listTenants } from '../../tenants/tenants.ts';
+import { createTenant, getTenant, listTenants, updateTenant } from '../../tenants/tenants.ts';
 import type { TenantRow } from '../../tenants/tables.ts';
 import { listSigningKeys } from '../../keys/signing-keys.ts';
 import type { CliContext } from '../context.ts';
@@ -30,8 +31,8 @@ export function tenantJson(t: TenantRow) {
 export function registerTenantsCommand(program: Command, ctx: CliContext): void {
   const tenants = program
     .command('tenants')
-    .description('list, show and create tenants (workspaces / companies)')
-    .addHelpText('after', '\nExamples:\n  $ kimauth tenants list\n  $ kimauth tenants create --slug acme --name "Acme"');
+    .description('list, show, create and update tenants (workspaces / companies)')
+    .addHelpText('after', '\nExamples:\n  $ kimauth tenants list\n  $ kimauth tenants create --slug acme --name "Acme"\n  $ kimauth tenants update acme --status disabled');
 
   tenants
     .command('list')
@@ -78,6 +79,30 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
         const tenant = await createTenant(deps, opts, cliActor());
         out.result(tenantJson(tenant), () => out.line(`Created tenant ${tenant.slug} (${tenant.id})`));
       }),
+    );
+
+  tenants
+    .command('update <tenant>')
+    .description('rename a tenant, change its legacy code, or disable / re-enable it')
+    .option('--name <name>', 'new display name')
+    .addOption(new Option('--legacy-code <code>', 'new legacy company code').conflicts('clearLegacyCode'))
+    .option('--clear-legacy-code', 'remove the legacy code')
+    .addOption(new Option('--status <status>', 'active or disabled').choices(['active', 'disabled']))
+    .addHelpText('after', '\nExamples:\n  $ kimauth tenants update acme --name "Acme GmbH" --legacy-code ACME-001\n  $ kimauth tenants update acme --status disabled --json')
+    .action(
+      async (ref: string, opts: { name?: string; legacyCode?: string; clearLegacyCode?: boolean; status?: 'active' | 'disabled' }, cmd: Command) =>
+        ctx.withDeps(cmd, (deps, out) => {
+          if (opts.name === undefined && opts.legacyCode === undefined && !opts.clearLegacyCode && opts.status === undefined) {
+            throw validationError('Nothing to change: give --name, --legacy-code, --clear-legacy-code or --status');
+          }
+          const tenant = updateTenant(
+            deps,
+            ref,
+            { name: opts.name, legacyCode: opts.clearLegacyCode ? null : opts.legacyCode, status: opts.status },
+            cliActor(),
+          );
+          out.result(tenantJson(tenant), () => out.line(`Updated tenant ${tenant.slug} (${tenant.status})`));
+        }),
     );
 
   registerTenantEntitlementsCommands(tenants, ctx);
