@@ -10,6 +10,7 @@ import { registerServeCommand } from './commands/serve.ts';
 import { registerTenantsCommand } from './commands/tenants.ts';
 import { registerKeysCommand } from './commands/keys.ts';
 import { registerUsersCommand } from './commands/users.ts';
+import { registerMailCommand } from './commands/mail.ts';
 
 /** Command groups; each later capability adds its own file under commands/ and a line here. */
 const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
@@ -18,6 +19,7 @@ const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
   registerTenantsCommand,
   registerKeysCommand,
   registerUsersCommand,
+  registerMailCommand,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

@@ -1,11 +1,12 @@
 import type { Deps } from '../app/deps.ts';
 import type { Scheduler } from './scheduler.ts';
+import { registerMailJobs } from '../mail/jobs.ts';
 
 /**
  * Each capability that needs periodic work adds its registration here (audit heads, OSS reports, mail
  * outbox, expiry cleanup). `serve` calls this once, before starting the scheduler.
  */
-const JOB_REGISTRATIONS: Array<(scheduler: Scheduler, deps: Deps) => void> = [];
+const JOB_REGISTRATIONS: Array<(scheduler: Scheduler, deps: Deps) => void> = [registerMailJobs];
 
 export function registerJobs(scheduler: Scheduler, deps: Deps): void {
   for (const register of JOB_REGISTRATIONS) register(scheduler, deps);

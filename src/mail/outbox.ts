@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
-import { mailOutbox } from './tables.ts';
+import { conflict, notFound } from '../app/errors.ts';
+import type { Actor } from '../audit/audit-log.ts';
+import { mailOutbox, type MailOutboxRow } from './tables.ts';
 
 /** Every message kimauth sends; each has templates/email/<name>/{subject.txt,body.html,body.txt}. */
 export const MAIL_TEMPLATES = [
@@ -37,4 +40,82 @@ export function enqueueMail(deps: Deps, mail: OutgoingMail): string | null {
     .values({ id, template: mail.template, toAddress: mail.to, data: mail.data, status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now })
     .run();
   return id;
+}
+
+export type MailStatus = MailOutboxRow['status'];
+export const MAIL_STATUSES: readonly MailStatus[] = ['pending', 'sent', 'failed'];
+
+/** The queue, newest first (operators: `kimauth mail outbox`). */
+export function listOutbox(deps: Deps, filter: { status?: MailStatus; limit?: number } = {}): MailOutboxRow[] {
+  return deps.db
+    .select()
+    .from(mailOutbox)
+    .where(filter.status ? eq(mailOutbox.status, filter.status) : undefined)
+    .orderBy(desc(mailOutbox.createdAt), desc(mailOutbox.id))
+    .limit(filter.limit ?? 100)
+    .all();
+}
+
+function requeueRow(deps: Deps, row: MailOutboxRow, actor: Actor): MailOutboxRow {
+  const now = deps.clock.now();
+  const updated = deps.db
+    .update(mailOutbox)
+    .set({ status: 'pending', attempts: 0, nextAttemptAt: now, claimToken: null })
+    .where(eq(mailOutbox.id, row.id))
+    .returning()
+    .get();
+  deps.audit.append(deps.platformTenantId(), {
+    actor,
+    type: 'mail.requeued',
+    target: { type: 'mail', id: row.id },
+    payload: { template: row.template, previousStatus: row.status, previousAttempts: row.attempts },
+  });
+  return updated;
+}
+
+/**
+ * Puts one message back in the queue, due now with a fresh set of attempts: a failed one, or a pending one
+ * to send it without waiting for its backoff. A sent message cannot be requeued (its data is gone).
+ */
+export function requeueMail(deps: Deps, id: string, actor: Actor): MailOutboxRow {
+  return deps.sqlite.transaction(() => {
+    const row = deps.db.select().from(mailOutbox).where(eq(mailOutbox.id, id)).get();
+    if (!row) throw notFound(`Mail ${id}`);
+    if (row.status === 'sent') throw conflict(`Mail ${id} was already sent; it cannot be requeued`);
+    return requeueRow(deps, row, actor);
+  }).immediate();
+}
+
+/** Requeues every failed message (after an SMTP outage longer than the retry window, or a config fix). */
+export function requeueFailedMail(deps: Deps, actor: Actor): MailOutboxRow[] {
+  return deps.sqlite.transaction(() =>
+    deps.db
+      .select()
+      .from(mailOutbox)
+      .where(eq(mailOutbox.status, 'failed'))
+      .orderBy(mailOutbox.createdAt)
+      .all()
+      .map((row) => requeueRow(deps, row, actor)),
+  ).immediate();
+}
+
+/** Sent messages are kept this long (their data is already emptied), then deleted. */
+export const SENT_MAIL_RETENTION_MS = 30 * 24 * 60 * 60_000;
+
+export function purgeSentMail(deps: Deps, actor: Actor, retentionMs = SENT_MAIL_RETENTION_MS): number {
+  const cutoff = new Date(deps.clock.nowMs() - retentionMs);
+  return deps.sqlite.transaction(() => {
+    const deleted = deps.db
+      .delete(mailOutbox)
+      .where(and(eq(mailOutbox.status, 'sent'), lt(mailOutbox.sentAt, cutoff)))
+      .run().changes;
+    if (deleted > 0) {
+      deps.audit.append(deps.platformTenantId(), {
+        actor,
+        type: 'mail.purged',
+        payload: { deleted, sentBefore: cutoff.toISOString() },
+      });
+    }
+    return deleted;
+  })();
 }

@@ -10,11 +10,18 @@ export const mailOutbox = sqliteTable(
     id: text('id').primaryKey(),
     template: text('template').notNull(),
     toAddress: text('to_address').notNull(),
-    /** Template variables (JSON). May hold a one-time link; the row is deleted data-wise once sent. */
+    /** Template variables (JSON). May hold a one-time link, so it is emptied once the message is sent. */
     data: text('data', { mode: 'json' }).notNull().$type<Record<string, unknown>>(),
     status: text('status', { enum: ['pending', 'sent', 'failed'] }).notNull().default('pending'),
+    /** Sends started (counted when a worker claims the row). */
     attempts: integer('attempts').notNull().default(0),
+    /**
+     * When the row is next due. A worker that claims a row pushes this forward by its lease, so a second
+     * worker skips it and a crashed worker's claim lapses by itself.
+     */
     nextAttemptAt: integer('next_attempt_at', { mode: 'timestamp_ms' }).notNull(),
+    /** The claim of the worker sending it now; only that claim may mark the row sent or failed. */
+    claimToken: text('claim_token'),
     lastError: text('last_error'),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     sentAt: integer('sent_at', { mode: 'timestamp_ms' }),
