@@ -24,6 +24,8 @@ export interface AccessCaches {
   remoteFetches: Map<string, Promise<RemoteEntitlementsEntry>>;
   /** /auth/me/access results keyed by `${userId}:${companyId}`. */
   meAccess: Map<string, CachedAccessEntry<unknown>>;
+  /** Reads access_version (a prepared statement, made on first use). */
+  readVersion?: () => number;
 }
 
 /** Upper bound on cached /auth/me/access entries; the oldest go first when it is reached. */

@@ -12,6 +12,7 @@ import { internalMachineRoutes } from './routes/internal-machine.ts';
 import { setPasswordRoutes } from './routes/set-password.ts';
 import { entitlementsRoutes } from './routes/entitlements.ts';
 import { companyAccessRoutes } from './routes/company-access.ts';
+import { meAccessRoutes } from './routes/me-access.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
 export type App = FastifyInstance<
@@ -35,6 +36,7 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   setPasswordRoutes,
   entitlementsRoutes,
   companyAccessRoutes,
+  meAccessRoutes,
 ];
 
 export interface BuildServerOptions {
