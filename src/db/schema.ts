@@ -7,3 +7,4 @@ export * from '../sessions/tables.ts';
 export * from '../mail/tables.ts';
 export * from '../memberships/tables.ts';
 export * from '../access/tables.ts';
+export * from '../invitations/tables.ts';

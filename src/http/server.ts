@@ -13,6 +13,7 @@ import { setPasswordRoutes } from './routes/set-password.ts';
 import { entitlementsRoutes } from './routes/entitlements.ts';
 import { companyAccessRoutes } from './routes/company-access.ts';
 import { meAccessRoutes } from './routes/me-access.ts';
+import { invitationRoutes } from './routes/invitations.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
 export type App = FastifyInstance<
@@ -37,6 +38,7 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   entitlementsRoutes,
   companyAccessRoutes,
   meAccessRoutes,
+  invitationRoutes,
 ];
 
 export interface BuildServerOptions {
