@@ -5,6 +5,7 @@ import type { Deps } from '../../app/deps.ts';
 import { cliActor } from '../../audit/actors.ts';
 import { APPROVAL_STATUSES, AUTH_PROVIDERS, GLOBAL_ROLES } from '../../identity/tables.ts';
 import { getUser } from '../../identity/users.ts';
+import { registerUserAccessCommands } from './user-access.ts';
 import {
   adminUserOut,
   createUserByAdmin,
@@ -366,6 +367,7 @@ Examples:
     });
 
   registerMembershipCommands(users, ctx);
+  registerUserAccessCommands(users, ctx);
   return users;
 }
 
