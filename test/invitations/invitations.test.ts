@@ -156,4 +156,23 @@ describe('invitations (§4.9), end to end with mail through a real SMTP server',
     expect((await invite('MANAGER', { email: 'x@example.com', role: 'SUBMITTER' })).statusCode).toBe(201);
     expect((await call('GET', '/auth/invitations', 'SUBMITTER')).statusCode).toBe(403);
   });
+
+  it('checks the Bearer token before x-org, and documents every route in /openapi.json', async () => {
+    expect((await app.inject({ method: 'GET', url: '/auth/invitations' })).statusCode).toBe(401);
+    expect((await app.inject({ method: 'GET', url: '/auth/invitations', headers: auth.ADMIN })).json().error.code).toBe('validation_error');
+    const paths = Object.keys((await app.inject({ method: 'GET', url: '/openapi.json' })).json().paths);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/auth/invitations',
+        '/auth/invitations/{id}',
+        '/auth/invitations/{id}/resend',
+        '/auth/invitations/accept',
+        '/auth/me/access',
+        '/auth/me/default-company',
+        '/internal/companies/{companyId}/entitlements',
+        '/internal/companies/{companyId}/users/{userId}/access',
+        '/internal/companies/{companyId}/delegation-limits',
+      ]),
+    );
+  });
 });

@@ -11,7 +11,8 @@ import { adminCallerOf } from '../admin-caller.ts';
 import { ok } from '../envelope.ts';
 import { xOrgOf } from './me-access.ts';
 
-const xOrgHeader = z.object({ 'x-org': z.string().min(1).max(100) });
+// Documented as a header; its absence is answered by the route (400) after the Bearer check (401).
+const xOrgHeader = z.object({ 'x-org': z.string().max(100).optional().describe('companyId (or slug) of the company; required') });
 const idParams = z.object({ id: z.string().uuid() });
 
 /**
