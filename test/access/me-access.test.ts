@@ -129,3 +129,44 @@ describe('GET /auth/me/access (§4.7)', () => {
     expect((await me()).statusCode).toBe(401);
   });
 });
+
+describe('GET /auth/me/access with KIMAUTH_ENTITLEMENTS_URL', () => {
+  it('follows the entitlements service once its cached answer is older than a minute; 503 when it is down with nothing cached', async () => {
+    const { createServer } = await import('node:http');
+    let modules: string[] = ['basic', 'finance'];
+    const service = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ data: { modules } }));
+    });
+    await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(service.address() as { port: number }).port}`;
+    const t = await createTestInstance({ config: { entitlementsUrl: url } });
+    const app = await buildServer(t.deps);
+    try {
+      const acme = await createTenant(t.deps, { slug: 'acme', name: 'Acme' }, TEST_ACTOR);
+      const user = await createActiveUser(t.deps, 'remote@example.com');
+      addMember(t.deps, acme.id, user.id, 'SUBMITTER');
+      t.deps.sqlite.transaction(() => writeGrants(t.deps, acme.id, user.id, { modules: ['basic', 'finance'], permissions: ['finance.read'] }, TEST_ACTOR))();
+      const headers = bearer((await signIn(t.deps, user.id)).accessToken);
+      const company = async () => (await app.inject({ method: 'GET', url: '/auth/me/access', headers })).json().data.companies[0];
+
+      expect(await company()).toMatchObject({ modules: { basic: true, finance: true }, permissions: ['finance.read'] });
+      modules = ['basic'];
+      t.clock.advance(30_000);
+      expect((await company()).modules.finance).toBe(true); // still the cached answer
+      t.clock.advance(30_000);
+      expect(await company()).toMatchObject({ modules: { basic: true, finance: false }, permissions: [] });
+
+      await new Promise<void>((resolve) => service.close(() => resolve()));
+      const other = await createTenant(t.deps, { slug: 'other', name: 'Other' }, TEST_ACTOR);
+      addMember(t.deps, other.id, user.id, 'SUBMITTER');
+      const down = await app.inject({ method: 'GET', url: '/auth/me/access', headers: { ...headers, 'x-org': other.id } });
+      expect(down.statusCode).toBe(503);
+      expect(down.json().error.code).toBe('service_unavailable');
+    } finally {
+      await app.close();
+      t.close();
+      service.close();
+    }
+  });
+});

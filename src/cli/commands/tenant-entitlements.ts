@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { cliActor } from '../../audit/actors.ts';
 import { catalogModules, getCompanyEntitlements, setCompanyEntitlements, type CompanyEntitlements } from '../../access/entitlements.ts';
 import { getTenant } from '../../tenants/tenants.ts';
+import { getCompany } from '../../memberships/memberships.ts';
 import type { CliContext } from '../context.ts';
 import type { Output } from '../output.ts';
 
@@ -36,7 +37,7 @@ export function registerTenantEntitlementsCommands(tenants: Command, ctx: CliCon
     .addHelpText('after', '\nExample:\n  $ kimauth tenants entitlements show acme --json')
     .action(async (ref: string, _opts, cmd: Command) =>
       ctx.withDeps(cmd, async (deps, out) => {
-        const tenant = getTenant(deps, ref);
+        const tenant = getCompany(deps, getTenant(deps, ref).id);
         render(out, tenant.slug, await getCompanyEntitlements(deps, tenant.id), catalogModules(deps));
       }),
     );
@@ -48,7 +49,7 @@ export function registerTenantEntitlementsCommands(tenants: Command, ctx: CliCon
     .addHelpText('after', '\nExamples:\n  $ kimauth tenants entitlements set acme --modules basic,finance\n  $ kimauth tenants entitlements set acme --modules ""')
     .action(async (ref: string, opts: { modules: string }, cmd: Command) =>
       ctx.withDeps(cmd, (deps, out) => {
-        const tenant = getTenant(deps, ref);
+        const tenant = getCompany(deps, getTenant(deps, ref).id);
         const result = setCompanyEntitlements(deps, tenant, opts.modules.split(','), cliActor());
         render(out, tenant.slug, result, catalogModules(deps));
       }),

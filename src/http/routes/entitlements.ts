@@ -6,6 +6,7 @@ import { userActor } from '../../audit/actors.ts';
 import { getCompanyEntitlements, setCompanyEntitlements, type CompanyEntitlements } from '../../access/entitlements.ts';
 import { isPlatformAdmin, isPlatformStaff } from '../../access/platform-staff.ts';
 import { getTenant } from '../../tenants/tenants.ts';
+import { getCompany } from '../../memberships/memberships.ts';
 import { ok } from '../envelope.ts';
 import { principalOf } from '../plugins/authenticate.ts';
 
@@ -33,7 +34,7 @@ export function entitlementsRoutes(app: App, deps: Deps): void {
     },
     async (request) => {
       if (!isPlatformStaff(principalOf(request).globalRole)) throw forbidden('Entitlements are for platform staff');
-      const company = getTenant(deps, request.params.companyId);
+      const company = getCompany(deps, getTenant(deps, request.params.companyId).id);
       return ok(entitlementsJson(await getCompanyEntitlements(deps, company.id)));
     },
   );
@@ -53,7 +54,7 @@ export function entitlementsRoutes(app: App, deps: Deps): void {
     async (request) => {
       const principal = principalOf(request);
       if (!isPlatformAdmin(principal.globalRole)) throw forbidden('Only PLATFORM_ADMIN or PLATFORM_SUPERADMIN may set entitlements');
-      const company = getTenant(deps, request.params.companyId);
+      const company = getCompany(deps, getTenant(deps, request.params.companyId).id);
       return ok(entitlementsJson(setCompanyEntitlements(deps, company, request.body.modules, userActor(principal.userId))));
     },
   );
