@@ -61,5 +61,5 @@ export async function setPasswordWithToken(deps: Deps, token: string, newPasswor
       payload: { via: 'set-password-link' },
     });
     return { userId: row.userId };
-  })();
+  }).immediate();
 }

@@ -154,8 +154,14 @@ function companyRightsOver(deps: Deps, callerId: string, target: UserRow): Admin
     .map((s) => COMPANY_RIGHTS[s.callerRole]);
 }
 
+function isPlatformAdminRole(role: GlobalRole): boolean {
+  return role === 'PLATFORM_ADMIN' || role === 'PLATFORM_SUPERADMIN';
+}
+
 export function allowedPatchFields(deps: Deps, caller: AdminCaller, target: UserRow): Set<PatchableUserField> {
   const platform = platformRightsOf(caller);
+  // A moderator's approval right does not reach the platform admins above them.
+  if (caller.kind === 'user' && caller.globalRole === 'PLATFORM_MODERATOR' && isPlatformAdminRole(target.globalRole)) return new Set();
   if (platform) return new Set(platform.patchFields);
   if (caller.kind !== 'user') return new Set();
   return new Set(companyRightsOver(deps, caller.userId, target).flatMap((r) => r.patchFields));

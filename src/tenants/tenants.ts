@@ -39,6 +39,8 @@ export async function createTenant(
   validateSlug(slug, options);
   if (!name) throw validationError('A tenant needs a name');
   const key = await generateRsaKey();
+  // IMMEDIATE takes the write lock up front: a second process on the data dir then waits (busy_timeout)
+  // instead of failing with "database is locked" when its read snapshot turns stale on the first write.
   return deps.sqlite.transaction(() => {
     const clash = deps.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.slug, slug)).get();
     if (clash) throw conflict(`A tenant with slug "${slug}" already exists`);
@@ -72,7 +74,7 @@ export async function createTenant(
     if (platformId !== row.id) deps.audit.append(platformId, event);
     insertSigningKey(deps, row.id, key, actor);
     return row;
-  })();
+  }).immediate();
 }
 
 export function listTenants(deps: Deps): TenantRow[] {
@@ -149,5 +151,5 @@ export function updateTenant(deps: Deps, ref: string, input: UpdateTenantInput, 
     const platformId = platformTenantId(deps);
     if (platformId !== before.id) deps.audit.append(platformId, event);
     return next;
-  })();
+  }).immediate();
 }

@@ -177,7 +177,7 @@ describe('user lifecycle and memberships over HTTP', () => {
     expect(events).toEqual(['membership.upserted', 'membership.upserted', 'membership.upserted', 'membership.upserted', 'bu_membership.upserted', 'bu_membership.upserted']);
   });
 
-  it('delegation (§15): a company ADMIN grants only roles up to its own and never manages a higher rank or platform staff', async () => {
+  it('delegation (§15): a company ADMIN grants only roles up to its own and never manages a higher rank or platform staff; moderators never reach platform admins', async () => {
     const companyAdmin = await user();
     await membership(acme.id, { userId: companyAdmin.id, role: 'ADMIN' });
     const headers = bearer((await signIn(t.deps, companyAdmin.id)).accessToken);
@@ -195,6 +195,11 @@ describe('user lifecycle and memberships over HTTP', () => {
     const staffer = await user('PLATFORM_MODERATOR');
     await membership(acme.id, { userId: staffer.id, role: 'SUBMITTER' });
     expect((await patch(staffer.id, { password: 'taken-over-pw' }, headers)).statusCode).toBe(403);
+    // A moderator's approvalStatus right does not reach platform admins.
+    const moderator = bearer((await signIn(t.deps, (await user('PLATFORM_MODERATOR')).id)).accessToken);
+    const platformAdmin = await user('PLATFORM_ADMIN');
+    expect((await patch(platformAdmin.id, { approvalStatus: 'REJECTED' }, moderator)).statusCode).toBe(403);
+    expect((await patch(newcomer.id, { approvalStatus: 'REJECTED' }, moderator)).statusCode).toBe(200);
     // In another company the same ADMIN has no standing at all.
     expect((await membership(other.id, { userId: newcomer.id, role: 'SUBMITTER' }, headers)).statusCode).toBe(403);
   });

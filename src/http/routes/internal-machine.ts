@@ -51,7 +51,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
     async (request) => {
       const { id } = request.params;
       if (!getSession(deps, id)) throw notFound(`Session "${id}"`);
-      const revoked = deps.sqlite.transaction(() => revokeSession(deps, id, 'internal_api', INTERNAL_KEY_ACTOR))();
+      const revoked = deps.sqlite.transaction(() => revokeSession(deps, id, 'internal_api', INTERNAL_KEY_ACTOR)).immediate();
       return ok({ status: 'revoked' as const, sessionId: id, alreadyRevoked: !revoked });
     },
   );
@@ -76,7 +76,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
       if (!findUserById(deps, id)) throw notFound(`User "${id}"`);
       const revokedSessions = deps.sqlite.transaction(() =>
         revokeAllSessions(deps, id, 'internal_api', INTERNAL_KEY_ACTOR, { bumpTokenVersion: true }),
-      )();
+      ).immediate();
       return ok({ status: 'revoked' as const, userId: id, revokedSessions, tokenVersion: findUserById(deps, id)!.tokenVersion });
     },
   );
