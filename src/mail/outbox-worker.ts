@@ -130,11 +130,15 @@ export function createMailOutboxWorker(
       const result: DrainResult = { sent: 0, retried: 0, failed: 0 };
       // Due means due when the drain started: a message rescheduled by this drain waits for a later one.
       const dueBy = deps.clock.nowMs();
-      for (let i = 0; i < limit; i++) {
-        const token = randomUUID();
-        const row = claim.immediate({ dueBy, leaseUntil: deps.clock.nowMs() + policy.leaseMs, token });
-        if (!row) break;
-        result[await deliver(row, token)]++;
+      try {
+        for (let i = 0; i < limit; i++) {
+          const token = randomUUID();
+          const row = claim.immediate({ dueBy, leaseUntil: deps.clock.nowMs() + policy.leaseMs, token });
+          if (!row) break;
+          result[await deliver(row, token)]++;
+        }
+      } finally {
+        transport.close();
       }
       return result;
     },

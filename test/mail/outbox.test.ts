@@ -1,5 +1,7 @@
+import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildDeps, type Deps } from '../../src/app/deps.ts';
+import { createLogger } from '../../src/app/logger.ts';
 import { enqueueMail, listOutbox, requeueMail } from '../../src/mail/outbox.ts';
 import { createMailOutboxWorker, MAIL_RETRY_POLICY, retryDelayMs } from '../../src/mail/outbox-worker.ts';
 import { createSmtpTransport, type MailTransport } from '../../src/mail/transport.ts';
@@ -154,6 +156,38 @@ describe('mail outbox → real SMTP server', () => {
     expect(row(deps, id)).toMatchObject({ status: 'failed', attempts: 1 });
     expect(row(deps, id).lastError).toMatch(/resetUrl/);
     expect(sink.messages).toHaveLength(0);
+  });
+
+  it('logs a failed send as a warning without the link or the SMTP credentials', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
+    const deps = { ...instance.deps, logger };
+    const id = queueReset(deps);
+    await sink.stop();
+    const withCredentials = createSmtpTransport(`smtp://mailer:smtp-password-9@127.0.0.1:${sink.port}`);
+    expect(await createMailOutboxWorker(deps, withCredentials).drain()).toEqual({ sent: 0, retried: 1, failed: 0 });
+    expect(lines).toHaveLength(1);
+    const entry = JSON.parse(lines[0]);
+    expect(entry).toMatchObject({ level: 40, msg: 'mail not sent; will retry', mailId: id, template: 'password-reset', attempts: 1 });
+    expect(lines[0]).not.toContain('one-time-secret');
+    expect(lines[0]).not.toContain('smtp-password-9');
+  });
+
+  it('sends a message again once the claim of a worker that died mid-send has lapsed', async () => {
+    const { deps, clock } = instance;
+    const id = queueReset(deps);
+    // What a worker leaves behind when it is killed after claiming: attempts counted, due only after the lease.
+    deps.sqlite
+      .prepare("UPDATE mail_outbox SET attempts = 1, claim_token = 'dead-worker', next_attempt_at = ? WHERE id = ?")
+      .run(clock.nowMs() + MAIL_RETRY_POLICY.leaseMs, id);
+    const worker = createMailOutboxWorker(deps, transport);
+
+    clock.advance(MAIL_RETRY_POLICY.leaseMs - 1);
+    expect(await worker.drain()).toEqual({ sent: 0, retried: 0, failed: 0 });
+    clock.advance(1);
+    expect(await worker.drain()).toEqual({ sent: 1, retried: 0, failed: 0 });
+    expect(row(deps, id)).toMatchObject({ status: 'sent', attempts: 2, claimToken: null });
+    expect(sink.messages).toHaveLength(1);
   });
 
   it('two workers on one database file (two connections) send each message exactly once', async () => {

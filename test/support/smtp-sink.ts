@@ -30,6 +30,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
+      disableReverseLookup: true,
       logger: false,
       onData(stream, session, callback) {
         simpleParser(stream).then(
