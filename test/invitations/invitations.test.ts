@@ -157,6 +157,16 @@ describe('invitations (§4.9), end to end with mail through a real SMTP server',
     expect((await call('GET', '/auth/invitations', 'SUBMITTER')).statusCode).toBe(403);
   });
 
+  it('a MANAGER invitation names its business unit, and acceptance creates both memberships', async () => {
+    expect((await invite('TENANT_SUPERADMIN', { email: 'lead@example.com', role: 'MANAGER' })).json().error.code).toBe('validation_error');
+    expect((await invite('TENANT_SUPERADMIN', { email: 'lead@example.com', role: 'MANAGER', businessUnitId: 'bu-7' })).statusCode).toBe(201);
+    const { token } = await tokenMailedTo('lead@example.com');
+    const accepted = (await accept({ token, name: 'Lead', password: 'a-good-password' })).json().data;
+    expect(accepted.role).toBe('MANAGER');
+    const bu = t.deps.sqlite.prepare('SELECT business_unit_id, role, is_active FROM business_unit_memberships WHERE user_id = ?').all(accepted.userId);
+    expect(bu).toEqual([{ business_unit_id: 'bu-7', role: 'APPROVER', is_active: 1 }]);
+  });
+
   it('checks the Bearer token before x-org, and documents every route in /openapi.json', async () => {
     expect((await app.inject({ method: 'GET', url: '/auth/invitations' })).statusCode).toBe(401);
     expect((await app.inject({ method: 'GET', url: '/auth/invitations', headers: auth.ADMIN })).json().error.code).toBe('validation_error');
