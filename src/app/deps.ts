@@ -9,6 +9,7 @@ import { migrate } from '../db/migrate.ts';
 import { readMasterKeyring, type MasterKeyring } from '../keys/master-key.ts';
 import { createAuditLog, type AuditLog } from '../audit/audit-log.ts';
 import { createSigningKeyring, type SigningKeyring } from '../keys/signing-keys.ts';
+import { createAccessCaches, type AccessCaches } from '../access/access-caches.ts';
 
 /**
  * Everything a service function may use, built once per process (or per test) and passed explicitly as the
@@ -28,6 +29,8 @@ export interface Deps {
    * a drizzle query per request costs more than the query itself (ARCHITECTURE rule 8).
    */
   statement(sql: string): Statement;
+  /** Remote entitlements and /auth/me/access results, per Deps (src/access). */
+  accessCaches: AccessCaches;
   /** The reserved `master` tenant's id (platform key, platform audit chain); looked up once. */
   platformTenantId(): string;
   /** Closes the database; idempotent. */
@@ -83,6 +86,7 @@ export function buildDeps(options: BuildDepsOptions): Deps {
       }
       return statement;
     },
+    accessCaches: createAccessCaches(),
     platformTenantId() {
       if (platformId) return platformId;
       const row = findPlatform.get() as { id: string } | undefined;

@@ -6,3 +6,5 @@ export * from '../audit/tables.ts';
 export * from '../sessions/tables.ts';
 export * from '../mail/tables.ts';
 export * from '../memberships/tables.ts';
+export * from '../access/tables.ts';
+export * from '../invitations/tables.ts';

@@ -12,6 +12,10 @@ import { internalMachineRoutes } from './routes/internal-machine.ts';
 import { setPasswordRoutes } from './routes/set-password.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { authRoutes } from './routes/auth.ts';
+import { entitlementsRoutes } from './routes/entitlements.ts';
+import { companyAccessRoutes } from './routes/company-access.ts';
+import { meAccessRoutes } from './routes/me-access.ts';
+import { invitationRoutes } from './routes/invitations.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
 export type App = FastifyInstance<
@@ -35,6 +39,10 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   setPasswordRoutes,
   auditRoutes,
   authRoutes,
+  entitlementsRoutes,
+  companyAccessRoutes,
+  meAccessRoutes,
+  invitationRoutes,
 ];
 
 export interface BuildServerOptions {

@@ -6,6 +6,7 @@ import type { TenantRow } from '../../tenants/tables.ts';
 import { listSigningKeys } from '../../keys/signing-keys.ts';
 import type { CliContext } from '../context.ts';
 import type { Column } from '../output.ts';
+import { registerTenantEntitlementsCommands } from './tenant-entitlements.ts';
 
 export const TENANT_COLUMNS: Column<TenantRow>[] = [
   { header: 'slug', value: (t) => t.slug },
@@ -103,4 +104,6 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
           out.result(tenantJson(tenant), () => out.line(`Updated tenant ${tenant.slug} (${tenant.status})`));
         }),
     );
+
+  registerTenantEntitlementsCommands(tenants, ctx);
 }

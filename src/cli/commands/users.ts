@@ -6,6 +6,7 @@ import type { Deps } from '../../app/deps.ts';
 import { cliActor } from '../../audit/actors.ts';
 import { APPROVAL_STATUSES, AUTH_PROVIDERS, GLOBAL_ROLES } from '../../identity/tables.ts';
 import { getUser } from '../../identity/users.ts';
+import { registerUserAccessCommands } from './user-access.ts';
 import {
   adminUserOut,
   createUserByAdmin,
@@ -368,6 +369,7 @@ Examples:
 
   registerMembershipCommands(users, ctx);
   registerUserSessionsCommands(users, ctx);
+  registerUserAccessCommands(users, ctx);
   return users;
 }
 

@@ -1,0 +1,217 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Deps } from '../app/deps.ts';
+import { forbidden, notFound } from '../app/errors.ts';
+import type { Actor } from '../audit/audit-log.ts';
+import { companyRank, type AdminCaller } from '../memberships/admin-rights.ts';
+import { getCompany } from '../memberships/memberships.ts';
+import { companyMemberships, type CompanyMembershipRow, type CompanyRole } from '../memberships/tables.ts';
+import { assertMayChangeAccess, authorityOf, callerCompanyRole, callerIsPlatformAdmin, getDelegationPolicy, normalizeLimit, type DelegationPolicy } from './delegation.ts';
+import { computeEffectiveAccess, type EffectiveAccess } from './effective-access.ts';
+import { catalogModules, getCompanyEntitlements, type CompanyEntitlements } from './entitlements.ts';
+import { normalizeModules, normalizePermissions } from './modules.ts';
+import { isPlatformStaff } from './platform-staff.ts';
+import { companyAccessSettings, membershipModules, membershipPermissions, type DelegationLimits } from './tables.ts';
+
+export interface Grants {
+  modules: string[];
+  permissions: string[];
+}
+
+export function readGrants(deps: Deps, companyId: string, userId: string): Grants {
+  const modules = deps.db
+    .select({ v: membershipModules.module })
+    .from(membershipModules)
+    .where(and(eq(membershipModules.companyId, companyId), eq(membershipModules.userId, userId)))
+    .all();
+  const permissions = deps.db
+    .select({ v: membershipPermissions.permission })
+    .from(membershipPermissions)
+    .where(and(eq(membershipPermissions.companyId, companyId), eq(membershipPermissions.userId, userId)))
+    .all();
+  return { modules: modules.map((r) => r.v).sort(), permissions: permissions.map((r) => r.v).sort() };
+}
+
+/** §16 for one membership, given the company's entitlements. */
+export function effectiveAccessFrom(deps: Deps, entitlements: CompanyEntitlements, grants: Grants): EffectiveAccess {
+  return computeEffectiveAccess({
+    knownModules: [...catalogModules(deps), ...entitlements.listed],
+    entitlements: entitlements.modules,
+    moduleGrants: grants.modules,
+    permissions: grants.permissions,
+  });
+}
+
+function membershipOf(deps: Deps, companyId: string, userId: string): CompanyMembershipRow | undefined {
+  return deps.db
+    .select()
+    .from(companyMemberships)
+    .where(and(eq(companyMemberships.companyId, companyId), eq(companyMemberships.userId, userId)))
+    .get();
+}
+
+/** A user's effective access in a company; nothing when the membership is missing or inactive. */
+export async function effectiveAccessOf(deps: Deps, companyId: string, userId: string): Promise<EffectiveAccess | null> {
+  const membership = membershipOf(deps, companyId, userId);
+  if (!membership?.isActive) return null;
+  const entitlements = await getCompanyEntitlements(deps, companyId);
+  return effectiveAccessFrom(deps, entitlements, readGrants(deps, companyId, userId));
+}
+
+export interface MembershipAccessView {
+  companyId: string;
+  userId: string;
+  role: CompanyRole;
+  isActive: boolean;
+  /** What is stored (level 2 and 3 grants). */
+  grants: Grants;
+  /** What takes effect now (§16). */
+  effective: EffectiveAccess;
+}
+
+/**
+ * Reading a member's access: platform staff, the member, or a member of the company ranked MANAGER or
+ * higher (the §5.1a rule for seeing a company's users).
+ */
+export async function getMembershipAccess(deps: Deps, caller: AdminCaller, companyId: string, userId: string): Promise<MembershipAccessView> {
+  const company = getCompany(deps, companyId);
+  const self = caller.kind === 'user' && caller.userId === userId;
+  if (caller.kind === 'user' && !isPlatformStaff(caller.globalRole) && !self) {
+    const role = callerCompanyRole(deps, caller, company.id);
+    if (!role || companyRank(role) < companyRank('MANAGER')) throw forbidden('Reading access needs rank MANAGER or higher in this company');
+  }
+  const membership = membershipOf(deps, company.id, userId);
+  if (!membership) throw notFound(`Membership of user "${userId}" in company "${company.slug}"`);
+  const grants = readGrants(deps, company.id, userId);
+  const entitlements = await getCompanyEntitlements(deps, company.id);
+  return { companyId: company.id, userId, role: membership.role, isActive: membership.isActive, grants, effective: effectiveAccessFrom(deps, entitlements, grants) };
+}
+
+export interface SetAccessInput {
+  /** Omitted → module grants unchanged; a list replaces them. */
+  modules?: string[];
+  permissions?: string[];
+}
+
+function diff(before: string[], after: string[]) {
+  return { added: after.filter((v) => !before.includes(v)), removed: before.filter((v) => !after.includes(v)) };
+}
+
+/**
+ * Writes grants inside the caller's transaction and audits each change in the company's chain. The caller
+ * has already checked delegation. Used by setMembershipAccess and by invitation acceptance.
+ */
+export function writeGrants(deps: Deps, companyId: string, userId: string, next: Partial<Grants>, actor: Actor): { changed: boolean } {
+  if (!deps.sqlite.inTransaction) throw new Error('writeGrants must run inside the transaction of its change');
+  const before = readGrants(deps, companyId, userId);
+  const now = deps.clock.now();
+  const grantedBy = actor.id;
+  let changed = false;
+  const audit = (type: string, payload: Record<string, unknown>) =>
+    deps.audit.append(companyId, { actor, type, target: { type: 'user', id: userId }, payload: { companyId, ...payload } });
+
+  if (next.modules) {
+    const { added, removed } = diff(before.modules, next.modules);
+    if (removed.length) {
+      deps.db
+        .delete(membershipModules)
+        .where(and(eq(membershipModules.companyId, companyId), eq(membershipModules.userId, userId), inArray(membershipModules.module, removed)))
+        .run();
+    }
+    for (const module of added) deps.db.insert(membershipModules).values({ companyId, userId, module, grantedBy, createdAt: now }).run();
+    for (const module of added) audit('module.granted', { module });
+    for (const module of removed) audit('module.revoked', { module });
+    changed ||= added.length + removed.length > 0;
+  }
+  if (next.permissions) {
+    const { added, removed } = diff(before.permissions, next.permissions);
+    if (removed.length) {
+      deps.db
+        .delete(membershipPermissions)
+        .where(and(eq(membershipPermissions.companyId, companyId), eq(membershipPermissions.userId, userId), inArray(membershipPermissions.permission, removed)))
+        .run();
+    }
+    for (const permission of added) deps.db.insert(membershipPermissions).values({ companyId, userId, permission, grantedBy, createdAt: now }).run();
+    for (const permission of added) audit('permission.granted', { permission });
+    for (const permission of removed) audit('permission.revoked', { permission });
+    changed ||= added.length + removed.length > 0;
+  }
+  return { changed };
+}
+
+/** The caller's own effective access, needed only when the caller is a MANAGER (§15). */
+async function callerAccessFor(deps: Deps, caller: AdminCaller, companyId: string): Promise<EffectiveAccess | null> {
+  if (caller.kind !== 'user' || callerIsPlatformAdmin(caller)) return null;
+  return effectiveAccessOf(deps, companyId, caller.userId);
+}
+
+/**
+ * Replaces a member's module grants and/or permissions. Every added or removed item must be under the
+ * caller's control (§15); otherwise 403 and nothing changes.
+ */
+export async function setMembershipAccess(deps: Deps, caller: AdminCaller, companyId: string, userId: string, input: SetAccessInput): Promise<MembershipAccessView> {
+  const company = getCompany(deps, companyId);
+  const next: Partial<Grants> = {
+    modules: input.modules && normalizeModules(input.modules),
+    permissions: input.permissions && normalizePermissions(input.permissions),
+  };
+  const callerAccess = await callerAccessFor(deps, caller, company.id);
+  deps.sqlite.transaction(() => {
+    const membership = membershipOf(deps, company.id, userId);
+    if (!membership) throw notFound(`Membership of user "${userId}" in company "${company.slug}"`);
+    const before = readGrants(deps, company.id, userId);
+    const modules = next.modules ? diff(before.modules, next.modules) : { added: [], removed: [] };
+    const permissions = next.permissions ? diff(before.permissions, next.permissions) : { added: [], removed: [] };
+    assertMayChangeAccess(authorityOf(deps, caller, company.id, callerAccess), membership.role, {
+      modules: [...modules.added, ...modules.removed],
+      permissions: [...permissions.added, ...permissions.removed],
+    });
+    writeGrants(deps, company.id, userId, next, caller.actor);
+  })();
+  return getMembershipAccess(deps, { kind: 'operator', actor: caller.actor }, company.id, userId);
+}
+
+export interface SetDelegationPolicyInput {
+  limits?: Partial<DelegationLimits>;
+  managersMayInvite?: boolean;
+}
+
+export function readDelegationPolicy(deps: Deps, caller: AdminCaller, companyId: string): DelegationPolicy {
+  const company = getCompany(deps, companyId);
+  if (caller.kind === 'user' && !isPlatformStaff(caller.globalRole)) {
+    const role = callerCompanyRole(deps, caller, company.id);
+    if (!role || companyRank(role) < companyRank('MANAGER')) throw forbidden('Reading delegation limits needs rank MANAGER or higher in this company');
+  }
+  return getDelegationPolicy(deps, company.id);
+}
+
+/** Only TENANT_SUPERADMIN (and platform admins) define what ADMIN and MANAGER may hand out (§15). */
+export function setDelegationPolicy(deps: Deps, caller: AdminCaller, companyId: string, input: SetDelegationPolicyInput): DelegationPolicy {
+  const company = getCompany(deps, companyId);
+  const limits = input.limits ?? {};
+  const normalized: Partial<DelegationLimits> = {};
+  if ('ADMIN' in limits) normalized.ADMIN = normalizeLimit(limits.ADMIN);
+  if ('MANAGER' in limits) normalized.MANAGER = normalizeLimit(limits.MANAGER);
+  return deps.sqlite.transaction(() => {
+    if (!callerIsPlatformAdmin(caller) && callerCompanyRole(deps, caller, company.id) !== 'TENANT_SUPERADMIN') {
+      throw forbidden('Only TENANT_SUPERADMIN or platform admins may set delegation limits');
+    }
+    const before = getDelegationPolicy(deps, company.id);
+    const after: DelegationPolicy = {
+      limits: { ...before.limits, ...normalized },
+      managersMayInvite: input.managersMayInvite ?? before.managersMayInvite,
+    };
+    const now = deps.clock.now();
+    deps.db
+      .insert(companyAccessSettings)
+      .values({ companyId: company.id, delegationLimits: after.limits, managersMayInvite: after.managersMayInvite, updatedAt: now })
+      .onConflictDoUpdate({ target: companyAccessSettings.companyId, set: { delegationLimits: after.limits, managersMayInvite: after.managersMayInvite, updatedAt: now } })
+      .run();
+    deps.audit.append(company.id, {
+      actor: caller.actor,
+      type: 'delegation.updated',
+      target: { type: 'tenant', id: company.id },
+      payload: { before, after },
+    });
+    return after;
+  })();
+}

@@ -1,0 +1,343 @@
+import { randomUUID } from 'node:crypto';
+import { and, desc, eq, lte } from 'drizzle-orm';
+import type { Deps } from '../app/deps.ts';
+import { AppError, conflict, forbidden, notFound, validationError } from '../app/errors.ts';
+import type { Actor } from '../audit/audit-log.ts';
+import { assertMayChangeAccess, authorityOf, callerIsPlatformAdmin, getDelegationPolicy } from '../access/delegation.ts';
+import { effectiveAccessOf, writeGrants } from '../access/membership-access.ts';
+import { normalizeModules, normalizePermissions } from '../access/modules.ts';
+import type { UserRow } from '../identity/tables.ts';
+import { createUser, findUserByEmail, findUserById, normalizeEmail } from '../identity/users.ts';
+import { assertPasswordPolicy, verifyPassword } from '../identity/passwords.ts';
+import { enqueueMail } from '../mail/outbox.ts';
+import type { AdminCaller } from '../memberships/admin-rights.ts';
+import { activeCompanyRole } from '../memberships/admin-rights.ts';
+import { getCompany, upsertBusinessUnitMembership, upsertCompanyMembership } from '../memberships/memberships.ts';
+import type { CompanyRole } from '../memberships/tables.ts';
+import type { TenantRow } from '../tenants/tables.ts';
+import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-tokens.ts';
+import { invitations, type InvitationRow, type InvitationStatus } from './tables.ts';
+
+export const INVITATION_TTL_MS = 7 * 24 * 60 * 60_000;
+
+export interface InvitationView {
+  id: string;
+  companyId: string;
+  email: string;
+  role: CompanyRole;
+  businessUnitId: string | null;
+  modules: string[];
+  permissions: string[];
+  invitedBy: { id: string | null; name: string };
+  status: InvitationStatus;
+  expiresAt: string;
+  sentCount: number;
+  acceptedUserId: string | null;
+  acceptedAt: string | null;
+  cancelledAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A pending invitation past its expiry reads as expired even before anything wrote that down. */
+export function invitationView(deps: Deps, row: InvitationRow): InvitationView {
+  const expired = row.status === 'pending' && row.expiresAt.getTime() <= deps.clock.nowMs();
+  return {
+    id: row.id,
+    companyId: row.companyId,
+    email: row.email,
+    role: row.role,
+    businessUnitId: row.businessUnitId,
+    modules: row.modules,
+    permissions: row.permissions,
+    invitedBy: { id: row.invitedBy, name: row.inviterName },
+    status: expired ? 'expired' : row.status,
+    expiresAt: row.expiresAt.toISOString(),
+    sentCount: row.sentCount,
+    acceptedUserId: row.acceptedUserId,
+    acceptedAt: row.acceptedAt?.toISOString() ?? null,
+    cancelledAt: row.cancelledAt?.toISOString() ?? null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** What create and resend hand back; `acceptUrl` only with KIMAUTH_EXPOSE_PASSWORD_RESET_TOKEN (development). */
+export interface IssuedInvitation {
+  invitation: InvitationView;
+  acceptUrl?: string;
+}
+
+/**
+ * §4.9 allowed inviters: platform admins; TENANT_SUPERADMIN, FINANCE and ADMIN of the company; MANAGER when
+ * the company's policy allows it (delegation-limits `managersMayInvite`, default false); never SUBMITTER.
+ */
+function assertMayInvite(deps: Deps, caller: AdminCaller, company: TenantRow): CompanyRole | null {
+  if (callerIsPlatformAdmin(caller)) return null;
+  const role = caller.kind === 'user' ? activeCompanyRole(deps, caller.userId, company.id) : null;
+  if (role === 'TENANT_SUPERADMIN' || role === 'FINANCE' || role === 'ADMIN') return role;
+  if (role === 'MANAGER' && getDelegationPolicy(deps, company.id).managersMayInvite) return role;
+  throw forbidden(role === 'MANAGER' ? 'Managers may not invite in this company' : 'Inviting needs a company admin role (or MANAGER where the company allows it)');
+}
+
+function acceptUrlFor(deps: Deps, token: string): string {
+  return `${deps.config.frontendUrl.replace(/\/+$/, '')}/accept-invitation?token=${encodeURIComponent(token)}`;
+}
+
+function queueInvitationMail(deps: Deps, row: InvitationRow, company: TenantRow, token: string): void {
+  enqueueMail(deps, {
+    template: 'invitation',
+    to: row.email,
+    data: { companyName: company.name, inviterName: row.inviterName, role: row.role, acceptUrl: acceptUrlFor(deps, token), expiresAt: row.expiresAt.toISOString() },
+  });
+}
+
+function issued(deps: Deps, row: InvitationRow, token: string): IssuedInvitation {
+  const view = invitationView(deps, row);
+  return deps.config.exposePasswordResetToken ? { invitation: view, acceptUrl: acceptUrlFor(deps, token) } : { invitation: view };
+}
+
+/** Writes down that due pending invitations of a company expired (so the pending-unique index frees up). */
+function expireDue(deps: Deps, companyId: string, actor: Actor): void {
+  const due = deps.db
+    .select({ id: invitations.id })
+    .from(invitations)
+    .where(and(eq(invitations.companyId, companyId), eq(invitations.status, 'pending'), lte(invitations.expiresAt, deps.clock.now())))
+    .all();
+  for (const { id } of due) {
+    deps.db.update(invitations).set({ status: 'expired', updatedAt: deps.clock.now() }).where(eq(invitations.id, id)).run();
+    deps.audit.append(companyId, { actor, type: 'invitation.expired', target: { type: 'invitation', id }, payload: {} });
+  }
+}
+
+export interface CreateInvitationInput {
+  email: string;
+  role: CompanyRole;
+  businessUnitId?: string | null;
+  modules?: string[];
+  permissions?: string[];
+}
+
+function inviterName(deps: Deps, caller: AdminCaller): string {
+  if (caller.kind === 'user') return findUserById(deps, caller.userId)?.fullName ?? 'kimauth';
+  return 'kimauth';
+}
+
+export async function createInvitation(deps: Deps, caller: AdminCaller, companyId: string, input: CreateInvitationInput): Promise<IssuedInvitation> {
+  const company = getCompany(deps, companyId);
+  const email = normalizeEmail(input.email);
+  const modules = normalizeModules(input.modules ?? []);
+  const permissions = normalizePermissions(input.permissions ?? []);
+  if (input.role === 'MANAGER' && !input.businessUnitId) {
+    throw validationError('Inviting a MANAGER needs businessUnitId: the business unit the manager approves for (§5.1)');
+  }
+  const callerAccess = caller.kind === 'user' && !callerIsPlatformAdmin(caller) ? await effectiveAccessOf(deps, company.id, caller.userId) : null;
+  const token = newOpaqueToken();
+  const row = deps.sqlite.transaction(() => {
+    assertMayInvite(deps, caller, company);
+    // The invited role and the initial grants must be within the inviter's delegation (§15).
+    assertMayChangeAccess(authorityOf(deps, caller, company.id, callerAccess), input.role, { modules, permissions });
+    const existingUser = findUserByEmail(deps, email);
+    if (existingUser && activeCompanyRole(deps, existingUser.id, company.id)) throw conflict(`${email} is already a member of this company`);
+    expireDue(deps, company.id, caller.actor);
+    const pending = deps.db
+      .select({ id: invitations.id })
+      .from(invitations)
+      .where(and(eq(invitations.companyId, company.id), eq(invitations.email, email), eq(invitations.status, 'pending')))
+      .get();
+    if (pending) throw conflict(`${email} already has a pending invitation to this company`);
+    const now = deps.clock.now();
+    const row: InvitationRow = {
+      id: randomUUID(),
+      companyId: company.id,
+      email,
+      role: input.role,
+      businessUnitId: input.businessUnitId ?? null,
+      modules,
+      permissions,
+      invitedBy: caller.kind === 'user' ? caller.userId : null,
+      inviterName: inviterName(deps, caller),
+      tokenHash: hashOpaqueToken(token),
+      status: 'pending',
+      expiresAt: new Date(now.getTime() + INVITATION_TTL_MS),
+      sentCount: 1,
+      acceptedUserId: null,
+      acceptedAt: null,
+      cancelledAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    deps.db.insert(invitations).values(row).run();
+    deps.audit.append(company.id, {
+      actor: caller.actor,
+      type: 'invitation.created',
+      target: { type: 'invitation', id: row.id },
+      payload: { email, role: row.role, businessUnitId: row.businessUnitId, modules, permissions, expiresAt: row.expiresAt.toISOString() },
+    });
+    queueInvitationMail(deps, row, company, token);
+    return row;
+  })();
+  return issued(deps, row, token);
+}
+
+function invitationInCompany(deps: Deps, companyId: string, id: string): InvitationRow {
+  const row = deps.db.select().from(invitations).where(and(eq(invitations.id, id), eq(invitations.companyId, companyId))).get();
+  if (!row) throw notFound(`Invitation "${id}"`);
+  return row;
+}
+
+export function listInvitations(deps: Deps, caller: AdminCaller, companyId: string, filter: { status?: InvitationStatus } = {}): InvitationView[] {
+  const company = getCompany(deps, companyId);
+  assertMayInvite(deps, caller, company);
+  const rows = deps.db.select().from(invitations).where(eq(invitations.companyId, company.id)).orderBy(desc(invitations.createdAt)).all();
+  const views = rows.map((r) => invitationView(deps, r));
+  return filter.status ? views.filter((v) => v.status === filter.status) : views;
+}
+
+export function getInvitation(deps: Deps, caller: AdminCaller, companyId: string, id: string): InvitationView {
+  const company = getCompany(deps, companyId);
+  assertMayInvite(deps, caller, company);
+  return invitationView(deps, invitationInCompany(deps, company.id, id));
+}
+
+/** A new token and a new expiry; the old link stops working at once. Pending or expired invitations only. */
+export function resendInvitation(deps: Deps, caller: AdminCaller, companyId: string, id: string): IssuedInvitation {
+  const company = getCompany(deps, companyId);
+  const token = newOpaqueToken();
+  const row = deps.sqlite.transaction(() => {
+    assertMayInvite(deps, caller, company);
+    const current = invitationInCompany(deps, company.id, id);
+    if (current.status === 'accepted' || current.status === 'cancelled') throw conflict(`The invitation is ${current.status}`);
+    expireDue(deps, company.id, caller.actor);
+    const clash = deps.db
+      .select({ id: invitations.id })
+      .from(invitations)
+      .where(and(eq(invitations.companyId, company.id), eq(invitations.email, current.email), eq(invitations.status, 'pending')))
+      .get();
+    if (clash && clash.id !== current.id) throw conflict(`${current.email} already has another pending invitation to this company`);
+    const now = deps.clock.now();
+    const next: InvitationRow = {
+      ...current,
+      tokenHash: hashOpaqueToken(token),
+      status: 'pending',
+      expiresAt: new Date(now.getTime() + INVITATION_TTL_MS),
+      sentCount: current.sentCount + 1,
+      updatedAt: now,
+    };
+    deps.db.update(invitations).set(next).where(eq(invitations.id, id)).run();
+    deps.audit.append(company.id, { actor: caller.actor, type: 'invitation.resent', target: { type: 'invitation', id }, payload: { expiresAt: next.expiresAt.toISOString() } });
+    queueInvitationMail(deps, next, company, token);
+    return next;
+  })();
+  return issued(deps, row, token);
+}
+
+export function cancelInvitation(deps: Deps, caller: AdminCaller, companyId: string, id: string): InvitationView {
+  const company = getCompany(deps, companyId);
+  return deps.sqlite.transaction(() => {
+    assertMayInvite(deps, caller, company);
+    const current = invitationInCompany(deps, company.id, id);
+    if (current.status === 'accepted') throw conflict('The invitation was already accepted');
+    if (current.status === 'cancelled') return invitationView(deps, current);
+    const now = deps.clock.now();
+    deps.db.update(invitations).set({ status: 'cancelled', cancelledAt: now, updatedAt: now }).where(eq(invitations.id, id)).run();
+    deps.audit.append(company.id, { actor: caller.actor, type: 'invitation.cancelled', target: { type: 'invitation', id }, payload: { email: current.email } });
+    return invitationView(deps, { ...current, status: 'cancelled', cancelledAt: now, updatedAt: now });
+  })();
+}
+
+export interface AcceptInvitationInput {
+  token: string;
+  /** New users: their display name and password. */
+  name?: string;
+  password?: string;
+  /** The signed-in caller (Bearer), if any. */
+  signedInUserId?: string | null;
+  /** When sent (x-org), must be the invitation's company. */
+  companyId?: string;
+}
+
+export interface AcceptedInvitation {
+  invitation: InvitationView;
+  userId: string;
+  companyId: string;
+  role: CompanyRole;
+  createdUser: boolean;
+}
+
+function findByToken(deps: Deps, token: string): InvitationRow {
+  const row = deps.db.select().from(invitations).where(eq(invitations.tokenHash, hashOpaqueToken(token))).get();
+  // Cancelled invitations and replaced tokens are simply unknown to the holder of the link.
+  if (!row || row.status === 'cancelled') throw notFound('Invitation');
+  return row;
+}
+
+/**
+ * Accepts with the token. A new email becomes an approved, active user (the invitation vouches for it) with
+ * `name` and `password`; an existing account must prove itself — signed in as that email, or its password.
+ * User, membership, initial grants and the accepted status are written in one transaction.
+ * Expired → 400 validation_error (status becomes expired); cancelled or replaced token → 404; accepted → 409.
+ */
+export async function acceptInvitation(deps: Deps, input: AcceptInvitationInput): Promise<AcceptedInvitation> {
+  const found = findByToken(deps, input.token);
+  if (input.companyId && input.companyId !== found.companyId) throw notFound('Invitation');
+  if (found.status === 'accepted') throw conflict('The invitation was already accepted');
+  if (found.status === 'expired' || found.expiresAt.getTime() <= deps.clock.nowMs()) {
+    deps.sqlite.transaction(() => expireDue(deps, found.companyId, { type: 'system', id: 'invitations', channel: 'http' }))();
+    throw validationError('The invitation has expired; ask for a new one');
+  }
+  const company = getCompany(deps, found.companyId);
+  const existing = findUserByEmail(deps, found.email);
+  const signedIn = input.signedInUserId ? findUserById(deps, input.signedInUserId) : undefined;
+  if (signedIn && signedIn.email !== found.email) throw forbidden('This invitation is for another email address');
+
+  const complete = (user: UserRow, created: boolean): AcceptedInvitation => {
+    const actor: Actor = { type: 'user', id: user.id, channel: 'http' };
+    const current = deps.db.select().from(invitations).where(eq(invitations.id, found.id)).get();
+    // Re-checked inside the transaction: a resend, cancel or second accept in between wins.
+    if (!current || current.tokenHash !== found.tokenHash || current.status !== 'pending') throw conflict('The invitation changed meanwhile; try again');
+    if (activeCompanyRole(deps, user.id, company.id)) throw conflict('You are already a member of this company');
+    const operator: AdminCaller = { kind: 'operator', actor };
+    if (current.role === 'MANAGER' && current.businessUnitId) {
+      upsertBusinessUnitMembership(deps, operator, company.id, current.businessUnitId, { userId: user.id, role: 'APPROVER', isActive: true });
+    }
+    upsertCompanyMembership(deps, operator, company.id, { userId: user.id, role: current.role, isActive: true });
+    writeGrants(deps, company.id, user.id, { modules: current.modules, permissions: current.permissions }, actor);
+    const now = deps.clock.now();
+    deps.db.update(invitations).set({ status: 'accepted', acceptedUserId: user.id, acceptedAt: now, updatedAt: now }).where(eq(invitations.id, found.id)).run();
+    deps.audit.append(company.id, {
+      actor,
+      type: 'invitation.accepted',
+      target: { type: 'invitation', id: found.id },
+      payload: { userId: user.id, createdUser: created, role: current.role },
+    });
+    return {
+      invitation: invitationView(deps, { ...current, status: 'accepted', acceptedUserId: user.id, acceptedAt: now, updatedAt: now }),
+      userId: user.id,
+      companyId: company.id,
+      role: current.role,
+      createdUser: created,
+    };
+  };
+
+  if (existing) {
+    if (existing.deletedAt || !existing.isActive) throw new AppError('account_inactive', 'Account is inactive');
+    if (!signedIn) {
+      if (!input.password) throw new AppError('unauthorized', 'An account with this email exists: sign in, or send its password');
+      const okPassword = existing.passwordHash ? await verifyPassword(existing.passwordHash, input.password) : false;
+      if (!okPassword) throw new AppError('unauthorized', 'Wrong password for the invited account');
+    }
+    return deps.sqlite.transaction(() => complete(existing, false))();
+  }
+
+  if (!input.name?.trim() || !input.password) throw validationError('A new account needs name and password');
+  assertPasswordPolicy(input.password);
+  let result: AcceptedInvitation | undefined;
+  await createUser(
+    deps,
+    { email: found.email, fullName: input.name, password: input.password, approvalStatus: 'APPROVED', isActive: true },
+    { type: 'anonymous', id: null, channel: 'http' },
+    { inTransaction: (user) => (result = complete(user, true)) },
+  );
+  return result!;
+}
