@@ -139,12 +139,84 @@ export function businessUnitMembershipsOfUsers(deps: Deps, userIds: string[], fi
 
 /** Every company membership of one user, active or not (GET /auth/me, /internal/users/{id}/context). */
 export function listCompanyMembershipsOfUser(deps: Deps, userId: string, filter: MembershipFilter = {}): CompanyMembershipEntry[] {
-  return companyMembershipsOfUsers(deps, [userId], filter).get(userId)!;
+  if (filter.companyId || filter.activeOnly) return companyMembershipsOfUsers(deps, [userId], filter).get(userId)!;
+  // GET /auth/me runs this on every call: one prepared statement instead of a drizzle query build.
+  const rows = deps
+    .statement(
+      `SELECT m.id, m.user_id, m.company_id, m.role, m.is_active, m.approval_limit, m.metadata, m.created_at, m.updated_at,
+              t.slug, t.name
+         FROM company_memberships m JOIN tenants t ON t.id = m.company_id
+        WHERE m.user_id = ? ORDER BY t.slug`,
+    )
+    .all(userId) as RawCompanyMembership[];
+  return rows.map((r) =>
+    companyMembershipEntry(
+      {
+        id: r.id,
+        userId: r.user_id,
+        companyId: r.company_id,
+        role: r.role,
+        isActive: r.is_active === 1,
+        approvalLimit: r.approval_limit,
+        metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as MembershipMetadata),
+        createdAt: new Date(r.created_at),
+        updatedAt: new Date(r.updated_at),
+      },
+      r,
+    ),
+  );
+}
+
+interface RawCompanyMembership {
+  id: string;
+  user_id: string;
+  company_id: string;
+  role: CompanyRole;
+  is_active: number;
+  approval_limit: string | null;
+  metadata: string | null;
+  created_at: number;
+  updated_at: number;
+  slug: string;
+  name: string;
+}
+
+interface RawBusinessUnitMembership {
+  id: string;
+  user_id: string;
+  company_id: string;
+  business_unit_id: string;
+  role: BusinessUnitRole;
+  is_active: number;
+  metadata: string | null;
+  created_at: number;
+  updated_at: number;
 }
 
 /** Every business-unit membership of one user, active or not. */
 export function listBusinessUnitMembershipsOfUser(deps: Deps, userId: string, filter: MembershipFilter = {}): BusinessUnitMembershipEntry[] {
-  return businessUnitMembershipsOfUsers(deps, [userId], filter).get(userId)!;
+  if (filter.companyId || filter.businessUnitId || filter.activeOnly) {
+    return businessUnitMembershipsOfUsers(deps, [userId], filter).get(userId)!;
+  }
+  const rows = deps
+    .statement(
+      `SELECT id, user_id, company_id, business_unit_id, role, is_active, metadata, created_at, updated_at
+         FROM business_unit_memberships WHERE user_id = ? ORDER BY company_id, business_unit_id`,
+    )
+    .all(userId) as RawBusinessUnitMembership[];
+  return rows.map((r) =>
+    businessUnitMembershipEntry({
+      id: r.id,
+      userId: r.user_id,
+      companyId: r.company_id,
+      businessUnitId: r.business_unit_id,
+      role: r.role,
+      isActive: r.is_active === 1,
+      metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as MembershipMetadata),
+      createdAt: new Date(r.created_at),
+      updatedAt: new Date(r.updated_at),
+    }),
+  );
 }
 
 /** Ids of live (not deleted) users with an active membership in the company, or in one of its business units. */

@@ -65,7 +65,7 @@ export async function issueAccessToken(
     iat,
     exp: iat + ttl,
   };
-  const accessToken = signRs256(claims, key.kid, key.privateKey);
+  const accessToken = await signRs256(claims, key.kid, key.privateKey);
   return { accessToken, expiresIn: ttl };
 }
 
