@@ -73,22 +73,44 @@ export async function issueAccessToken(
  * Verifies signature (RS256 only, against the platform JWKS incl. rotated keys), `iss`, `aud` and `exp` with the
  * injected clock. Any failure is 401 unauthorized; revocation and tokenVersion are checked by the caller.
  */
+/** How many verified signatures the verifier remembers (a few MB at most). */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export function createAccessTokenVerifier(deps: Deps) {
   let keysFor: { jwks: object; keys: Map<string, KeyObject> } | undefined;
-  const publicKeyFor = (kid: string | undefined) => {
+  /**
+   * Signatures already verified, by the exact token string. Clients resend one access token for its whole
+   * lifetime, and an RSA verify is most of a Bearer request's cost. Only the signature check is remembered:
+   * claims, expiry, the session and tokenVersion are checked on every request. Emptied when the key set changes,
+   * so a retired key's tokens stop verifying at once.
+   */
+  const verified = new Map<string, Record<string, unknown>>();
+  const currentKeys = () => {
     const jwks = deps.keyring.jwks(deps.platformTenantId());
-    // Public keys are imported once per JWKS object; a rotation yields a new object.
-    if (keysFor?.jwks !== jwks) keysFor = { jwks, keys: publicKeysOf(jwks as { keys: Array<Record<string, unknown>> }) };
-    return kid === undefined ? undefined : keysFor.keys.get(kid);
+    // Public keys are imported once per JWKS object; a rotation or retirement yields a new object.
+    if (keysFor?.jwks !== jwks) {
+      keysFor = { jwks, keys: publicKeysOf(jwks as { keys: Array<Record<string, unknown>> }) };
+      verified.clear();
+    }
+    return keysFor.keys;
   };
-  return async function verifyAccessToken(token: string): Promise<AccessClaims> {
+  const verifySignature = (token: string): Record<string, unknown> => {
+    const keys = currentKeys();
+    const known = verified.get(token);
+    if (known) return known;
     let payload: Record<string, unknown>;
     try {
-      payload = verifyRs256(token, publicKeyFor).payload;
+      payload = verifyRs256(token, (kid) => (kid === undefined ? undefined : keys.get(kid))).payload;
     } catch (err) {
       if (err instanceof JwsError) throw new AppError('unauthorized', 'Invalid access token');
       throw err;
     }
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, payload);
+    return payload;
+  };
+  return async function verifyAccessToken(token: string): Promise<AccessClaims> {
+    const payload = verifySignature(token);
     const now = deps.clock.nowSeconds();
     const aud = payload.aud;
     const audiences = Array.isArray(aud) ? aud : [aud];
@@ -102,7 +124,10 @@ export function createAccessTokenVerifier(deps: Deps) {
     ) {
       throw new AppError('unauthorized', 'Invalid access token');
     }
-    if (payload.exp <= now) throw new AppError('unauthorized', 'Access token has expired');
+    if (payload.exp <= now) {
+      verified.delete(token);
+      throw new AppError('unauthorized', 'Access token has expired');
+    }
     if (typeof payload.sessionId !== 'string' || typeof payload.tokenVersion !== 'number') {
       throw new AppError('unauthorized', 'Access token is not a kimauth session token');
     }

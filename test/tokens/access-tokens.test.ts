@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { issueAccessToken } from '../../src/tokens/access-tokens.ts';
 import { revokeAllSessions, revokeSession, startSession } from '../../src/sessions/sessions.ts';
+import { listSigningKeys, retireSigningKey, rotateSigningKey } from '../../src/keys/signing-keys.ts';
 import { buildServer, type App } from '../../src/http/server.ts';
 import { principalOf } from '../../src/http/plugins/authenticate.ts';
 import { createTestInstance, TEST_ACTOR, type TestInstance } from '../support/deps.ts';
@@ -73,6 +74,19 @@ describe('access tokens and the Bearer check', () => {
     const expired = await probe(d.accessToken);
     expect(expired.statusCode).toBe(401);
     expect(expired.json().error).toEqual({ code: 'unauthorized', message: 'Access token has expired' });
+  });
+
+  it('stops accepting an already-verified token once its signing key is retired', async () => {
+    const a = await signIn();
+    expect((await probe(a.accessToken)).statusCode).toBe(200);
+    expect((await probe(a.accessToken)).statusCode).toBe(200);
+    const [old] = listSigningKeys(t.deps, t.master.id);
+    await rotateSigningKey(t.deps, t.master.id, TEST_ACTOR);
+    expect((await probe(a.accessToken)).statusCode).toBe(200);
+    retireSigningKey(t.deps, old.kid, TEST_ACTOR, { force: true });
+    const res = await probe(a.accessToken);
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error).toEqual({ code: 'unauthorized', message: 'Invalid access token' });
   });
 
   it('rejects a missing header with 401 unauthorized', async () => {
