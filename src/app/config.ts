@@ -64,6 +64,11 @@ export class ConfigError extends Error {
 export const CONFIG_FILE = 'kimauth.json';
 export const ENV_PREFIX = 'KIMAUTH_';
 
+/** The process environment, handed to the CLI's io once (the only read of process.env outside this module's defaults). */
+export function processEnvironment(): NodeJS.ProcessEnv {
+  return process.env;
+}
+
 /** The data dir alone, resolved before the rest (kimauth.json lives in it). */
 export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(flag ?? env.KIMAUTH_DATA_DIR ?? FIELDS.dataDir.default);

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { processEnvironment } from '../app/config.ts';
 
 /** What a command may touch of the outside world; tests pass buffers, `main` passes the process's. */
 export interface CliIo {
@@ -15,7 +16,7 @@ export function processIo(): CliIo {
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,
-    env: process.env,
+    env: processEnvironment(),
     onShutdownSignal(handler) {
       process.once('SIGINT', () => handler('SIGINT'));
       process.once('SIGTERM', () => handler('SIGTERM'));
