@@ -55,7 +55,7 @@ export function requestPasswordReset(deps: Deps, input: { email: string; account
     enqueueMail(deps, {
       template: 'password-reset',
       to: user.email,
-      data: { name: user.fullName, link: resetLink(deps, token), expiresAt: expiresAt.toISOString() },
+      data: { fullName: user.fullName, resetUrl: resetLink(deps, token), expiresAt: expiresAt.toISOString() },
     });
     return token;
   }).immediate();
@@ -97,7 +97,7 @@ export async function confirmPasswordReset(deps: Deps, input: { token: string; n
       target: { type: 'user', id: user.id },
       payload: { userId: user.id, via: 'password_reset' },
     });
-    enqueueMail(deps, { template: 'password-changed', to: user.email, data: { name: user.fullName, changedAt: now.toISOString() } });
+    enqueueMail(deps, { template: 'password-changed', to: user.email, data: { fullName: user.fullName } });
     return true;
   }).immediate();
   if (!changed) throw validationError(INVALID_TOKEN);

@@ -45,7 +45,7 @@ export async function registerUser(deps: Deps, input: RegistrationInput, client:
         enqueueMail(deps, {
           template: 'registration-received',
           to: row.email,
-          data: { name: row.fullName, email: row.email, ip: client.ip },
+          data: { fullName: row.fullName },
         });
       },
     },

@@ -164,7 +164,7 @@ export async function createUserByAdmin(deps: Deps, caller: AdminCaller, input: 
         enqueueMail(deps, {
           template: 'user-created',
           to: row.email,
-          data: { fullName: row.fullName, email: row.email, setPasswordUrl: link.url, setPasswordExpiresAt: link.expiresAt.toISOString() },
+          data: { fullName: row.fullName, setPasswordUrl: link.url, expiresAt: link.expiresAt.toISOString() },
         });
       },
     },
@@ -268,7 +268,7 @@ export async function patchUser(deps: Deps, caller: AdminCaller, userId: string,
       bumpTokenVersion(deps, userId);
     }
 
-    const mailData = { fullName: next.fullName, email: next.email };
+    const mailData = { fullName: next.fullName };
     if (firstApproval) enqueueMail(deps, { template: 'account-approved', to: next.email, data: mailData });
     if (rejected) enqueueMail(deps, { template: 'account-rejected', to: next.email, data: mailData });
     // One mail per request: a rejection already tells the user they cannot sign in.
@@ -292,7 +292,7 @@ export function softDeleteUser(deps: Deps, caller: AdminCaller, userId: string):
     deps.db.update(users).set({ deletedAt: now, isActive: false, updatedAt: now }).where(eq(users.id, userId)).run();
     revokeAllSessions(deps, userId, 'user_deleted', caller.actor, { bumpTokenVersion: true });
     deps.audit.append(deps.platformTenantId(), { actor: caller.actor, type: 'user.deleted', target: { type: 'user', id: userId }, payload: { email: before.email } });
-    enqueueMail(deps, { template: 'account-deleted', to: before.email, data: { fullName: before.fullName, email: before.email } });
+    enqueueMail(deps, { template: 'account-deleted', to: before.email, data: { fullName: before.fullName } });
     const after = deps.db.select().from(users).where(eq(users.id, userId)).get()!;
     return adminUserOut(deps, after);
   }).immediate();

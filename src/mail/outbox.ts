@@ -4,6 +4,8 @@ import type { Deps } from '../app/deps.ts';
 import { conflict, notFound } from '../app/errors.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { mailOutbox, type MailOutboxRow } from './tables.ts';
+import type { z } from 'zod';
+import type { MailDataSchemas } from './templates.ts';
 
 /** Every message kimauth sends; each has templates/email/<name>/{subject.txt,body.html,body.txt}. */
 export const MAIL_TEMPLATES = [
@@ -20,17 +22,20 @@ export const MAIL_TEMPLATES = [
 ] as const;
 export type MailTemplate = (typeof MAIL_TEMPLATES)[number];
 
-export interface OutgoingMail {
-  template: MailTemplate;
+/** What each template takes (the zod contract in templates.ts), so a caller cannot queue data it cannot render. */
+export type MailData<T extends MailTemplate> = z.input<MailDataSchemas[T]>;
+
+export interface OutgoingMail<T extends MailTemplate = MailTemplate> {
+  template: T;
   to: string;
-  data: Record<string, unknown>;
+  data: MailData<T>;
 }
 
 /**
  * Queues a message inside the caller's transaction (the change and its mail commit or roll back together).
  * With KIMAUTH_EMAIL_ENABLED=false nothing is queued.
  */
-export function enqueueMail(deps: Deps, mail: OutgoingMail): string | null {
+export function enqueueMail<T extends MailTemplate>(deps: Deps, mail: OutgoingMail<T>): string | null {
   if (!deps.sqlite.inTransaction) throw new Error(`mail ${mail.template} must be queued inside the transaction of its change`);
   if (!deps.config.emailEnabled) return null;
   const id = randomUUID();

@@ -52,6 +52,8 @@ export const MAIL_DATA_SCHEMAS = {
   invitation: z.object({ companyName: text, inviterName: text, role: text, acceptUrl: link, expiresAt: moment }),
 } satisfies Record<MailTemplate, z.ZodType>;
 
+export type MailDataSchemas = typeof MAIL_DATA_SCHEMAS;
+
 export interface RenderedMail {
   subject: string;
   html: string;

@@ -29,7 +29,7 @@ describe('POST /auth/register', () => {
       profile_picture_url: null,
     });
     expect(h.outbox('registration-received')).toEqual([
-      expect.objectContaining({ to_address: 'new.user@example.com', data: expect.objectContaining({ name: 'New User' }) }),
+      expect.objectContaining({ to_address: 'new.user@example.com', data: expect.objectContaining({ fullName: 'New User' }) }),
     ]);
     expect(h.audit('user.registered')).toEqual([expect.objectContaining({ actor_type: 'anonymous', target_id: row.id })]);
   });
@@ -73,7 +73,7 @@ describe('password reset', () => {
   const requestReset = (email: string) => h.post('/auth/password-reset/request', { email, accountType: '' });
   const tokenFromMail = () => {
     const mails = h.outbox('password-reset');
-    const link = String(mails[mails.length - 1].data.link);
+    const link = String(mails[mails.length - 1].data.resetUrl);
     return new URL(link).searchParams.get('token')!;
   };
 
@@ -87,7 +87,7 @@ describe('password reset', () => {
     const mails = h.outbox('password-reset');
     expect(mails).toHaveLength(1);
     expect(mails[0].to_address).toBe(ADMIN_EMAIL);
-    expect(String(mails[0].data.link)).toMatch(/^https:\/\/app\.example\.com\/reset-password\?token=[A-Za-z0-9_-]{43}$/);
+    expect(String(mails[0].data.resetUrl)).toMatch(/^https:\/\/app\.example\.com\/reset-password\?token=[A-Za-z0-9_-]{43}$/);
     expect(h.audit('password_reset.requested')).toEqual([expect.objectContaining({ target_id: h.t.admin.id })]);
     const stored = h.t.deps.sqlite.prepare('SELECT token_hash FROM password_reset_tokens').all() as { token_hash: string }[];
     expect(stored.map((r) => r.token_hash)).not.toContain(tokenFromMail());
