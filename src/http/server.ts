@@ -4,6 +4,7 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler, type
 import type { Deps } from '../app/deps.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { createAuthenticate } from './plugins/authenticate.ts';
+import { tidySchemaNames } from './openapi.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jwksRoutes } from './routes/jwks.ts';
 import { internalUsersRoutes } from './routes/internal-users.ts';
@@ -94,6 +95,7 @@ export async function buildServer(deps: Deps, options: BuildServerOptions = {}):
 
   for (const register of ROUTE_FAMILIES) await register(app, deps);
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  let openapi: object | undefined;
+  app.get('/openapi.json', { schema: { hide: true } }, async () => (openapi ??= tidySchemaNames(app.swagger())));
   return app;
 }
