@@ -12,6 +12,8 @@ import { registerKeysCommand } from './commands/keys.ts';
 import { registerMailCommand } from './commands/mail.ts';
 import { registerUsersCommand } from './commands/users.ts';
 import { registerAuditCommand } from './commands/audit.ts';
+import { registerMaintenanceCommand } from './commands/maintenance.ts';
+import { registerInvitationsCommand } from './commands/invitations.ts';
 
 /** Command groups; each later capability adds its own file under commands/ and a line here. */
 const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
@@ -22,6 +24,8 @@ const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
   registerMailCommand,
   registerUsersCommand,
   registerAuditCommand,
+  registerInvitationsCommand,
+  registerMaintenanceCommand,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

@@ -5,6 +5,7 @@ import type { Deps } from '../app/deps.ts';
 import { registerErrorHandling } from './plugins/errors.ts';
 import { createAuthenticate } from './plugins/authenticate.ts';
 import { tidySchemaNames } from './openapi.ts';
+import { createIpRateLimiter } from './plugins/rate-limit.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jwksRoutes } from './routes/jwks.ts';
 import { internalUsersRoutes } from './routes/internal-users.ts';
@@ -70,6 +71,8 @@ export async function buildServer(deps: Deps, options: BuildServerOptions = {}):
   app.decorateRequest('principal', null);
   // One verifier (cached public keys, prepared session query) shared by every Bearer route.
   app.decorate('authenticate', createAuthenticate(deps));
+  // One per-IP bucket for every anonymous route that takes a password or a one-time token (seed 002 §4.1).
+  app.decorate('ipRateLimit', createIpRateLimiter(deps.clock, deps.config.rateLimitPerMinute));
   if (options.logRequests && deps.logger.isLevelEnabled('debug')) {
     app.addHook('onResponse', async (request, reply) => {
       request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');

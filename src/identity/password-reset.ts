@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { validationError } from '../app/errors.ts';
 import type { Actor } from '../audit/audit-log.ts';
@@ -102,4 +102,16 @@ export async function confirmPasswordReset(deps: Deps, input: { token: string; n
   }).immediate();
   if (!changed) throw validationError(INVALID_TOKEN);
   return { status: 'ok' };
+}
+
+/**
+ * Deletes reset tokens used or expired before `spentBefore` (a spent token is only needed to answer "invalid
+ * or expired", which an unknown token answers the same way). Call inside the transaction that audits the purge.
+ */
+export function purgeSpentResetTokens(deps: Deps, spentBefore: Date): number {
+  if (!deps.sqlite.inTransaction) throw new Error('purgeSpentResetTokens must run inside the transaction of its audit entry');
+  return deps.db
+    .delete(passwordResetTokens)
+    .where(or(lt(passwordResetTokens.usedAt, spentBefore), lt(passwordResetTokens.expiresAt, spentBefore)))
+    .run().changes;
 }

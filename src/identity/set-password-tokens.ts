@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { AppError } from '../app/errors.ts';
 import { userActor } from '../audit/actors.ts';
@@ -62,4 +62,16 @@ export async function setPasswordWithToken(deps: Deps, token: string, newPasswor
     });
     return { userId: row.userId };
   }).immediate();
+}
+
+/**
+ * Deletes set-password links used or expired before `spentBefore`; an unknown link answers like a spent one.
+ * Call inside the transaction that audits the purge.
+ */
+export function purgeSpentSetPasswordTokens(deps: Deps, spentBefore: Date): number {
+  if (!deps.sqlite.inTransaction) throw new Error('purgeSpentSetPasswordTokens must run inside the transaction of its audit entry');
+  return deps.db
+    .delete(userSetPasswordTokens)
+    .where(or(lt(userSetPasswordTokens.usedAt, spentBefore), lt(userSetPasswordTokens.expiresAt, spentBefore)))
+    .run().changes;
 }

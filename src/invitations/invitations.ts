@@ -97,17 +97,33 @@ function issued(deps: Deps, row: InvitationRow, token: string): IssuedInvitation
   return deps.config.exposePasswordResetToken ? { invitation: view, acceptUrl: acceptUrlFor(deps, token) } : { invitation: view };
 }
 
-/** Writes down that due pending invitations of a company expired (so the pending-unique index frees up). */
-function expireDue(deps: Deps, companyId: string, actor: Actor): void {
+/**
+ * Writes down that due pending invitations expired (so the pending-unique index frees up), each audited in its
+ * company's chain. One company, or every company (the daily maintenance purge). Returns how many expired.
+ */
+function expireDue(deps: Deps, companyId: string | null, actor: Actor): number {
   const due = deps.db
-    .select({ id: invitations.id })
+    .select({ id: invitations.id, companyId: invitations.companyId })
     .from(invitations)
-    .where(and(eq(invitations.companyId, companyId), eq(invitations.status, 'pending'), lte(invitations.expiresAt, deps.clock.now())))
+    .where(
+      and(
+        companyId ? eq(invitations.companyId, companyId) : undefined,
+        eq(invitations.status, 'pending'),
+        lte(invitations.expiresAt, deps.clock.now()),
+      ),
+    )
     .all();
-  for (const { id } of due) {
+  for (const { id, companyId: owner } of due) {
     deps.db.update(invitations).set({ status: 'expired', updatedAt: deps.clock.now() }).where(eq(invitations.id, id)).run();
-    deps.audit.append(companyId, { actor, type: 'invitation.expired', target: { type: 'invitation', id }, payload: {} });
+    deps.audit.append(owner, { actor, type: 'invitation.expired', target: { type: 'invitation', id }, payload: {} });
   }
+  return due.length;
+}
+
+/** Marks every pending invitation past its expiry as expired. Call inside the transaction of the purge. */
+export function expireDueInvitations(deps: Deps, actor: Actor): number {
+  if (!deps.sqlite.inTransaction) throw new Error('expireDueInvitations must run inside a transaction');
+  return expireDue(deps, null, actor);
 }
 
 export interface CreateInvitationInput {

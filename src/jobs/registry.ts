@@ -2,12 +2,17 @@ import type { Deps } from '../app/deps.ts';
 import type { Scheduler } from './scheduler.ts';
 import { registerMailJobs } from '../mail/jobs.ts';
 import { registerAuditHeadJob } from '../audit/head-job.ts';
+import { registerMaintenanceJob } from './maintenance.ts';
 
 /**
  * Each capability that needs periodic work adds its registration here (audit heads, OSS reports, mail
  * outbox, expiry cleanup). `serve` calls this once, before starting the scheduler.
  */
-const JOB_REGISTRATIONS: Array<(scheduler: Scheduler, deps: Deps) => void> = [registerMailJobs, registerAuditHeadJob];
+const JOB_REGISTRATIONS: Array<(scheduler: Scheduler, deps: Deps) => void> = [
+  registerMailJobs,
+  registerAuditHeadJob,
+  registerMaintenanceJob,
+];
 
 export function registerJobs(scheduler: Scheduler, deps: Deps): void {
   for (const register of JOB_REGISTRATIONS) register(scheduler, deps);

@@ -34,6 +34,45 @@ describe('per-IP request bucket shared by login, register and reset-request', ()
   });
 });
 
+describe('anonymous one-time-token routes draw from the login bucket', () => {
+  let h: AuthHarness;
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  const guesses: Array<[string, Record<string, unknown>]> = [
+    ['/auth/set-password', { token: 'guessed-set-password-token', newPassword: 'new-password-1' }],
+    ['/auth/invitations/accept', { token: 'guessed-invitation-token', name: 'Guess', password: 'new-password-1' }],
+    ['/auth/password-reset/confirm', { token: 'guessed-reset-token', newPassword: 'new-password-1' }],
+  ];
+
+  it.each(guesses)('%s answers the 31st request of a minute from one IP with 429 rate_limited', async (url, body) => {
+    h = await authHarness({ rateLimitPerMinute: 30 });
+    h.t.clock.set('2026-03-01T12:00:00Z');
+    const ip = '203.0.113.40';
+    for (let i = 0; i < 30; i++) {
+      const res = await h.post(url, body, { ip });
+      expect(res.statusCode).not.toBe(429);
+      expect(res.json().success).toBe(false);
+    }
+    const limited = await h.post(url, body, { ip });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error.code).toBe('rate_limited');
+    // Another address still reaches the route.
+    expect((await h.post(url, body, { ip: '198.51.100.40' })).statusCode).not.toBe(429);
+  });
+
+  it('shares one bucket with login', async () => {
+    h = await authHarness({ rateLimitPerMinute: 3 });
+    h.t.clock.set('2026-03-01T12:00:00Z');
+    const ip = '203.0.113.41';
+    for (const [url, body] of guesses) expect((await h.post(url, body, { ip })).statusCode).not.toBe(429);
+    const login = await h.post('/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD }, { ip });
+    expect(login.statusCode).toBe(429);
+    expect(login.json().error.code).toBe('rate_limited');
+  });
+});
+
 describe('per-(account, IP) sign-in slowdown', () => {
   let h: AuthHarness;
   afterEach(async () => {

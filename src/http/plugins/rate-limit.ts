@@ -2,6 +2,19 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../app/clock.ts';
 import { AppError } from '../../app/errors.ts';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * The per-IP bucket of the anonymous credential routes (login, register, reset request and confirm,
+     * set-password, invitation accept): `{ onRequest: app.ipRateLimit }`. One instance per server, so the
+     * routes of every family draw from the same bucket.
+     */
+    ipRateLimit: IpRateLimit;
+  }
+}
+
+export type IpRateLimit = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
 const WINDOW_MS = 60_000;
 const MAX_TRACKED_IPS = 100_000;
 
@@ -12,7 +25,7 @@ const MAX_TRACKED_IPS = 100_000;
  * Not @fastify/rate-limit: its local store reads the wall clock itself (tests would have to sleep) and keeps
  * a store per route, while these routes must draw from one bucket.
  */
-export function createIpRateLimiter(clock: Clock, limitPerMinute: number) {
+export function createIpRateLimiter(clock: Clock, limitPerMinute: number): IpRateLimit {
   const windows = new Map<string, { start: number; count: number }>();
 
   return async function rateLimit(request: FastifyRequest, reply: FastifyReply): Promise<void> {

@@ -3,7 +3,6 @@ import type { App } from '../server.ts';
 import type { Deps } from '../../app/deps.ts';
 import { ok } from '../envelope.ts';
 import { principalOf } from '../plugins/authenticate.ts';
-import { createIpRateLimiter } from '../plugins/rate-limit.ts';
 import { AUTH_PROVIDERS } from '../../identity/tables.ts';
 import { login } from '../../identity/login.ts';
 import { createLoginThrottle } from '../../identity/login-throttle.ts';
@@ -71,8 +70,9 @@ const ResetConfirmBody = z.object({ token: z.string().min(1).max(512), newPasswo
 
 /** The public auth API of seed 002 §4.1–§4.6 and §4.8. */
 export function authRoutes(app: App, deps: Deps): void {
-  // One bucket per IP shared by login, register and reset-request; the per-account slowdown is separate.
-  const rateLimit = createIpRateLimiter(deps.clock, deps.config.rateLimitPerMinute);
+  // One bucket per IP shared with set-password and invitation accept (app.ipRateLimit); the per-account
+  // sign-in slowdown is separate.
+  const rateLimit = app.ipRateLimit;
   const throttle = createLoginThrottle(deps.clock);
   // Computed now, so the first sign-in with an unknown email does not take longer than the ones after it.
   void dummyPasswordHash();
@@ -194,6 +194,8 @@ export function authRoutes(app: App, deps: Deps): void {
   app.post(
     '/auth/password-reset/confirm',
     {
+      // The token is a credential guessed by anonymous callers, like a password.
+      onRequest: rateLimit,
       schema: {
         tags: ['auth'],
         summary: 'Set a new password with a reset token; ends every session',

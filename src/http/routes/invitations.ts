@@ -84,6 +84,8 @@ export function invitationRoutes(app: App, deps: Deps): void {
   app.post(
     '/auth/invitations/accept',
     {
+      // Takes a token and possibly a password from anonymous callers: the login bucket.
+      onRequest: app.ipRateLimit,
       preHandler: optionalBearer,
       schema: {
         tags: ['invitations'],

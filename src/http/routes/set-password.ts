@@ -10,6 +10,8 @@ export function setPasswordRoutes(app: App, deps: Deps): void {
   app.post(
     '/auth/set-password',
     {
+      // Anonymous callers guessing one-time tokens draw from the login bucket.
+      onRequest: app.ipRateLimit,
       schema: {
         tags: ['auth'],
         summary: 'Set a password with the one-time link from the welcome mail (7 days, single use)',
