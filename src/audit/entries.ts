@@ -116,3 +116,8 @@ export function parseSince(value: string, nowMs: number): number {
   if (Number.isNaN(parsed)) throw validationError(`Invalid --since "${value}": use an ISO time, epoch milliseconds or 15m / 2h / 7d`);
   return parsed;
 }
+
+/** The id of the newest entry in any chain (0 when empty): where `audit tail --follow` starts watching. */
+export function newestAuditEntryId(deps: Deps): number {
+  return deps.statement('SELECT coalesce(max(id), 0) FROM audit_entries').pluck().get() as number;
+}

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Deps } from '../../app/deps.ts';
 import { AppError, validationError } from '../../app/errors.ts';
 import { getTenant, listTenants } from '../../tenants/tenants.ts';
-import { listAuditEntries, parseSince, type AuditEntryView } from '../../audit/entries.ts';
+import { listAuditEntries, newestAuditEntryId, parseSince, type AuditEntryView } from '../../audit/entries.ts';
 import { headJson, publishAuditHeads, recentAuditHeads } from '../../audit/heads.ts';
 import { parseHeadsFile, verifyAuditChains, type VerifyProgress, type VerifyReport } from '../../audit/verify.ts';
 import type { CliContext } from '../context.ts';
@@ -163,7 +163,7 @@ Examples:
         // Following: one line per entry (one JSON document per line with --json), polling for newer rows.
         const print = (e: AuditEntryView) => (out.json ? out.jsonLine(e) : out.line(entryLine(e)));
         entries.forEach(print);
-        let lastId = entries.at(-1)?.id ?? (deps.sqlite.prepare('SELECT coalesce(max(id), 0) FROM audit_entries').pluck().get() as number);
+        let lastId = entries.at(-1)?.id ?? newestAuditEntryId(deps);
         const stopped = new AbortController();
         ctx.io.onShutdownSignal(() => stopped.abort());
         while (!stopped.signal.aborted) {

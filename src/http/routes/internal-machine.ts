@@ -6,7 +6,7 @@ import { AppError, notFound, validationError } from '../../app/errors.ts';
 import type { Actor } from '../../audit/audit-log.ts';
 import { ok } from '../envelope.ts';
 import { sameSecret } from '../../tokens/opaque-tokens.ts';
-import { getSession, revokeAllSessions, revokeSession } from '../../sessions/sessions.ts';
+import { revokeEverySession, revokeSessionById } from '../../sessions/sign-out.ts';
 import { findUserById } from '../../identity/users.ts';
 import { userContext } from '../../memberships/user-context.ts';
 import { findTenant, MASTER_SLUG } from '../../tenants/tenants.ts';
@@ -50,8 +50,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
     },
     async (request) => {
       const { id } = request.params;
-      if (!getSession(deps, id)) throw notFound(`Session "${id}"`);
-      const revoked = deps.sqlite.transaction(() => revokeSession(deps, id, 'internal_api', INTERNAL_KEY_ACTOR)).immediate();
+      const revoked = revokeSessionById(deps, id, 'internal_api', INTERNAL_KEY_ACTOR);
       return ok({ status: 'revoked' as const, sessionId: id, alreadyRevoked: !revoked });
     },
   );
@@ -74,9 +73,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
     async (request) => {
       const { id } = request.params;
       if (!findUserById(deps, id)) throw notFound(`User "${id}"`);
-      const revokedSessions = deps.sqlite.transaction(() =>
-        revokeAllSessions(deps, id, 'internal_api', INTERNAL_KEY_ACTOR, { bumpTokenVersion: true }),
-      ).immediate();
+      const revokedSessions = revokeEverySession(deps, id, 'internal_api', INTERNAL_KEY_ACTOR);
       return ok({ status: 'revoked' as const, userId: id, revokedSessions, tokenVersion: findUserById(deps, id)!.tokenVersion });
     },
   );
