@@ -59,7 +59,10 @@ function selectCompany(deps: Deps, userId: string, memberships: CompanyMembershi
 async function computeMeAccess(deps: Deps, userId: string, xOrg: string | undefined): Promise<{ body: MeAccess; validUntilMs: number }> {
   const user = findUserById(deps, userId);
   if (!user) throw notFound('User');
-  const memberships = listCompanyMembershipsOfUser(deps, userId, { activeOnly: true }).filter((m) => m.companySlug !== 'master');
+  const disabled = new Set(deps.statement("SELECT id FROM tenants WHERE status = 'disabled'").pluck().all() as string[]);
+  const memberships = listCompanyMembershipsOfUser(deps, userId, { activeOnly: true }).filter(
+    (m) => m.companySlug !== 'master' && !disabled.has(m.companyId),
+  );
   const active = selectCompany(deps, userId, memberships, xOrg);
   let validUntilMs = Number.POSITIVE_INFINITY;
   const companies = await Promise.all(

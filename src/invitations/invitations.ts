@@ -141,6 +141,7 @@ function inviterName(deps: Deps, caller: AdminCaller): string {
 
 export async function createInvitation(deps: Deps, caller: AdminCaller, companyId: string, input: CreateInvitationInput): Promise<IssuedInvitation> {
   const company = getCompany(deps, companyId);
+  if (company.status !== 'active') throw forbidden('This company is disabled; enable it before inviting anyone');
   const email = normalizeEmail(input.email);
   const modules = normalizeModules(input.modules ?? []);
   const permissions = normalizePermissions(input.permissions ?? []);
@@ -303,6 +304,7 @@ export async function acceptInvitation(deps: Deps, input: AcceptInvitationInput)
     throw validationError('The invitation has expired; ask for a new one');
   }
   const company = getCompany(deps, found.companyId);
+  if (company.status !== 'active') throw forbidden('This company is disabled; the invitation cannot be accepted now');
   const existing = findUserByEmail(deps, found.email);
   const signedIn = input.signedInUserId ? findUserById(deps, input.signedInUserId) : undefined;
   if (signedIn && signedIn.email !== found.email) throw forbidden('This invitation is for another email address');

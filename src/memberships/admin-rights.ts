@@ -5,6 +5,7 @@ import { forbidden } from '../app/errors.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import type { GlobalRole, UserRow } from '../identity/tables.ts';
 import { COMPANY_ROLES, companyMemberships, type CompanyRole } from './tables.ts';
+import { tenants } from '../tenants/tables.ts';
 
 /** Fields of PatchUserRequest; rights are granted per field. */
 export const PATCHABLE_USER_FIELDS = [
@@ -117,11 +118,13 @@ export function platformRightsOf(caller: AdminCaller): AdminRights | null {
 }
 
 export function activeCompanyRole(deps: Deps, userId: string, companyId: string): CompanyRole | null {
-  const row = deps.db
-    .select({ role: companyMemberships.role })
-    .from(companyMemberships)
-    .where(and(eq(companyMemberships.userId, userId), eq(companyMemberships.companyId, companyId), eq(companyMemberships.isActive, true)))
-    .get();
+  // A disabled company's memberships stay on record but give no rights until it is enabled again.
+  const row = deps
+    .statement(
+      `SELECT m.role FROM company_memberships m JOIN tenants t ON t.id = m.company_id
+        WHERE m.user_id = ? AND m.company_id = ? AND m.is_active = 1 AND t.status = 'active'`,
+    )
+    .get(userId, companyId) as { role: CompanyRole } | undefined;
   return row?.role ?? null;
 }
 
@@ -138,6 +141,8 @@ function sharedCompanies(deps: Deps, callerId: string, targetId: string): Shared
     .select({ companyId: companyMemberships.companyId, callerRole: companyMemberships.role, targetRole: target.role })
     .from(companyMemberships)
     .innerJoin(target, and(eq(target.companyId, companyMemberships.companyId), eq(target.userId, targetId), eq(target.isActive, true)))
+    // A disabled company gives its admins no rights over its members.
+    .innerJoin(tenants, and(eq(tenants.id, companyMemberships.companyId), eq(tenants.status, 'active')))
     .where(and(eq(companyMemberships.userId, callerId), eq(companyMemberships.isActive, true)))
     .all();
 }
