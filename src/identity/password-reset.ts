@@ -1,11 +1,12 @@
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { validationError } from '../app/errors.ts';
-import type { Actor } from '../audit/audit-log.ts';
+import { userActor } from '../audit/actors.ts';
 import { enqueueMail } from '../mail/outbox.ts';
-import { revokeAllSessions } from '../sessions/sessions.ts';
+import { frontendLink } from '../mail/links.ts';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-tokens.ts';
 import { assertPasswordAccountType, type ClientInfo } from './login.ts';
+import { replacePassword } from './password-change.ts';
 import { assertPasswordPolicy, hashPassword } from './passwords.ts';
 import { passwordResetTokens, users } from './tables.ts';
 import { normalizeEmail } from './users.ts';
@@ -19,7 +20,7 @@ export interface ResetRequestResult {
 }
 
 export function resetLink(deps: Deps, token: string): string {
-  return `${deps.config.frontendUrl.replace(/\/+$/, '')}/reset-password?token=${encodeURIComponent(token)}`;
+  return frontendLink(deps.config, 'reset-password', token);
 }
 
 /**
@@ -86,17 +87,8 @@ export async function confirmPasswordReset(deps: Deps, input: { token: string; n
     if (!token) return false;
     const user = deps.db.select().from(users).where(eq(users.id, token.userId)).get();
     if (!user || user.deletedAt) return false;
-    const now = deps.clock.now();
-    deps.db.update(passwordResetTokens).set({ usedAt: now }).where(eq(passwordResetTokens.tokenHash, tokenHash)).run();
-    deps.db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, user.id)).run();
-    const actor: Actor = { type: 'user', id: user.id, channel: 'http' };
-    revokeAllSessions(deps, user.id, 'password_reset', actor, { bumpTokenVersion: true });
-    deps.audit.append(deps.platformTenantId(), {
-      actor,
-      type: 'user.password_changed',
-      target: { type: 'user', id: user.id },
-      payload: { userId: user.id, via: 'password_reset' },
-    });
+    deps.db.update(passwordResetTokens).set({ usedAt: deps.clock.now() }).where(eq(passwordResetTokens.tokenHash, tokenHash)).run();
+    replacePassword(deps, user.id, passwordHash, userActor(user.id), 'password_reset');
     enqueueMail(deps, { template: 'password-changed', to: user.email, data: { fullName: user.fullName } });
     return true;
   }).immediate();

@@ -2,8 +2,9 @@ import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { AppError } from '../app/errors.ts';
 import { userActor } from '../audit/actors.ts';
-import { revokeAllSessions } from '../sessions/sessions.ts';
+import { frontendLink } from '../mail/links.ts';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-tokens.ts';
+import { replacePassword } from './password-change.ts';
 import { assertPasswordPolicy, hashPassword } from './passwords.ts';
 import { users, userSetPasswordTokens } from './tables.ts';
 
@@ -23,8 +24,7 @@ export function issueSetPasswordToken(deps: Deps, userId: string): IssuedSetPass
   const now = deps.clock.now();
   const expiresAt = new Date(now.getTime() + SET_PASSWORD_TOKEN_TTL_MS);
   deps.db.insert(userSetPasswordTokens).values({ tokenHash: hashOpaqueToken(token), userId, createdAt: now, expiresAt }).run();
-  const url = `${deps.config.frontendUrl.replace(/\/+$/, '')}/set-password?token=${encodeURIComponent(token)}`;
-  return { token, url, expiresAt };
+  return { token, url: frontendLink(deps.config, 'set-password', token), expiresAt };
 }
 
 /**
@@ -33,35 +33,35 @@ export function issueSetPasswordToken(deps: Deps, userId: string): IssuedSetPass
  */
 export async function setPasswordWithToken(deps: Deps, token: string, newPassword: string): Promise<{ userId: string }> {
   assertPasswordPolicy(newPassword);
+  const tokenHash = hashOpaqueToken(token);
+  // Cheap check first, so a made-up link does not cost an argon2 hash.
+  if (!findUsableLink(deps, tokenHash)) throw invalidLink();
   const passwordHash = await hashPassword(newPassword);
   return deps.sqlite.transaction(() => {
-    const now = deps.clock.now();
-    const row = deps.db
-      .select({ userId: userSetPasswordTokens.userId, expiresAt: userSetPasswordTokens.expiresAt, usedAt: userSetPasswordTokens.usedAt, deletedAt: users.deletedAt })
-      .from(userSetPasswordTokens)
-      .innerJoin(users, eq(users.id, userSetPasswordTokens.userId))
-      .where(eq(userSetPasswordTokens.tokenHash, hashOpaqueToken(token)))
-      .get();
-    if (!row || row.usedAt || row.expiresAt <= now || row.deletedAt) {
-      throw new AppError('validation_error', 'This set-password link is invalid or has expired');
-    }
-    deps.db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, row.userId)).run();
+    const link = findUsableLink(deps, tokenHash); // again: it may have been spent while we hashed
+    if (!link) throw invalidLink();
     deps.db
       .update(userSetPasswordTokens)
-      .set({ usedAt: now })
-      .where(and(eq(userSetPasswordTokens.userId, row.userId), isNull(userSetPasswordTokens.usedAt)))
+      .set({ usedAt: deps.clock.now() })
+      .where(and(eq(userSetPasswordTokens.userId, link.userId), isNull(userSetPasswordTokens.usedAt)))
       .run();
     // The holder of the link acts as the user it was issued to.
-    const actor = userActor(row.userId);
-    revokeAllSessions(deps, row.userId, 'password_set', actor, { bumpTokenVersion: true });
-    deps.audit.append(deps.platformTenantId(), {
-      actor,
-      type: 'user.password_set',
-      target: { type: 'user', id: row.userId },
-      payload: { via: 'set-password-link' },
-    });
-    return { userId: row.userId };
+    replacePassword(deps, link.userId, passwordHash, userActor(link.userId), 'set_password_link');
+    return { userId: link.userId };
   }).immediate();
+}
+
+const invalidLink = () => new AppError('validation_error', 'This set-password link is invalid or has expired');
+
+function findUsableLink(deps: Deps, tokenHash: string): { userId: string } | undefined {
+  const row = deps.db
+    .select({ userId: userSetPasswordTokens.userId, expiresAt: userSetPasswordTokens.expiresAt, usedAt: userSetPasswordTokens.usedAt, deletedAt: users.deletedAt })
+    .from(userSetPasswordTokens)
+    .innerJoin(users, eq(users.id, userSetPasswordTokens.userId))
+    .where(eq(userSetPasswordTokens.tokenHash, tokenHash))
+    .get();
+  if (!row || row.usedAt || row.expiresAt.getTime() <= deps.clock.nowMs() || row.deletedAt) return undefined;
+  return { userId: row.userId };
 }
 
 /**

@@ -9,6 +9,7 @@ import { normalizeModules, normalizePermissions } from '../access/modules.ts';
 import type { UserRow } from '../identity/tables.ts';
 import { createUser, findUserByEmail, findUserById, normalizeEmail } from '../identity/users.ts';
 import { assertPasswordPolicy, verifyPassword } from '../identity/passwords.ts';
+import { frontendLink } from '../mail/links.ts';
 import { enqueueMail } from '../mail/outbox.ts';
 import type { AdminCaller } from '../memberships/admin-rights.ts';
 import { activeCompanyRole } from '../memberships/admin-rights.ts';
@@ -81,7 +82,7 @@ function assertMayInvite(deps: Deps, caller: AdminCaller, company: TenantRow): C
 }
 
 function acceptUrlFor(deps: Deps, token: string): string {
-  return `${deps.config.frontendUrl.replace(/\/+$/, '')}/accept-invitation?token=${encodeURIComponent(token)}`;
+  return frontendLink(deps.config, 'accept-invitation', token);
 }
 
 function queueInvitationMail(deps: Deps, row: InvitationRow, company: TenantRow, token: string): void {
