@@ -1,31 +1,14 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SignJWT, createLocalJWKSet, jwtVerify } from 'jose';
-import { verifyAuditChains, type VerifyReport } from '../../src/audit/verify.ts';
+import { verifyAuditChains } from '../../src/audit/verify.ts';
 import { getTenant } from '../../src/tenants/tenants.ts';
 import { cli } from '../support/cli.ts';
-import { appendEvents, copyDataDir, createTemplateDataDir, openInstance, tamper } from './support/chain-fixture.ts';
+import { appendEvents, openInstance, tamper, useChainTemplate } from './support/chain-fixture.ts';
 
 describe('audit verify on a large chain and across a master-key rotation', () => {
-  let template: { dataDir: string; remove(): void };
-  const copies: Array<{ remove(): void }> = [];
-  beforeAll(async () => {
-    template = await createTemplateDataDir(10_000);
-  });
-  afterAll(() => {
-    copies.forEach((c) => c.remove());
-    template.remove();
-  });
-  const fresh = () => {
-    const copy = copyDataDir(template.dataDir);
-    copies.push(copy);
-    return copy.dataDir;
-  };
-  const verify = async (dataDir: string, ...extra: string[]) => {
-    const res = await cli(['--data-dir', dataDir, 'audit', 'verify', '--json', ...extra]);
-    return { code: res.code, stderr: res.stderr, stdout: res.stdout, report: res.json<VerifyReport>() };
-  };
+  const { fresh, verify } = useChainTemplate(10_000);
 
   it('verifies an untouched chain of 10,000 entries with exit 0 and counts every entry', async () => {
     const dataDir = fresh();

@@ -1,15 +1,14 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import type Database from 'better-sqlite3';
 import { auditMessage, AUDIT_KEY_PURPOSE, type AuditEntry } from '../../src/audit/audit-log.ts';
 import { deriveKey, readMasterKeyring } from '../../src/keys/master-key.ts';
-import type { VerifyReport } from '../../src/audit/verify.ts';
 import { cli } from '../support/cli.ts';
 import { runKimauth } from '../support/processes.ts';
-import { copyDataDir, createTemplateDataDir, tamper } from './support/chain-fixture.ts';
+import { tamper, useChainTemplate } from './support/chain-fixture.ts';
 
 // acme's chain: 1 tenant.created, 2 key.created, 3…32 test events.
 const EVENTS = 30;
@@ -36,26 +35,7 @@ function rechain(db: Database.Database, tenantId: string, key: Buffer, fromSeq =
 }
 
 describe('audit verify detects tampering of the database file', () => {
-  let template: { dataDir: string; remove(): void };
-  const copies: Array<{ remove(): void }> = [];
-
-  beforeAll(async () => {
-    template = await createTemplateDataDir(EVENTS);
-  });
-  afterAll(() => {
-    copies.forEach((c) => c.remove());
-    template.remove();
-  });
-
-  const fresh = () => {
-    const copy = copyDataDir(template.dataDir);
-    copies.push(copy);
-    return copy.dataDir;
-  };
-  const verify = async (dataDir: string, ...extra: string[]) => {
-    const res = await cli(['--data-dir', dataDir, 'audit', 'verify', '--json', ...extra]);
-    return { ...res, report: res.json<VerifyReport>() };
-  };
+  const { fresh, verify } = useChainTemplate(EVENTS);
   const publishHeads = async (dataDir: string) => {
     const res = await cli(['--data-dir', dataDir, 'audit', 'heads', 'publish', '--tenant', 'acme']);
     expect(res.code, res.stderr).toBe(0);

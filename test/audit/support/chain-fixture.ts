@@ -1,6 +1,8 @@
 import { cpSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { afterAll, beforeAll } from 'vitest';
+import type { VerifyReport } from '../../../src/audit/verify.ts';
 import { loadConfig } from '../../../src/app/config.ts';
 import { buildDeps, type Deps } from '../../../src/app/deps.ts';
 import { getTenant } from '../../../src/tenants/tenants.ts';
@@ -70,4 +72,31 @@ export function tamper<T>(dataDir: string, fn: (db: Database.Database, acmeId: s
   } finally {
     db.close();
   }
+}
+
+/**
+ * For a describe block: one template data dir with `events` entries built before the tests, a `fresh()` copy
+ * per test (tampering never leaks between tests), and `verify()` running the real `audit verify --json`.
+ */
+export function useChainTemplate(events: number) {
+  let template: { dataDir: string; remove(): void };
+  const copies: Array<{ remove(): void }> = [];
+  beforeAll(async () => {
+    template = await createTemplateDataDir(events);
+  });
+  afterAll(() => {
+    copies.forEach((c) => c.remove());
+    template.remove();
+  });
+  return {
+    fresh(): string {
+      const copy = copyDataDir(template.dataDir);
+      copies.push(copy);
+      return copy.dataDir;
+    },
+    async verify(dataDir: string, ...extra: string[]) {
+      const res = await cli(['--data-dir', dataDir, 'audit', 'verify', '--json', ...extra]);
+      return { ...res, report: res.json<VerifyReport>() };
+    },
+  };
 }
