@@ -99,7 +99,7 @@ export async function login(deps: Deps, input: LoginInput, client: ClientInfo, t
       payload: { sessionId: session.id, authType: session.authType, ip: client.ip },
     });
     return { user: current, session, refreshToken };
-  }).immediate();
+  })();
   if ('error' in outcome) throw outcome.error;
   return issueTokenPair(deps, outcome.user, outcome.session, outcome.refreshToken);
 }

@@ -59,7 +59,7 @@ export function requestPasswordReset(deps: Deps, input: { email: string; account
       data: { fullName: user.fullName, resetUrl: resetLink(deps, token), expiresAt: expiresAt.toISOString() },
     });
     return token;
-  }).immediate();
+  })();
   return deps.config.exposePasswordResetToken && issued ? { status: 'ok', token: issued } : { status: 'ok' };
 }
 
@@ -91,7 +91,7 @@ export async function confirmPasswordReset(deps: Deps, input: { token: string; n
     replacePassword(deps, user.id, passwordHash, userActor(user.id), 'password_reset');
     enqueueMail(deps, { template: 'password-changed', to: user.email, data: { fullName: user.fullName } });
     return true;
-  }).immediate();
+  })();
   if (!changed) throw validationError(INVALID_TOKEN);
   return { status: 'ok' };
 }

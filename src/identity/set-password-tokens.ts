@@ -48,7 +48,7 @@ export async function setPasswordWithToken(deps: Deps, token: string, newPasswor
     // The holder of the link acts as the user it was issued to.
     replacePassword(deps, link.userId, passwordHash, userActor(link.userId), 'set_password_link');
     return { userId: link.userId };
-  }).immediate();
+  })();
 }
 
 const invalidLink = () => new AppError('validation_error', 'This set-password link is invalid or has expired');

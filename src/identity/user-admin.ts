@@ -276,7 +276,7 @@ export async function patchUser(deps: Deps, caller: AdminCaller, userId: string,
     if (passwordHash !== undefined) enqueueMail(deps, { template: 'password-changed-by-admin', to: next.email, data: mailData });
 
     return adminUserOut(deps, liveUser(deps, userId));
-  }).immediate();
+  })();
 }
 
 /**
@@ -295,5 +295,5 @@ export function softDeleteUser(deps: Deps, caller: AdminCaller, userId: string):
     enqueueMail(deps, { template: 'account-deleted', to: before.email, data: { fullName: before.fullName } });
     const after = deps.db.select().from(users).where(eq(users.id, userId)).get()!;
     return adminUserOut(deps, after);
-  }).immediate();
+  })();
 }

@@ -79,7 +79,7 @@ export async function createUser(
     });
     options.inTransaction?.(row);
     return row;
-  }).immediate();
+  })();
 }
 
 export function findUserByEmail(deps: Deps, email: string): UserRow | undefined {

@@ -88,7 +88,7 @@ export function requeueMail(deps: Deps, id: string, actor: Actor): MailOutboxRow
     if (!row) throw notFound(`Mail ${id}`);
     if (row.status === 'sent') throw conflict(`Mail ${id} was already sent; it cannot be requeued`);
     return requeueRow(deps, row, actor);
-  }).immediate();
+  })();
 }
 
 /** Requeues every failed message (after an SMTP outage longer than the retry window, or a config fix). */
@@ -101,7 +101,7 @@ export function requeueFailedMail(deps: Deps, actor: Actor): MailOutboxRow[] {
       .orderBy(mailOutbox.createdAt)
       .all()
       .map((row) => requeueRow(deps, row, actor)),
-  ).immediate();
+  )();
 }
 
 /** Sent messages are kept this long (their data is already emptied), then deleted. */

@@ -332,7 +332,7 @@ export function upsertCompanyMembership(deps: Deps, caller: AdminCaller, company
       },
     });
     return companyMembershipEntry(row, company);
-  }).immediate();
+  })();
 }
 
 export interface UpsertBusinessUnitMembershipInput {
@@ -395,7 +395,7 @@ export function upsertBusinessUnitMembership(
       },
     });
     return businessUnitMembershipEntry(row);
-  }).immediate();
+  })();
 }
 
 /** Deletes the (user, company) membership row; the business-unit rows stay (remove them separately). */
@@ -417,7 +417,7 @@ export function removeCompanyMembership(deps: Deps, caller: AdminCaller, company
       target: { type: 'user', id: userId },
       payload: { membershipId: existing.id, role: existing.role },
     });
-  }).immediate();
+  })();
 }
 
 export function removeBusinessUnitMembership(deps: Deps, caller: AdminCaller, companyId: string, businessUnitId: string, userId: string): void {
@@ -443,5 +443,5 @@ export function removeBusinessUnitMembership(deps: Deps, caller: AdminCaller, co
       target: { type: 'user', id: userId },
       payload: { membershipId: existing.id, businessUnitId, role: existing.role },
     });
-  }).immediate();
+  })();
 }

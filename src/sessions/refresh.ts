@@ -25,7 +25,7 @@ const LOOKUP = `SELECT rt.rotated_at, s.id AS session_id, s.auth_type, s.revoked
  */
 export async function refreshSession(deps: Deps, refreshToken: string): Promise<TokenPair> {
   const tokenHash = hashOpaqueToken(refreshToken);
-  // IMMEDIATE: two processes refreshing the same token queue on the write lock instead of both rotating it.
+  // (IMMEDIATE, as every transaction here: two processes refreshing one token queue on the write lock instead of both rotating it.)
   const outcome = deps.sqlite.transaction(() => {
     const row = deps.statement(LOOKUP).get(tokenHash) as RefreshRecord | undefined;
     if (!row) return { error: new AppError('unauthorized', 'Invalid refresh token') };
@@ -42,7 +42,7 @@ export async function refreshSession(deps: Deps, refreshToken: string): Promise<
     if (blocked) return { error: blocked };
     const next = rotateRefreshToken(deps, tokenHash, row.session_id);
     return { user, session: { id: row.session_id, authType: row.auth_type }, refreshToken: next };
-  }).immediate();
+  })();
   if ('error' in outcome) throw outcome.error;
   return issueTokenPair(deps, outcome.user, outcome.session, outcome.refreshToken);
 }

@@ -22,7 +22,7 @@ export function logout(deps: Deps, refreshToken: string): boolean {
       payload: { sessionId: found.session.id },
     });
     return true;
-  }).immediate();
+  })();
 }
 
 /** POST /auth/logout-all: every session of the caller ends and every access token issued so far stops working. */
@@ -37,7 +37,7 @@ export function logoutEverywhere(deps: Deps, userId: string, sessionId: string):
       payload: { sessionId, allSessions: true, revokedSessions: count },
     });
     return count;
-  }).immediate();
+  })();
 }
 
 /** Operators and admin routes: revoke one session by id. Returns false when it was already revoked. */
@@ -45,10 +45,10 @@ export function revokeSessionById(deps: Deps, sessionId: string, reason: string,
   return deps.sqlite.transaction(() => {
     if (!getSession(deps, sessionId)) throw notFound(`Session "${sessionId}"`);
     return revokeSession(deps, sessionId, reason, actor);
-  }).immediate();
+  })();
 }
 
 /** Operators and admin routes: revoke every session of a user and bump tokenVersion. Returns how many ended. */
 export function revokeEverySession(deps: Deps, userId: string, reason: string, actor: Actor): number {
-  return deps.sqlite.transaction(() => revokeAllSessions(deps, userId, reason, actor, { bumpTokenVersion: true })).immediate();
+  return deps.sqlite.transaction(() => revokeAllSessions(deps, userId, reason, actor, { bumpTokenVersion: true }))();
 }

@@ -74,7 +74,7 @@ export async function createTenant(
     if (platformId !== row.id) deps.audit.append(platformId, event);
     insertSigningKey(deps, row.id, key, actor);
     return row;
-  }).immediate();
+  })();
 }
 
 export function listTenants(deps: Deps): TenantRow[] {
@@ -151,5 +151,5 @@ export function updateTenant(deps: Deps, ref: string, input: UpdateTenantInput, 
     const platformId = platformTenantId(deps);
     if (platformId !== before.id) deps.audit.append(platformId, event);
     return next;
-  }).immediate();
+  })();
 }
