@@ -41,16 +41,3 @@ export function readAsset(relativePath: string): string {
   if (sea) return sea.getAsset(relativePath, 'utf8');
   return readFileSync(path.join(packageRoot(), relativePath), 'utf8');
 }
-
-export function assetExists(relativePath: string): boolean {
-  const sea = seaModule();
-  if (sea) {
-    try {
-      sea.getAsset(relativePath, 'utf8');
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  return existsSync(path.join(packageRoot(), relativePath));
-}

@@ -62,7 +62,6 @@ export class ConfigError extends Error {
 }
 
 export const CONFIG_FILE = 'kimauth.json';
-export const ENV_PREFIX = 'KIMAUTH_';
 
 /** The process environment, handed to the CLI's io once (the only read of process.env outside this module's defaults). */
 export function processEnvironment(): NodeJS.ProcessEnv {
@@ -137,18 +136,4 @@ export function loadConfig(input: LoadConfigInput = {}): Config {
 /** A config for tests and in-process tools: defaults plus overrides, no env, no file. */
 export function testConfig(overrides: ConfigOverrides = {}): Config {
   return loadConfig({ flags: { dataDir: ':memory:', ...overrides }, env: {}, ignoreFile: true });
-}
-
-/** Settings `init` writes to kimauth.json: only what the operator chose, so env can still override. */
-export function configFileFields(): ConfigKey[] {
-  return Object.keys(FIELDS) as ConfigKey[];
-}
-
-/** Rows for README/`--help`: variable, default, key. */
-export function configTable(): { env: string; key: string; default: unknown }[] {
-  return (Object.entries(FIELDS) as [ConfigKey, Fields[ConfigKey]][]).map(([key, f]) => ({
-    env: f.env,
-    key,
-    default: f.default,
-  }));
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import { ANONYMOUS_HTTP } from '../audit/actors.ts';
 import type { Deps } from '../app/deps.ts';
 import { AppError, validationError } from '../app/errors.ts';
-import type { Actor } from '../audit/audit-log.ts';
 import { startSession } from '../sessions/sessions.ts';
 import { issueTokenPair, type TokenPair } from '../tokens/access-tokens.ts';
 import { accountStatusError } from './account-status.ts';
@@ -39,7 +39,6 @@ export function emailFingerprint(normalizedEmail: string): string {
   return createHash('sha256').update(normalizedEmail).digest('hex');
 }
 
-const anonymous = (): Actor => ({ type: 'anonymous', id: null, channel: 'http' });
 
 /**
  * Email/password sign-in. The password is verified before any account status is revealed, and an unknown
@@ -61,7 +60,7 @@ export async function login(deps: Deps, input: LoginInput, client: ClientInfo, t
     throttle.recordFailure(email, client.ip);
     deps.sqlite.transaction(() => {
       deps.audit.append(deps.platformTenantId(), {
-        actor: anonymous(),
+        actor: ANONYMOUS_HTTP,
         type: 'user.sign_in_failed',
         target: user ? { type: 'user', id: user.id } : null,
         payload: {

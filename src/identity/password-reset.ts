@@ -1,7 +1,7 @@
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { validationError } from '../app/errors.ts';
-import { userActor } from '../audit/actors.ts';
+import { ANONYMOUS_HTTP, userActor } from '../audit/actors.ts';
 import { enqueueMail } from '../mail/outbox.ts';
 import { frontendLink } from '../mail/links.ts';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-tokens.ts';
@@ -48,7 +48,7 @@ export function requestPasswordReset(deps: Deps, input: { email: string; account
     const expiresAt = new Date(now.getTime() + RESET_TOKEN_TTL_MS);
     deps.db.insert(passwordResetTokens).values({ tokenHash: hashOpaqueToken(token), userId: user.id, createdAt: now, expiresAt }).run();
     deps.audit.append(deps.platformTenantId(), {
-      actor: { type: 'anonymous', id: null, channel: 'http' },
+      actor: ANONYMOUS_HTTP,
       type: 'password_reset.requested',
       target: { type: 'user', id: user.id },
       payload: { userId: user.id, expiresAt: expiresAt.toISOString(), ip: client.ip },

@@ -1,4 +1,5 @@
 import type { Deps } from '../app/deps.ts';
+import { ANONYMOUS_HTTP } from '../audit/actors.ts';
 import { AppError } from '../app/errors.ts';
 import { enqueueMail } from '../mail/outbox.ts';
 import type { AuthProvider } from './tables.ts';
@@ -38,7 +39,7 @@ export async function registerUser(deps: Deps, input: RegistrationInput, client:
       isActive: false,
       globalRole: 'NONE',
     },
-    { type: 'anonymous', id: null, channel: 'http' },
+    ANONYMOUS_HTTP,
     {
       eventType: 'user.registered',
       inTransaction: (row) => {

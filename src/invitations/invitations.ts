@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ANONYMOUS_HTTP } from '../audit/actors.ts';
 import { and, desc, eq, lte } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { AppError, conflict, forbidden, notFound, validationError } from '../app/errors.ts';
@@ -355,7 +356,7 @@ export async function acceptInvitation(deps: Deps, input: AcceptInvitationInput)
   await createUser(
     deps,
     { email: found.email, fullName: input.name, password: input.password, approvalStatus: 'APPROVED', isActive: true },
-    { type: 'anonymous', id: null, channel: 'http' },
+    ANONYMOUS_HTTP,
     { inTransaction: (user) => (result = complete(user, true)) },
   );
   return result!;

@@ -1,4 +1,5 @@
 import type { Deps } from '../app/deps.ts';
+import { ANONYMOUS_HTTP } from '../audit/actors.ts';
 import { AppError } from '../app/errors.ts';
 import { accountStatusError } from '../identity/account-status.ts';
 import { SIGN_IN_USER_COLUMNS, toSignInUser, type SignInUserRecord } from '../identity/login-users.ts';
@@ -31,7 +32,7 @@ export async function refreshSession(deps: Deps, refreshToken: string): Promise<
     if (!row) return { error: new AppError('unauthorized', 'Invalid refresh token') };
     if (row.revoked_at !== null) return { error: new AppError('session_revoked', 'Session has been revoked') };
     if (row.rotated_at !== null) {
-      revokeSession(deps, row.session_id, 'refresh_token_reuse', { type: 'anonymous', id: null, channel: 'http' });
+      revokeSession(deps, row.session_id, 'refresh_token_reuse', ANONYMOUS_HTTP);
       return { error: new AppError('session_revoked', 'Refresh token was already used; the session has been revoked') };
     }
     if (row.expires_at <= deps.clock.nowMs()) {
