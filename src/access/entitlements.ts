@@ -90,7 +90,7 @@ async function fetchRemote(deps: Deps, companyId: string): Promise<RemoteEntitle
   const url = `${base}/internal/companies/${encodeURIComponent(companyId)}/entitlements`;
   const headers: Record<string, string> = { accept: 'application/json' };
   if (deps.config.internalApiKey) headers['x-internal-api-key'] = deps.config.internalApiKey;
-  const response = await fetch(url, { headers, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+  const response = await deps.http(url, { headers, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
   if (response.status === 404) {
     // The service does not know the company: it has bought nothing.
     return { modules: [], listed: [], fetchedAtMs: deps.clock.nowMs() };

@@ -10,6 +10,7 @@ import { readMasterKeyring, type MasterKeyring } from '../keys/master-key.ts';
 import { createAuditLog, type AuditLog } from '../audit/audit-log.ts';
 import { createSigningKeyring, type SigningKeyring } from '../keys/signing-keys.ts';
 import { createAccessCaches, type AccessCaches } from '../access/access-caches.ts';
+import { defaultHttpClient, type HttpClient } from './http-client.ts';
 
 /**
  * Everything a service function may use, built once per process (or per test) and passed explicitly as the
@@ -24,6 +25,8 @@ export interface Deps {
   masterKeys: MasterKeyring;
   audit: AuditLog;
   keyring: SigningKeyring;
+  /** Outbound HTTP (entitlements, VIES, webhooks, upstream IdPs); tests may pass their own. */
+  http: HttpClient;
   /**
    * A statement prepared once per Deps and reused: for hot paths (sign-in, refresh, Bearer checks) where building
    * a drizzle query per request costs more than the query itself (ARCHITECTURE rule 8).
@@ -51,6 +54,8 @@ export interface BuildDepsOptions {
   databaseFile?: string | Buffer;
   /** Defaults to the data dir's master.key. */
   masterKeys?: MasterKeyring;
+  /** Outbound HTTP; defaults to the global fetch. */
+  http?: HttpClient;
   /** Apply pending migrations first (serve, init, tests). */
   migrate?: boolean;
 }
@@ -78,6 +83,7 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     masterKeys,
     audit: createAuditLog(handle.sqlite, masterKeys, clock),
     keyring: createSigningKeyring(base),
+    http: options.http ?? defaultHttpClient(),
     statement(sql) {
       let statement = statements.get(sql);
       if (!statement) {
