@@ -35,7 +35,7 @@ try {
   const acme = await createTenant(deps, { slug: 'acme', name: 'Acme' }, actor);
   setCompanyEntitlements(deps, acme, ['basic', 'finance', 'market'], actor);
   const user = await createUser(deps, { email: 'member@bench.test', fullName: 'Member', approvalStatus: 'APPROVED', isActive: true }, actor);
-  upsertCompanyMembership(deps, { kind: 'operator', actor }, acme.id, { userId: user.id, role: 'ADMIN' });
+  upsertCompanyMembership(deps, actor, acme.id, { userId: user.id, role: 'ADMIN' });
   deps.sqlite.transaction(() =>
     writeGrants(deps, acme.id, user.id, { modules: ['basic', 'finance'], permissions: ['finance.expense.view', 'basic.dashboard', 'market.view'] }, actor),
   )();

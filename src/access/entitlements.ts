@@ -1,7 +1,8 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { AppError, conflict } from '../app/errors.ts';
-import type { Actor } from '../audit/audit-log.ts';
+import { authorize } from '../authorization/policy.ts';
+import type { Principal } from '../authorization/principal.ts';
 import type { TenantRow } from '../tenants/tables.ts';
 import type { RemoteEntitlementsEntry } from './access-caches.ts';
 import { BUILTIN_MODULES, MODULE_NAME_PATTERN, normalizeModules } from './modules.ts';
@@ -139,6 +140,12 @@ async function remoteEntitlements(deps: Deps, companyId: string): Promise<Compan
   }
 }
 
+/** GET /internal/companies/{id}/entitlements and `tenants entitlements show`: platform staff and the operator. */
+export async function readCompanyEntitlements(deps: Deps, caller: Principal, company: TenantRow): Promise<CompanyEntitlements> {
+  authorize(deps, caller, 'entitlements.read', { companyId: company.id });
+  return getCompanyEntitlements(deps, company.id);
+}
+
 /** Level 1 of one company: from kimauth's own tables, or from KIMAUTH_ENTITLEMENTS_URL when set. */
 export async function getCompanyEntitlements(deps: Deps, companyId: string): Promise<CompanyEntitlements> {
   return entitlementsAreRemote(deps) ? remoteEntitlements(deps, companyId) : localEntitlements(deps, companyId);
@@ -149,7 +156,9 @@ export async function getCompanyEntitlements(deps: Deps, companyId: string): Pro
  * added to the catalog, so operators define new modules simply by selling them. Audited in the company's
  * chain (entitlements.updated) and, for new modules, in the platform chain (module.defined).
  */
-export function setCompanyEntitlements(deps: Deps, company: TenantRow, modules: readonly string[], actor: Actor): CompanyEntitlements {
+export function setCompanyEntitlements(deps: Deps, company: TenantRow, modules: readonly string[], caller: Principal): CompanyEntitlements {
+  authorize(deps, caller, 'entitlements.set', { companyId: company.id });
+  const actor = caller;
   if (entitlementsAreRemote(deps)) {
     throw conflict('Entitlements come from KIMAUTH_ENTITLEMENTS_URL on this instance; change them in that service');
   }

@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { forbidden, notFound, validationError } from '../app/errors.ts';
-import type { Actor } from '../audit/audit-log.ts';
+import { authorize } from '../authorization/policy.ts';
+import type { UserPrincipal } from '../authorization/principal.ts';
 import { findUserById } from '../identity/users.ts';
 import { listCompanyMembershipsOfUser, type CompanyMembershipEntry } from '../memberships/memberships.ts';
 import type { CompanyRole } from '../memberships/tables.ts';
@@ -91,7 +92,9 @@ async function computeMeAccess(deps: Deps, userId: string, xOrg: string | undefi
  * seen on the very next call, from any process) and, with remote entitlements, while they are fresh.
  * `meta.generatedAt` is when the answer was computed.
  */
-export async function meAccessBody(deps: Deps, userId: string, xOrg: string | undefined): Promise<string> {
+export async function meAccessBody(deps: Deps, caller: UserPrincipal, xOrg: string | undefined): Promise<string> {
+  const userId = caller.id;
+  authorize(deps, caller, 'user.context.read', { userId });
   const cache = deps.accessCaches.meAccess;
   const key = `${userId}\u0000${xOrg ?? ''}`;
   const version = currentAccessVersion(deps);
@@ -106,7 +109,8 @@ export async function meAccessBody(deps: Deps, userId: string, xOrg: string | un
 }
 
 /** PUT /auth/me/default-company: the company /auth/me/access uses without x-org; null clears it. */
-export function setDefaultCompany(deps: Deps, userId: string, companyRef: string | null, actor: Actor): { defaultCompanyId: string | null } {
+export function setDefaultCompany(deps: Deps, caller: UserPrincipal, companyRef: string | null): { defaultCompanyId: string | null } {
+  const userId = caller.id;
   return deps.sqlite.transaction(() => {
     let companyId: string | null = null;
     if (companyRef) {
@@ -123,7 +127,7 @@ export function setDefaultCompany(deps: Deps, userId: string, companyRef: string
       .onConflictDoUpdate({ target: userAccessPreferences.userId, set: { defaultCompanyId: companyId, updatedAt: now } })
       .run();
     deps.audit.append(deps.platformTenantId(), {
-      actor,
+      actor: caller,
       type: 'user.default_company_set',
       target: { type: 'user', id: userId },
       payload: { companyId },

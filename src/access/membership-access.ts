@@ -1,15 +1,16 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
-import { forbidden, notFound } from '../app/errors.ts';
+import { notFound } from '../app/errors.ts';
 import type { Actor } from '../audit/audit-log.ts';
-import { companyRank, type AdminCaller } from '../memberships/admin-rights.ts';
+import { authorize, needsOwnAccess } from '../authorization/policy.ts';
+import type { Principal } from '../authorization/principal.ts';
 import { getCompany } from '../memberships/memberships.ts';
 import { companyMemberships, type CompanyMembershipRow, type CompanyRole } from '../memberships/tables.ts';
-import { assertMayChangeAccess, authorityOf, callerCompanyRole, callerIsPlatformAdmin, getDelegationPolicy, normalizeLimit, type DelegationPolicy } from './delegation.ts';
+import type { TenantRow } from '../tenants/tables.ts';
+import { getDelegationPolicy, normalizeLimit, type DelegationPolicy } from './delegation-limits.ts';
 import { computeEffectiveAccess, type EffectiveAccess } from './effective-access.ts';
 import { catalogModules, getCompanyEntitlements, type CompanyEntitlements } from './entitlements.ts';
 import { normalizeModules, normalizePermissions } from './modules.ts';
-import { isPlatformStaff } from './platform-staff.ts';
 import { companyAccessSettings, membershipModules, membershipPermissions, type DelegationLimits } from './tables.ts';
 
 export interface Grants {
@@ -72,13 +73,13 @@ export interface MembershipAccessView {
  * Reading a member's access: platform staff, the member, or a member of the company ranked MANAGER or
  * higher (the §5.1a rule for seeing a company's users).
  */
-export async function getMembershipAccess(deps: Deps, caller: AdminCaller, companyId: string, userId: string): Promise<MembershipAccessView> {
+export async function getMembershipAccess(deps: Deps, caller: Principal, companyId: string, userId: string): Promise<MembershipAccessView> {
   const company = getCompany(deps, companyId);
-  const self = caller.kind === 'user' && caller.userId === userId;
-  if (caller.kind === 'user' && !isPlatformStaff(caller.globalRole) && !self) {
-    const role = callerCompanyRole(deps, caller, company.id);
-    if (!role || companyRank(role) < companyRank('MANAGER')) throw forbidden('Reading access needs rank MANAGER or higher in this company');
-  }
+  authorize(deps, caller, 'access.read', { companyId: company.id, userId });
+  return membershipAccessView(deps, company, userId);
+}
+
+async function membershipAccessView(deps: Deps, company: TenantRow, userId: string): Promise<MembershipAccessView> {
   const membership = membershipOf(deps, company.id, userId);
   if (!membership) throw notFound(`Membership of user "${userId}" in company "${company.slug}"`);
   const grants = readGrants(deps, company.id, userId);
@@ -138,36 +139,41 @@ export function writeGrants(deps: Deps, companyId: string, userId: string, next:
   return { changed };
 }
 
-/** The caller's own effective access, needed only when the caller is a MANAGER (§15). */
-async function callerAccessFor(deps: Deps, caller: AdminCaller, companyId: string): Promise<EffectiveAccess | null> {
-  if (caller.kind !== 'user' || callerIsPlatformAdmin(caller)) return null;
-  return effectiveAccessOf(deps, companyId, caller.userId);
+/**
+ * The caller's own effective access in a company, for the delegation rules that bound a MANAGER by what it
+ * holds (§15); null when the policy does not need it. Async (entitlements may be remote): load it before the
+ * write transaction.
+ */
+export async function ownAccessFor(deps: Deps, caller: Principal, companyId: string): Promise<EffectiveAccess | null> {
+  return needsOwnAccess(caller) ? effectiveAccessOf(deps, companyId, caller.id) : null;
 }
 
 /**
  * Replaces a member's module grants and/or permissions. Every added or removed item must be under the
  * caller's control (§15); otherwise 403 and nothing changes.
  */
-export async function setMembershipAccess(deps: Deps, caller: AdminCaller, companyId: string, userId: string, input: SetAccessInput): Promise<MembershipAccessView> {
+export async function setMembershipAccess(deps: Deps, caller: Principal, companyId: string, userId: string, input: SetAccessInput): Promise<MembershipAccessView> {
   const company = getCompany(deps, companyId);
   const next: Partial<Grants> = {
     modules: input.modules && normalizeModules(input.modules),
     permissions: input.permissions && normalizePermissions(input.permissions),
   };
-  const callerAccess = await callerAccessFor(deps, caller, company.id);
+  const ownAccess = await ownAccessFor(deps, caller, company.id);
   deps.sqlite.transaction(() => {
     const membership = membershipOf(deps, company.id, userId);
     if (!membership) throw notFound(`Membership of user "${userId}" in company "${company.slug}"`);
     const before = readGrants(deps, company.id, userId);
     const modules = next.modules ? diff(before.modules, next.modules) : { added: [], removed: [] };
     const permissions = next.permissions ? diff(before.permissions, next.permissions) : { added: [], removed: [] };
-    assertMayChangeAccess(authorityOf(deps, caller, company.id, callerAccess), membership.role, {
-      modules: [...modules.added, ...modules.removed],
-      permissions: [...permissions.added, ...permissions.removed],
+    authorize(deps, caller, 'access.change', {
+      companyId: company.id,
+      targetRole: membership.role,
+      change: { modules: [...modules.added, ...modules.removed], permissions: [...permissions.added, ...permissions.removed] },
+      ownAccess,
     });
-    writeGrants(deps, company.id, userId, next, caller.actor);
+    writeGrants(deps, company.id, userId, next, caller);
   })();
-  return getMembershipAccess(deps, { kind: 'operator', actor: caller.actor }, company.id, userId);
+  return membershipAccessView(deps, company, userId);
 }
 
 export interface SetDelegationPolicyInput {
@@ -175,26 +181,21 @@ export interface SetDelegationPolicyInput {
   managersMayInvite?: boolean;
 }
 
-export function readDelegationPolicy(deps: Deps, caller: AdminCaller, companyId: string): DelegationPolicy {
+export function readDelegationPolicy(deps: Deps, caller: Principal, companyId: string): DelegationPolicy {
   const company = getCompany(deps, companyId);
-  if (caller.kind === 'user' && !isPlatformStaff(caller.globalRole)) {
-    const role = callerCompanyRole(deps, caller, company.id);
-    if (!role || companyRank(role) < companyRank('MANAGER')) throw forbidden('Reading delegation limits needs rank MANAGER or higher in this company');
-  }
+  authorize(deps, caller, 'delegation.read', { companyId: company.id });
   return getDelegationPolicy(deps, company.id);
 }
 
 /** Only TENANT_SUPERADMIN (and platform admins) define what ADMIN and MANAGER may hand out (§15). */
-export function setDelegationPolicy(deps: Deps, caller: AdminCaller, companyId: string, input: SetDelegationPolicyInput): DelegationPolicy {
+export function setDelegationPolicy(deps: Deps, caller: Principal, companyId: string, input: SetDelegationPolicyInput): DelegationPolicy {
   const company = getCompany(deps, companyId);
   const limits = input.limits ?? {};
   const normalized: Partial<DelegationLimits> = {};
   if ('ADMIN' in limits) normalized.ADMIN = normalizeLimit(limits.ADMIN);
   if ('MANAGER' in limits) normalized.MANAGER = normalizeLimit(limits.MANAGER);
   return deps.sqlite.transaction(() => {
-    if (!callerIsPlatformAdmin(caller) && callerCompanyRole(deps, caller, company.id) !== 'TENANT_SUPERADMIN') {
-      throw forbidden('Only TENANT_SUPERADMIN or platform admins may set delegation limits');
-    }
+    authorize(deps, caller, 'delegation.set', { companyId: company.id });
     const before = getDelegationPolicy(deps, company.id);
     const after: DelegationPolicy = {
       limits: { ...before.limits, ...normalized },
@@ -207,7 +208,7 @@ export function setDelegationPolicy(deps: Deps, caller: AdminCaller, companyId: 
       .onConflictDoUpdate({ target: companyAccessSettings.companyId, set: { delegationLimits: after.limits, managersMayInvite: after.managersMayInvite, updatedAt: now } })
       .run();
     deps.audit.append(company.id, {
-      actor: caller.actor,
+      actor: caller,
       type: 'delegation.updated',
       target: { type: 'tenant', id: company.id },
       payload: { before, after },

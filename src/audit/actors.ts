@@ -1,23 +1,15 @@
-import { userInfo } from 'node:os';
-import type { Actor } from './audit-log.ts';
+import type { Actor, Channel } from './audit-log.ts';
+import { anonymous } from '../authorization/principal.ts';
 
-/** The operator at the shell: the OS user, through the CLI. */
-export function cliActor(): Actor {
-  let name = 'unknown';
-  try {
-    name = userInfo().username;
-  } catch {
-    // No passwd entry (containers): keep 'unknown' rather than fail the command.
-  }
-  return { type: 'operator', id: name, channel: 'cli' };
+/**
+ * The operator at the shell and the scheduled jobs are principals (src/authorization/principal.ts); these are
+ * their names as audit actors. Services take their caller's principal and never build an actor themselves.
+ */
+export { cliOperator as cliActor, systemJob as systemActor } from '../authorization/principal.ts';
+
+export function userActor(userId: string, channel: Channel): Actor {
+  return { type: 'user', id: userId, channel };
 }
 
-export function systemActor(job: string): Actor {
-  return { type: 'system', id: job, channel: 'job' };
-}
-
-export function userActor(userId: string): Actor {
-  return { type: 'user', id: userId, channel: 'http' };
-}
-
-export const ANONYMOUS_HTTP: Actor = { type: 'anonymous', id: null, channel: 'http' };
+/** An unauthenticated HTTP request, for routes that hand it to a service. */
+export const ANONYMOUS_HTTP = anonymous('http');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ANONYMOUS_HTTP } from '../audit/actors.ts';
+import { provenUser, type Principal } from '../authorization/principal.ts';
 import type { Deps } from '../app/deps.ts';
 import { AppError, validationError } from '../app/errors.ts';
 import { startSession } from '../sessions/sessions.ts';
@@ -44,7 +44,7 @@ export function emailFingerprint(normalizedEmail: string): string {
  * Email/password sign-in. The password is verified before any account status is revealed, and an unknown
  * email is verified against a dummy hash so it costs the same time as a wrong password.
  */
-export async function login(deps: Deps, input: LoginInput, client: ClientInfo, throttle: LoginThrottle): Promise<TokenPair> {
+export async function login(deps: Deps, caller: Principal, input: LoginInput, client: ClientInfo, throttle: LoginThrottle): Promise<TokenPair> {
   assertPasswordAccountType(input.accountType);
   const email = normalizeEmail(input.email);
   const waitMs = throttle.retryAfterMs(email, client.ip);
@@ -60,7 +60,7 @@ export async function login(deps: Deps, input: LoginInput, client: ClientInfo, t
     throttle.recordFailure(email, client.ip);
     deps.sqlite.transaction(() => {
       deps.audit.append(deps.platformTenantId(), {
-        actor: ANONYMOUS_HTTP,
+        actor: caller,
         type: 'user.sign_in_failed',
         target: user ? { type: 'user', id: user.id } : null,
         payload: {
@@ -83,7 +83,7 @@ export async function login(deps: Deps, input: LoginInput, client: ClientInfo, t
     const blocked = accountStatusError(current);
     if (blocked) {
       deps.audit.append(deps.platformTenantId(), {
-        actor: { type: 'user', id: current.id, channel: 'http' },
+        actor: provenUser(caller, current.id),
         type: 'user.sign_in_failed',
         target: { type: 'user', id: current.id },
         payload: { userId: current.id, reason: blocked.code, ip: client.ip },
@@ -92,7 +92,7 @@ export async function login(deps: Deps, input: LoginInput, client: ClientInfo, t
     }
     const { session, refreshToken } = startSession(deps, current.id, { ip: client.ip, userAgent: client.userAgent, authType: 'internal' });
     deps.audit.append(deps.platformTenantId(), {
-      actor: { type: 'user', id: current.id, channel: 'http' },
+      actor: provenUser(caller, current.id),
       type: 'user.signed_in',
       target: { type: 'user', id: current.id },
       payload: { sessionId: session.id, authType: session.authType, ip: client.ip },

@@ -1,7 +1,7 @@
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { validationError } from '../app/errors.ts';
-import { ANONYMOUS_HTTP, userActor } from '../audit/actors.ts';
+import { provenUser, type Principal } from '../authorization/principal.ts';
 import { enqueueMail } from '../mail/outbox.ts';
 import { frontendLink } from '../mail/links.ts';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-tokens.ts';
@@ -28,7 +28,7 @@ export function resetLink(deps: Deps, token: string): string {
  * account, so the route cannot be used to find accounts. For an existing account a one-time token (1 h) replaces
  * any earlier unused one and is mailed as a link to the frontend.
  */
-export function requestPasswordReset(deps: Deps, input: { email: string; accountType?: string }, client: ClientInfo): ResetRequestResult {
+export function requestPasswordReset(deps: Deps, caller: Principal, input: { email: string; accountType?: string }, client: ClientInfo): ResetRequestResult {
   assertPasswordAccountType(input.accountType);
   const email = normalizeEmail(input.email);
   const issued = deps.sqlite.transaction(() => {
@@ -48,7 +48,7 @@ export function requestPasswordReset(deps: Deps, input: { email: string; account
     const expiresAt = new Date(now.getTime() + RESET_TOKEN_TTL_MS);
     deps.db.insert(passwordResetTokens).values({ tokenHash: hashOpaqueToken(token), userId: user.id, createdAt: now, expiresAt }).run();
     deps.audit.append(deps.platformTenantId(), {
-      actor: ANONYMOUS_HTTP,
+      actor: caller,
       type: 'password_reset.requested',
       target: { type: 'user', id: user.id },
       payload: { userId: user.id, expiresAt: expiresAt.toISOString(), ip: client.ip },
@@ -76,7 +76,7 @@ function findUsableToken(deps: Deps, tokenHash: string) {
  * body, and a 401 would make clients' "refresh and retry" interceptors fire on a page that has no session.
  * On success every session ends and tokenVersion is bumped, so a thief holding old tokens is out too.
  */
-export async function confirmPasswordReset(deps: Deps, input: { token: string; newPassword: string }): Promise<{ status: 'ok' }> {
+export async function confirmPasswordReset(deps: Deps, caller: Principal, input: { token: string; newPassword: string }): Promise<{ status: 'ok' }> {
   assertPasswordPolicy(input.newPassword);
   const tokenHash = hashOpaqueToken(input.token);
   // Cheap check first, so a made-up token does not cost an argon2 hash.
@@ -88,7 +88,8 @@ export async function confirmPasswordReset(deps: Deps, input: { token: string; n
     const user = deps.db.select().from(users).where(eq(users.id, token.userId)).get();
     if (!user || user.deletedAt) return false;
     deps.db.update(passwordResetTokens).set({ usedAt: deps.clock.now() }).where(eq(passwordResetTokens.tokenHash, tokenHash)).run();
-    replacePassword(deps, user.id, passwordHash, userActor(user.id), 'password_reset');
+    // The holder of the token acts as the user it was issued to.
+    replacePassword(deps, user.id, passwordHash, provenUser(caller, user.id), 'password_reset');
     enqueueMail(deps, { template: 'password-changed', to: user.email, data: { fullName: user.fullName } });
     return true;
   })();

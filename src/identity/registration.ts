@@ -1,5 +1,5 @@
 import type { Deps } from '../app/deps.ts';
-import { ANONYMOUS_HTTP } from '../audit/actors.ts';
+import type { Principal } from '../authorization/principal.ts';
 import { AppError } from '../app/errors.ts';
 import { enqueueMail } from '../mail/outbox.ts';
 import type { AuthProvider } from './tables.ts';
@@ -24,7 +24,7 @@ export function assertRegistrationOpen(deps: Deps): void {
  * Self-service registration (seed 002 §4.1): a PENDING, inactive user that platform staff must approve before
  * it can sign in. No tokens; the registrant is told by mail that the request was received.
  */
-export async function registerUser(deps: Deps, input: RegistrationInput, client: { ip: string }): Promise<{ email: string; status: 'pending' }> {
+export async function registerUser(deps: Deps, caller: Principal, input: RegistrationInput, client: { ip: string }): Promise<{ email: string; status: 'pending' }> {
   assertRegistrationOpen(deps);
   const user = await createUser(
     deps,
@@ -39,7 +39,7 @@ export async function registerUser(deps: Deps, input: RegistrationInput, client:
       isActive: false,
       globalRole: 'NONE',
     },
-    ANONYMOUS_HTTP,
+    caller,
     {
       eventType: 'user.registered',
       inTransaction: (row) => {

@@ -1,7 +1,7 @@
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { AppError } from '../app/errors.ts';
-import { userActor } from '../audit/actors.ts';
+import { provenUser, type Principal } from '../authorization/principal.ts';
 import { frontendLink } from '../mail/links.ts';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-tokens.ts';
 import { replacePassword } from './password-change.ts';
@@ -31,7 +31,7 @@ export function issueSetPasswordToken(deps: Deps, userId: string): IssuedSetPass
  * Consumes a set-password link: sets the password, spends every outstanding link of that user and ends their
  * sessions. An unknown, used or expired token is 400 validation_error (no hint which).
  */
-export async function setPasswordWithToken(deps: Deps, token: string, newPassword: string): Promise<{ userId: string }> {
+export async function setPasswordWithToken(deps: Deps, caller: Principal, token: string, newPassword: string): Promise<{ userId: string }> {
   assertPasswordPolicy(newPassword);
   const tokenHash = hashOpaqueToken(token);
   // Cheap check first, so a made-up link does not cost an argon2 hash.
@@ -46,7 +46,7 @@ export async function setPasswordWithToken(deps: Deps, token: string, newPasswor
       .where(and(eq(userSetPasswordTokens.userId, link.userId), isNull(userSetPasswordTokens.usedAt)))
       .run();
     // The holder of the link acts as the user it was issued to.
-    replacePassword(deps, link.userId, passwordHash, userActor(link.userId), 'set_password_link');
+    replacePassword(deps, link.userId, passwordHash, provenUser(caller, link.userId), 'set_password_link');
     return { userId: link.userId };
   })();
 }

@@ -3,16 +3,10 @@ import type { Deps } from '../app/deps.ts';
 import { conflict, notFound, validationError } from '../app/errors.ts';
 import { enqueueMail } from '../mail/outbox.ts';
 import { bumpTokenVersion, revokeAllSessions } from '../sessions/sessions.ts';
-import {
-  assertMayCreateUser,
-  assertMayDeleteUser,
-  assertMayInCompany,
-  assertMayListUsers,
-  assertMayPatchUser,
-  PATCHABLE_USER_FIELDS,
-  type AdminCaller,
-  type PatchableUserField,
-} from '../memberships/admin-rights.ts';
+import { authorize } from '../authorization/policy.ts';
+import type { Principal } from '../authorization/principal.ts';
+import { PATCHABLE_USER_FIELDS, type PatchableUserField } from '../authorization/rights-table.ts';
+import { isPlatformAdmin, PLATFORM_ADMIN_ROLES } from '../authorization/roles.ts';
 import {
   businessUnitMembershipsOfUsers,
   companyMembershipsOfUsers,
@@ -93,8 +87,8 @@ export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 
 /** The global directory (GET /internal/users): platform staff only; newest last; total ignores paging. */
-export function listUsers(deps: Deps, caller: AdminCaller, query: ListUsersQuery = {}) {
-  assertMayListUsers(caller);
+export function listUsers(deps: Deps, caller: Principal, query: ListUsersQuery = {}) {
+  authorize(deps, caller, 'user.list', {});
   const limit = Math.min(query.limit ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
   const offset = query.offset ?? 0;
   const where: SQL[] = [];
@@ -108,9 +102,9 @@ export function listUsers(deps: Deps, caller: AdminCaller, query: ListUsersQuery
 }
 
 /** GET /internal/companies/{companyId}/users and …/business-units/{id}/users: platform staff or rank ≥ MANAGER. */
-export function listCompanyUsers(deps: Deps, caller: AdminCaller, companyId: string, businessUnitId?: string) {
+export function listCompanyUsers(deps: Deps, caller: Principal, companyId: string, businessUnitId?: string) {
   const company = getCompany(deps, companyId);
-  assertMayInCompany(deps, caller, company.id, businessUnitId ? 'listBusinessUnitUsers' : 'listCompanyUsers');
+  authorize(deps, caller, businessUnitId ? 'businessUnit.users.list' : 'company.users.list', { companyId: company.id });
   const ids = memberIdsOfCompany(deps, company.id, businessUnitId);
   const byId = new Map(
     (ids.length ? deps.db.select().from(users).where(inArray(users.id, ids)).all() : []).map((u) => [u.id, u]),
@@ -125,7 +119,7 @@ function platformAdminsBesides(deps: Deps, userId: string): number {
     .from(users)
     .where(
       and(
-        inArray(users.globalRole, ['PLATFORM_SUPERADMIN', 'PLATFORM_ADMIN']),
+        inArray(users.globalRole, PLATFORM_ADMIN_ROLES),
         eq(users.isActive, true),
         eq(users.approvalStatus, 'APPROVED'),
         isNull(users.deletedAt),
@@ -136,7 +130,7 @@ function platformAdminsBesides(deps: Deps, userId: string): number {
 }
 
 function isUsablePlatformAdmin(u: Pick<UserRow, 'globalRole' | 'isActive' | 'approvalStatus' | 'deletedAt'>): boolean {
-  return (u.globalRole === 'PLATFORM_SUPERADMIN' || u.globalRole === 'PLATFORM_ADMIN') && u.isActive && u.approvalStatus === 'APPROVED' && !u.deletedAt;
+  return isPlatformAdmin(u.globalRole) && u.isActive && u.approvalStatus === 'APPROVED' && !u.deletedAt;
 }
 
 /** Nobody may lock the instance out of its own administration. */
@@ -152,12 +146,12 @@ export type CreateUserByAdminInput = CreateUserInput;
  * POST /internal/users and `kimauth users create`. Admin-created users are APPROVED and active unless told
  * otherwise. The welcome mail carries a one-time set-password link, never a password.
  */
-export async function createUserByAdmin(deps: Deps, caller: AdminCaller, input: CreateUserByAdminInput): Promise<AdminUserOut> {
-  assertMayCreateUser(caller);
+export async function createUserByAdmin(deps: Deps, caller: Principal, input: CreateUserByAdminInput): Promise<AdminUserOut> {
+  authorize(deps, caller, 'user.create', {});
   const user = await createUser(
     deps,
     { ...input, approvalStatus: input.approvalStatus ?? 'APPROVED', isActive: input.isActive ?? true },
-    caller.actor,
+    caller,
     {
       inTransaction: (row) => {
         const link = issueSetPasswordToken(deps, row.id);
@@ -188,93 +182,162 @@ export function patchFieldsOf(patch: PatchUserInput): PatchableUserField[] {
   return PATCHABLE_USER_FIELDS.filter((f) => patch[f] !== undefined);
 }
 
-/**
- * PATCH /internal/users/{id} and the `users update|approve|reject|disable|enable|set-password` commands.
- * Every field sent is checked against the §5.1 rights (sent, not only changed). Stale tokens stop working
- * where the seed implies it: a new globalRole, a deactivation or a new password bump tokenVersion;
- * deactivation, rejection and a new password also end the user's sessions.
- */
-export async function patchUser(deps: Deps, caller: AdminCaller, userId: string, patch: PatchUserInput): Promise<AdminUserOut> {
+/** A patch after validation: the fields sent (each needs its right) and the normalised values. */
+interface CheckedPatch extends PatchUserInput {
+  fields: PatchableUserField[];
+}
+
+/** Step 1: refuse malformed input before anything is read or hashed. */
+function checkPatch(patch: PatchUserInput): CheckedPatch {
   const fields = patchFieldsOf(patch);
   if (fields.length === 0) throw validationError('Nothing to change: send at least one field');
   if (patch.password !== undefined) assertPasswordPolicy(patch.password);
-  const email = patch.email !== undefined ? normalizeEmail(patch.email) : undefined;
   const fullName = patch.fullName?.trim();
   if (fullName !== undefined && !fullName) throw validationError('fullName must not be empty');
-  // Refuse before spending an argon2 hash on a caller who may not do this; checked again in the transaction.
-  assertMayPatchUser(deps, caller, liveUser(deps, userId), fields);
-  const passwordHash = patch.password !== undefined ? await hashPassword(patch.password) : undefined;
+  return { ...patch, fields, fullName, email: patch.email !== undefined ? normalizeEmail(patch.email) : undefined };
+}
+
+/** Step 3: the row as it will be written (pure). */
+function applyPatch(before: UserRow, patch: CheckedPatch, passwordHash: string | undefined, now: Date): UserRow {
+  return {
+    ...before,
+    email: patch.email ?? before.email,
+    fullName: patch.fullName ?? before.fullName,
+    phoneNumber: patch.phoneNumber !== undefined ? patch.phoneNumber || null : before.phoneNumber,
+    profilePictureUrl: patch.profilePictureUrl !== undefined ? patch.profilePictureUrl || null : before.profilePictureUrl,
+    authProvider: patch.authProvider ?? before.authProvider,
+    globalRole: patch.globalRole ?? before.globalRole,
+    approvalStatus: patch.approvalStatus ?? before.approvalStatus,
+    isActive: patch.isActive ?? before.isActive,
+    passwordHash: passwordHash ?? before.passwordHash,
+    updatedAt: now,
+  };
+}
+
+/** What a patch changed, and what follows from it for tokens, sessions, audit and mail. */
+interface PatchEffects {
+  changed: PatchableUserField[];
+  approved: boolean;
+  rejected: boolean;
+  disabled: boolean;
+  enabled: boolean;
+  firstApproval: boolean;
+  passwordSet: boolean;
+  emailChanged: boolean;
+}
+
+/** Step 4: compare before and after (pure). */
+function effectsOf(before: UserRow, next: UserRow, passwordSet: boolean): PatchEffects {
+  const changed = PATCHABLE_USER_FIELDS.filter((f) =>
+    f === 'password' ? passwordSet : (next as unknown as Record<string, unknown>)[f] !== (before as unknown as Record<string, unknown>)[f],
+  );
+  const approved = changed.includes('approvalStatus') && next.approvalStatus === 'APPROVED';
+  return {
+    changed,
+    approved,
+    rejected: changed.includes('approvalStatus') && next.approvalStatus === 'REJECTED',
+    disabled: changed.includes('isActive') && !next.isActive,
+    enabled: changed.includes('isActive') && next.isActive,
+    firstApproval: approved && before.approvedAt === null,
+    passwordSet,
+    emailChanged: changed.includes('email'),
+  };
+}
+
+/** Step 5: the rules a write must keep — one account per email, never without a usable platform admin. */
+function assertPatchKeepsInvariants(deps: Deps, before: UserRow, next: UserRow, effects: PatchEffects): void {
+  if (effects.emailChanged) {
+    const clash = deps.db.select({ id: users.id }).from(users).where(eq(users.email, next.email)).get();
+    if (clash) throw conflict('A user with this email already exists');
+  }
+  assertNotLastPlatformAdmin(deps, before, next);
+}
+
+/** Step 6: one `user.updated` entry, plus one per lifecycle event, in the platform chain. */
+function auditPatch(deps: Deps, caller: Principal, before: UserRow, next: UserRow, effects: PatchEffects): void {
+  const platform = deps.platformTenantId();
+  const target = { type: 'user', id: before.id };
+  const { changed } = effects;
+  deps.audit.append(platform, {
+    actor: caller,
+    type: 'user.updated',
+    target,
+    payload: {
+      fields: changed,
+      ...(changed.includes('globalRole') ? { globalRole: { from: before.globalRole, to: next.globalRole } } : {}),
+      ...(changed.includes('approvalStatus') ? { approvalStatus: { from: before.approvalStatus, to: next.approvalStatus } } : {}),
+    },
+  });
+  if (effects.approved) deps.audit.append(platform, { actor: caller, type: 'user.approved', target, payload: { firstApproval: effects.firstApproval } });
+  if (effects.rejected) deps.audit.append(platform, { actor: caller, type: 'user.rejected', target });
+  if (effects.disabled) deps.audit.append(platform, { actor: caller, type: 'user.disabled', target });
+  if (effects.enabled) deps.audit.append(platform, { actor: caller, type: 'user.enabled', target });
+  if (effects.passwordSet) deps.audit.append(platform, { actor: caller, type: 'user.password_set_by_admin', target });
+}
+
+/**
+ * Step 7: stale credentials stop where the seed implies it. A new globalRole, a deactivation, a new password
+ * or a new email bump tokenVersion; all but the role change, and a withdrawn approval, also end sessions
+ * (whoever holds the account's old email or password must not stay signed in).
+ */
+function endStaleCredentials(deps: Deps, caller: Principal, userId: string, next: UserRow, effects: PatchEffects): void {
+  const { changed, disabled, passwordSet, emailChanged } = effects;
+  const bump = changed.includes('globalRole') || disabled || passwordSet || emailChanged;
+  const approvalRevoked = changed.includes('approvalStatus') && next.approvalStatus !== 'APPROVED';
+  const reason = disabled
+    ? 'user_disabled'
+    : passwordSet
+      ? 'password_set_by_admin'
+      : emailChanged
+        ? 'email_changed'
+        : approvalRevoked
+          ? 'approval_revoked'
+          : null;
+  if (reason) revokeAllSessions(deps, userId, reason, caller, { bumpTokenVersion: bump });
+  else if (bump) bumpTokenVersion(deps, userId);
+}
+
+/**
+ * Step 8: tell the user. Changes of the credentials go to the address the account had *before* the request,
+ * so a hijacked account's owner hears of it; lifecycle news goes to the current one.
+ */
+function notifyUser(deps: Deps, caller: Principal, before: UserRow, next: UserRow, effects: PatchEffects): void {
+  const mailData = { fullName: next.fullName };
+  if (effects.firstApproval) enqueueMail(deps, { template: 'account-approved', to: next.email, data: mailData });
+  if (effects.rejected) enqueueMail(deps, { template: 'account-rejected', to: next.email, data: mailData });
+  // One mail per request: a rejection already tells the user they cannot sign in.
+  if (effects.disabled && !effects.rejected) enqueueMail(deps, { template: 'account-deactivated', to: next.email, data: mailData });
+  if (effects.emailChanged) enqueueMail(deps, { template: 'email-changed', to: before.email, data: { ...mailData, newEmail: next.email } });
+  if (effects.passwordSet) {
+    const bySelf = caller.type === 'user' && caller.id === before.id;
+    enqueueMail(deps, { template: bySelf ? 'password-changed' : 'password-changed-by-admin', to: before.email, data: mailData });
+  }
+}
+
+/**
+ * PATCH /internal/users/{id} and the `users update|approve|reject|disable|enable|set-password` commands.
+ * Every field sent is checked by the policy (sent, not only changed), before the argon2 hash and again inside
+ * the transaction; then the steps above, in one transaction.
+ */
+export async function patchUser(deps: Deps, caller: Principal, userId: string, patch: PatchUserInput): Promise<AdminUserOut> {
+  const checked = checkPatch(patch);
+  // Step 2: refuse before spending an argon2 hash on a caller who may not do this.
+  authorize(deps, caller, 'user.update', { user: liveUser(deps, userId), fields: checked.fields });
+  const passwordHash = checked.password !== undefined ? await hashPassword(checked.password) : undefined;
 
   return deps.sqlite.transaction(() => {
     const before = liveUser(deps, userId);
-    assertMayPatchUser(deps, caller, before, fields);
-    const now = deps.clock.now();
-    const next: UserRow = {
-      ...before,
-      email: email ?? before.email,
-      fullName: fullName ?? before.fullName,
-      phoneNumber: patch.phoneNumber !== undefined ? patch.phoneNumber || null : before.phoneNumber,
-      profilePictureUrl: patch.profilePictureUrl !== undefined ? patch.profilePictureUrl || null : before.profilePictureUrl,
-      authProvider: patch.authProvider ?? before.authProvider,
-      globalRole: patch.globalRole ?? before.globalRole,
-      approvalStatus: patch.approvalStatus ?? before.approvalStatus,
-      isActive: patch.isActive ?? before.isActive,
-      passwordHash: passwordHash ?? before.passwordHash,
-      updatedAt: now,
-    };
-    const changed = PATCHABLE_USER_FIELDS.filter((f) =>
-      f === 'password' ? passwordHash !== undefined : (next as unknown as Record<string, unknown>)[f] !== (before as unknown as Record<string, unknown>)[f],
-    );
-    if (changed.length === 0) return adminUserOut(deps, before);
-    if (next.email !== before.email) {
-      const clash = deps.db.select({ id: users.id }).from(users).where(eq(users.email, next.email)).get();
-      if (clash) throw conflict('A user with this email already exists');
-    }
-    assertNotLastPlatformAdmin(deps, before, next);
-
-    const approved = changed.includes('approvalStatus') && next.approvalStatus === 'APPROVED';
-    const rejected = changed.includes('approvalStatus') && next.approvalStatus === 'REJECTED';
-    const disabled = changed.includes('isActive') && !next.isActive;
-    const enabled = changed.includes('isActive') && next.isActive;
-    const firstApproval = approved && before.approvedAt === null;
-    if (firstApproval) next.approvedAt = now;
+    authorize(deps, caller, 'user.update', { user: before, fields: checked.fields });
+    const next = applyPatch(before, checked, passwordHash, deps.clock.now());
+    const effects = effectsOf(before, next, passwordHash !== undefined);
+    if (effects.changed.length === 0) return adminUserOut(deps, before);
+    assertPatchKeepsInvariants(deps, before, next, effects);
+    if (effects.firstApproval) next.approvedAt = next.updatedAt;
 
     deps.db.update(users).set(next).where(eq(users.id, userId)).run();
-
-    const platform = deps.platformTenantId();
-    const target = { type: 'user', id: userId };
-    deps.audit.append(platform, {
-      actor: caller.actor,
-      type: 'user.updated',
-      target,
-      payload: {
-        fields: changed,
-        ...(changed.includes('globalRole') ? { globalRole: { from: before.globalRole, to: next.globalRole } } : {}),
-        ...(changed.includes('approvalStatus') ? { approvalStatus: { from: before.approvalStatus, to: next.approvalStatus } } : {}),
-      },
-    });
-    if (approved) deps.audit.append(platform, { actor: caller.actor, type: 'user.approved', target, payload: { firstApproval } });
-    if (rejected) deps.audit.append(platform, { actor: caller.actor, type: 'user.rejected', target });
-    if (disabled) deps.audit.append(platform, { actor: caller.actor, type: 'user.disabled', target });
-    if (enabled) deps.audit.append(platform, { actor: caller.actor, type: 'user.enabled', target });
-    if (passwordHash !== undefined) deps.audit.append(platform, { actor: caller.actor, type: 'user.password_set_by_admin', target });
-
-    const bump = changed.includes('globalRole') || disabled || passwordHash !== undefined;
-    const endSessions = disabled || passwordHash !== undefined || (changed.includes('approvalStatus') && next.approvalStatus !== 'APPROVED');
-    if (endSessions) {
-      const reason = disabled ? 'user_disabled' : passwordHash !== undefined ? 'password_set_by_admin' : 'approval_revoked';
-      revokeAllSessions(deps, userId, reason, caller.actor, { bumpTokenVersion: bump });
-    } else if (bump) {
-      bumpTokenVersion(deps, userId);
-    }
-
-    const mailData = { fullName: next.fullName };
-    if (firstApproval) enqueueMail(deps, { template: 'account-approved', to: next.email, data: mailData });
-    if (rejected) enqueueMail(deps, { template: 'account-rejected', to: next.email, data: mailData });
-    // One mail per request: a rejection already tells the user they cannot sign in.
-    if (disabled && !rejected) enqueueMail(deps, { template: 'account-deactivated', to: next.email, data: mailData });
-    if (passwordHash !== undefined) enqueueMail(deps, { template: 'password-changed-by-admin', to: next.email, data: mailData });
-
+    auditPatch(deps, caller, before, next, effects);
+    endStaleCredentials(deps, caller, userId, next, effects);
+    notifyUser(deps, caller, before, next, effects);
     return adminUserOut(deps, liveUser(deps, userId));
   })();
 }
@@ -283,15 +346,15 @@ export async function patchUser(deps: Deps, caller: AdminCaller, userId: string,
  * DELETE /internal/users/{id} and `kimauth users delete`: a soft delete. The row stays (ids are never reused,
  * the audit trail keeps pointing at it), the account is deactivated, its sessions end and its tokens stop.
  */
-export function softDeleteUser(deps: Deps, caller: AdminCaller, userId: string): AdminUserOut {
+export function softDeleteUser(deps: Deps, caller: Principal, userId: string): AdminUserOut {
   return deps.sqlite.transaction(() => {
     const before = liveUser(deps, userId);
-    assertMayDeleteUser(deps, caller, before);
+    authorize(deps, caller, 'user.delete', { user: before });
     const now = deps.clock.now();
     assertNotLastPlatformAdmin(deps, before, { ...before, isActive: false, deletedAt: now });
     deps.db.update(users).set({ deletedAt: now, isActive: false, updatedAt: now }).where(eq(users.id, userId)).run();
-    revokeAllSessions(deps, userId, 'user_deleted', caller.actor, { bumpTokenVersion: true });
-    deps.audit.append(deps.platformTenantId(), { actor: caller.actor, type: 'user.deleted', target: { type: 'user', id: userId }, payload: { email: before.email } });
+    revokeAllSessions(deps, userId, 'user_deleted', caller, { bumpTokenVersion: true });
+    deps.audit.append(deps.platformTenantId(), { actor: caller, type: 'user.deleted', target: { type: 'user', id: userId }, payload: { email: before.email } });
     enqueueMail(deps, { template: 'account-deleted', to: before.email, data: { fullName: before.fullName } });
     const after = deps.db.select().from(users).where(eq(users.id, userId)).get()!;
     return adminUserOut(deps, after);

@@ -1,20 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { ANONYMOUS_HTTP } from '../audit/actors.ts';
 import { and, desc, eq, lte } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { AppError, conflict, forbidden, notFound, validationError } from '../app/errors.ts';
 import type { Actor } from '../audit/audit-log.ts';
-import { assertMayChangeAccess, authorityOf, callerIsPlatformAdmin, getDelegationPolicy } from '../access/delegation.ts';
-import { effectiveAccessOf, writeGrants } from '../access/membership-access.ts';
+import { ownAccessFor, writeGrants } from '../access/membership-access.ts';
+import { authorize } from '../authorization/policy.ts';
+import { provenUser, type Principal } from '../authorization/principal.ts';
 import { normalizeModules, normalizePermissions } from '../access/modules.ts';
 import type { UserRow } from '../identity/tables.ts';
 import { createUser, findUserByEmail, findUserById, normalizeEmail } from '../identity/users.ts';
 import { assertPasswordPolicy, verifyPassword } from '../identity/passwords.ts';
 import { frontendLink } from '../mail/links.ts';
 import { enqueueMail } from '../mail/outbox.ts';
-import type { AdminCaller } from '../memberships/admin-rights.ts';
-import { activeCompanyRole } from '../memberships/admin-rights.ts';
-import { getCompany, upsertBusinessUnitMembership, upsertCompanyMembership } from '../memberships/memberships.ts';
+import { getCompany, writeBusinessUnitMembership, writeCompanyMembership } from '../memberships/memberships.ts';
+import { activeCompanyRole } from '../memberships/standing.ts';
 import type { CompanyRole } from '../memberships/tables.ts';
 import type { TenantRow } from '../tenants/tables.ts';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-tokens.ts';
@@ -68,18 +67,6 @@ export function invitationView(deps: Deps, row: InvitationRow): InvitationView {
 export interface IssuedInvitation {
   invitation: InvitationView;
   acceptUrl?: string;
-}
-
-/**
- * §4.9 allowed inviters: platform admins; TENANT_SUPERADMIN, FINANCE and ADMIN of the company; MANAGER when
- * the company's policy allows it (delegation-limits `managersMayInvite`, default false); never SUBMITTER.
- */
-function assertMayInvite(deps: Deps, caller: AdminCaller, company: TenantRow): CompanyRole | null {
-  if (callerIsPlatformAdmin(caller)) return null;
-  const role = caller.kind === 'user' ? activeCompanyRole(deps, caller.userId, company.id) : null;
-  if (role === 'TENANT_SUPERADMIN' || role === 'FINANCE' || role === 'ADMIN') return role;
-  if (role === 'MANAGER' && getDelegationPolicy(deps, company.id).managersMayInvite) return role;
-  throw forbidden(role === 'MANAGER' ? 'Managers may not invite in this company' : 'Inviting needs a company admin role (or MANAGER where the company allows it)');
 }
 
 function acceptUrlFor(deps: Deps, token: string): string {
@@ -136,12 +123,12 @@ export interface CreateInvitationInput {
   permissions?: string[];
 }
 
-function inviterName(deps: Deps, caller: AdminCaller): string {
-  if (caller.kind === 'user') return findUserById(deps, caller.userId)?.fullName ?? 'kimauth';
+function inviterName(deps: Deps, caller: Principal): string {
+  if (caller.type === 'user') return findUserById(deps, caller.id)?.fullName ?? 'kimauth';
   return 'kimauth';
 }
 
-export async function createInvitation(deps: Deps, caller: AdminCaller, companyId: string, input: CreateInvitationInput): Promise<IssuedInvitation> {
+export async function createInvitation(deps: Deps, caller: Principal, companyId: string, input: CreateInvitationInput): Promise<IssuedInvitation> {
   const company = getCompany(deps, companyId);
   if (company.status !== 'active') throw forbidden('This company is disabled; enable it before inviting anyone');
   const email = normalizeEmail(input.email);
@@ -150,15 +137,13 @@ export async function createInvitation(deps: Deps, caller: AdminCaller, companyI
   if (input.role === 'MANAGER' && !input.businessUnitId) {
     throw validationError('Inviting a MANAGER needs businessUnitId: the business unit the manager approves for (§5.1)');
   }
-  const callerAccess = caller.kind === 'user' && !callerIsPlatformAdmin(caller) ? await effectiveAccessOf(deps, company.id, caller.userId) : null;
+  const ownAccess = await ownAccessFor(deps, caller, company.id);
   const token = newOpaqueToken();
   const row = deps.sqlite.transaction(() => {
-    assertMayInvite(deps, caller, company);
-    // The invited role and the initial grants must be within the inviter's delegation (§15).
-    assertMayChangeAccess(authorityOf(deps, caller, company.id, callerAccess), input.role, { modules, permissions });
+    authorize(deps, caller, 'invitation.create', { companyId: company.id, role: input.role, change: { modules, permissions }, ownAccess });
     const existingUser = findUserByEmail(deps, email);
     if (existingUser && activeCompanyRole(deps, existingUser.id, company.id)) throw conflict(`${email} is already a member of this company`);
-    expireDue(deps, company.id, caller.actor);
+    expireDue(deps, company.id, caller);
     const pending = deps.db
       .select({ id: invitations.id })
       .from(invitations)
@@ -174,7 +159,7 @@ export async function createInvitation(deps: Deps, caller: AdminCaller, companyI
       businessUnitId: input.businessUnitId ?? null,
       modules,
       permissions,
-      invitedBy: caller.kind === 'user' ? caller.userId : null,
+      invitedBy: caller.type === 'user' ? caller.id : null,
       inviterName: inviterName(deps, caller),
       tokenHash: hashOpaqueToken(token),
       status: 'pending',
@@ -188,7 +173,7 @@ export async function createInvitation(deps: Deps, caller: AdminCaller, companyI
     };
     deps.db.insert(invitations).values(row).run();
     deps.audit.append(company.id, {
-      actor: caller.actor,
+      actor: caller,
       type: 'invitation.created',
       target: { type: 'invitation', id: row.id },
       payload: { email, role: row.role, businessUnitId: row.businessUnitId, modules, permissions, expiresAt: row.expiresAt.toISOString() },
@@ -205,29 +190,29 @@ function invitationInCompany(deps: Deps, companyId: string, id: string): Invitat
   return row;
 }
 
-export function listInvitations(deps: Deps, caller: AdminCaller, companyId: string, filter: { status?: InvitationStatus } = {}): InvitationView[] {
+export function listInvitations(deps: Deps, caller: Principal, companyId: string, filter: { status?: InvitationStatus } = {}): InvitationView[] {
   const company = getCompany(deps, companyId);
-  assertMayInvite(deps, caller, company);
+  authorize(deps, caller, 'invitation.manage', { companyId: company.id });
   const rows = deps.db.select().from(invitations).where(eq(invitations.companyId, company.id)).orderBy(desc(invitations.createdAt)).all();
   const views = rows.map((r) => invitationView(deps, r));
   return filter.status ? views.filter((v) => v.status === filter.status) : views;
 }
 
-export function getInvitation(deps: Deps, caller: AdminCaller, companyId: string, id: string): InvitationView {
+export function getInvitation(deps: Deps, caller: Principal, companyId: string, id: string): InvitationView {
   const company = getCompany(deps, companyId);
-  assertMayInvite(deps, caller, company);
+  authorize(deps, caller, 'invitation.manage', { companyId: company.id });
   return invitationView(deps, invitationInCompany(deps, company.id, id));
 }
 
 /** A new token and a new expiry; the old link stops working at once. Pending or expired invitations only. */
-export function resendInvitation(deps: Deps, caller: AdminCaller, companyId: string, id: string): IssuedInvitation {
+export function resendInvitation(deps: Deps, caller: Principal, companyId: string, id: string): IssuedInvitation {
   const company = getCompany(deps, companyId);
   const token = newOpaqueToken();
   const row = deps.sqlite.transaction(() => {
-    assertMayInvite(deps, caller, company);
+    authorize(deps, caller, 'invitation.manage', { companyId: company.id });
     const current = invitationInCompany(deps, company.id, id);
     if (current.status === 'accepted' || current.status === 'cancelled') throw conflict(`The invitation is ${current.status}`);
-    expireDue(deps, company.id, caller.actor);
+    expireDue(deps, company.id, caller);
     const clash = deps.db
       .select({ id: invitations.id })
       .from(invitations)
@@ -244,23 +229,23 @@ export function resendInvitation(deps: Deps, caller: AdminCaller, companyId: str
       updatedAt: now,
     };
     deps.db.update(invitations).set(next).where(eq(invitations.id, id)).run();
-    deps.audit.append(company.id, { actor: caller.actor, type: 'invitation.resent', target: { type: 'invitation', id }, payload: { expiresAt: next.expiresAt.toISOString() } });
+    deps.audit.append(company.id, { actor: caller, type: 'invitation.resent', target: { type: 'invitation', id }, payload: { expiresAt: next.expiresAt.toISOString() } });
     queueInvitationMail(deps, next, company, token);
     return next;
   })();
   return issued(deps, row, token);
 }
 
-export function cancelInvitation(deps: Deps, caller: AdminCaller, companyId: string, id: string): InvitationView {
+export function cancelInvitation(deps: Deps, caller: Principal, companyId: string, id: string): InvitationView {
   const company = getCompany(deps, companyId);
   return deps.sqlite.transaction(() => {
-    assertMayInvite(deps, caller, company);
+    authorize(deps, caller, 'invitation.manage', { companyId: company.id });
     const current = invitationInCompany(deps, company.id, id);
     if (current.status === 'accepted') throw conflict('The invitation was already accepted');
     if (current.status === 'cancelled') return invitationView(deps, current);
     const now = deps.clock.now();
     deps.db.update(invitations).set({ status: 'cancelled', cancelledAt: now, updatedAt: now }).where(eq(invitations.id, id)).run();
-    deps.audit.append(company.id, { actor: caller.actor, type: 'invitation.cancelled', target: { type: 'invitation', id }, payload: { email: current.email } });
+    deps.audit.append(company.id, { actor: caller, type: 'invitation.cancelled', target: { type: 'invitation', id }, payload: { email: current.email } });
     return invitationView(deps, { ...current, status: 'cancelled', cancelledAt: now, updatedAt: now });
   })();
 }
@@ -270,8 +255,6 @@ export interface AcceptInvitationInput {
   /** New users: their display name and password. */
   name?: string;
   password?: string;
-  /** The signed-in caller (Bearer), if any. */
-  signedInUserId?: string | null;
   /** When sent (x-org), must be the invitation's company. */
   companyId?: string;
 }
@@ -297,31 +280,32 @@ function findByToken(deps: Deps, token: string): InvitationRow {
  * User, membership, initial grants and the accepted status are written in one transaction.
  * Expired → 400 validation_error (status becomes expired); cancelled or replaced token → 404; accepted → 409.
  */
-export async function acceptInvitation(deps: Deps, input: AcceptInvitationInput): Promise<AcceptedInvitation> {
+export async function acceptInvitation(deps: Deps, caller: Principal, input: AcceptInvitationInput): Promise<AcceptedInvitation> {
   const found = findByToken(deps, input.token);
   if (input.companyId && input.companyId !== found.companyId) throw notFound('Invitation');
   if (found.status === 'accepted') throw conflict('The invitation was already accepted');
   if (found.status === 'expired' || found.expiresAt.getTime() <= deps.clock.nowMs()) {
-    deps.sqlite.transaction(() => expireDue(deps, found.companyId, { type: 'system', id: 'invitations', channel: 'http' }))();
+    deps.sqlite.transaction(() => expireDue(deps, found.companyId, { type: 'system', id: 'invitations', channel: caller.channel }))();
     throw validationError('The invitation has expired; ask for a new one');
   }
   const company = getCompany(deps, found.companyId);
   if (company.status !== 'active') throw forbidden('This company is disabled; the invitation cannot be accepted now');
   const existing = findUserByEmail(deps, found.email);
-  const signedIn = input.signedInUserId ? findUserById(deps, input.signedInUserId) : undefined;
+  // A signed-in caller (Bearer) proves the account; anyone else proves it with its password, or is new.
+  const signedIn = caller.type === 'user' ? findUserById(deps, caller.id) : undefined;
   if (signedIn && signedIn.email !== found.email) throw forbidden('This invitation is for another email address');
 
   const complete = (user: UserRow, created: boolean): AcceptedInvitation => {
-    const actor: Actor = { type: 'user', id: user.id, channel: 'http' };
+    // The accepted invitation is the authority for these writes; the invitee is their actor.
+    const actor = provenUser(caller, user.id);
     const current = deps.db.select().from(invitations).where(eq(invitations.id, found.id)).get();
     // Re-checked inside the transaction: a resend, cancel or second accept in between wins.
     if (!current || current.tokenHash !== found.tokenHash || current.status !== 'pending') throw conflict('The invitation changed meanwhile; try again');
     if (activeCompanyRole(deps, user.id, company.id)) throw conflict('You are already a member of this company');
-    const operator: AdminCaller = { kind: 'operator', actor };
     if (current.role === 'MANAGER' && current.businessUnitId) {
-      upsertBusinessUnitMembership(deps, operator, company.id, current.businessUnitId, { userId: user.id, role: 'APPROVER', isActive: true });
+      writeBusinessUnitMembership(deps, actor, company, current.businessUnitId, { userId: user.id, role: 'APPROVER', isActive: true });
     }
-    upsertCompanyMembership(deps, operator, company.id, { userId: user.id, role: current.role, isActive: true });
+    writeCompanyMembership(deps, actor, company, { userId: user.id, role: current.role, isActive: true });
     writeGrants(deps, company.id, user.id, { modules: current.modules, permissions: current.permissions }, actor);
     const now = deps.clock.now();
     deps.db.update(invitations).set({ status: 'accepted', acceptedUserId: user.id, acceptedAt: now, updatedAt: now }).where(eq(invitations.id, found.id)).run();
@@ -356,7 +340,7 @@ export async function acceptInvitation(deps: Deps, input: AcceptInvitationInput)
   await createUser(
     deps,
     { email: found.email, fullName: input.name, password: input.password, approvalStatus: 'APPROVED', isActive: true },
-    ANONYMOUS_HTTP,
+    caller,
     { inTransaction: (user) => (result = complete(user, true)) },
   );
   return result!;

@@ -18,6 +18,7 @@ export const MAIL_TEMPLATES = [
   'account-deactivated',
   'account-deleted',
   'password-changed-by-admin',
+  'email-changed',
   'invitation',
 ] as const;
 export type MailTemplate = (typeof MAIL_TEMPLATES)[number];

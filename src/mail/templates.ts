@@ -18,7 +18,8 @@ import { MAIL_TEMPLATES, type MailTemplate } from './outbox.ts';
  * | account-rejected          | fullName?, reason?                                                       |
  * | account-deactivated       | fullName?, reason?                                                       |
  * | account-deleted           | fullName?                                                                |
- * | password-changed-by-admin | fullName?                                                                |
+ * | password-changed-by-admin | fullName? (sent to the address the account had before the change)        |
+ * | email-changed             | newEmail, fullName? (sent to the old address)                            |
  * | invitation                | companyName, inviterName, role, acceptUrl, expiresAt                     |
  *
  * Links must be http(s) URLs. `expiresAt` is an ISO 8601 string, a Date (serialised to ISO by the outbox) or
@@ -49,6 +50,7 @@ export const MAIL_DATA_SCHEMAS = {
   'account-deactivated': z.object({ fullName, reason: text.optional() }),
   'account-deleted': z.object({ fullName }),
   'password-changed-by-admin': z.object({ fullName }),
+  'email-changed': z.object({ fullName, newEmail: z.string().email().max(254) }),
   invitation: z.object({ companyName: text, inviterName: text, role: text, acceptUrl: link, expiresAt: moment }),
 } satisfies Record<MailTemplate, z.ZodType>;
 

@@ -5,7 +5,10 @@ import { notFound, validationError } from '../app/errors.ts';
 import { users, type UserRow } from '../identity/tables.ts';
 import { tenants, type TenantRow } from '../tenants/tables.ts';
 import { MASTER_SLUG } from '../tenants/tenants.ts';
-import { assertMayGrantCompanyRole, assertMayInCompany, type AdminCaller } from './admin-rights.ts';
+import type { Actor } from '../audit/audit-log.ts';
+import { authorize } from '../authorization/policy.ts';
+import type { Principal } from '../authorization/principal.ts';
+import { hasAnyMembershipIn } from './standing.ts';
 import {
   businessUnitMemberships,
   companyMemberships,
@@ -246,10 +249,9 @@ export function memberIdsOfCompany(deps: Deps, companyId: string, businessUnitId
   return rows.map((r) => r.id);
 }
 
-function liveUser(deps: Deps, userId: string): UserRow {
+function findLiveUser(deps: Deps, userId: string): UserRow | undefined {
   const user = deps.db.select().from(users).where(eq(users.id, userId)).get();
-  if (!user || user.deletedAt) throw notFound(`User "${userId}"`);
-  return user;
+  return user && !user.deletedAt ? user : undefined;
 }
 
 function checkMetadata(metadata: MembershipMetadata | undefined): void {
@@ -271,68 +273,99 @@ export interface UpsertCompanyMembershipInput {
 
 /**
  * Creates or updates the (user, company) membership — idempotent. MANAGER needs an active business-unit
- * membership in that company first (seed 002 §5.1). Audited in the company's chain.
+ * membership in that company first (seed 002 §5.1). Audited in the company's chain. A company role adds only
+ * users who belong to no other company (others accept an invitation); the policy decides.
  */
-export function upsertCompanyMembership(deps: Deps, caller: AdminCaller, companyId: string, input: UpsertCompanyMembershipInput): CompanyMembershipEntry {
+export function upsertCompanyMembership(deps: Deps, caller: Principal, companyId: string, input: UpsertCompanyMembershipInput): CompanyMembershipEntry {
+  checkMembershipInput(input);
+  return deps.sqlite.transaction(() => {
+    const company = getCompany(deps, companyId);
+    const user = findLiveUser(deps, input.userId);
+    const existing = companyMembershipRow(deps, input.userId, company.id);
+    authorize(deps, caller, 'membership.upsert', {
+      companyId: company.id,
+      userId: input.userId,
+      user: user ?? null,
+      current: existing?.role ?? null,
+      next: input.role,
+      hasRowHere: hasAnyMembershipIn(deps, input.userId, company.id),
+    });
+    return writeCompanyMembership(deps, caller, company, input, existing);
+  })();
+}
+
+function checkMembershipInput(input: UpsertCompanyMembershipInput): void {
   checkMetadata(input.metadata);
   if (input.approvalLimit != null && !APPROVAL_LIMIT_PATTERN.test(input.approvalLimit)) {
     throw validationError('approvalLimit must be a non-negative decimal string such as "2500.00"');
   }
-  return deps.sqlite.transaction(() => {
-    const company = getCompany(deps, companyId);
-    const callerRole = assertMayInCompany(deps, caller, company.id, 'upsertCompanyMembership');
-    liveUser(deps, input.userId);
-    const existing = deps.db
-      .select()
-      .from(companyMemberships)
-      .where(and(eq(companyMemberships.userId, input.userId), eq(companyMemberships.companyId, company.id)))
+}
+
+function companyMembershipRow(deps: Deps, userId: string, companyId: string): CompanyMembershipRow | undefined {
+  return deps.db
+    .select()
+    .from(companyMemberships)
+    .where(and(eq(companyMemberships.userId, userId), eq(companyMemberships.companyId, companyId)))
+    .get();
+}
+
+/**
+ * Writes an authorized membership change (inside the caller's transaction): upsertCompanyMembership after the
+ * policy said yes, and invitation acceptance, where the accepted invitation is the authority.
+ */
+export function writeCompanyMembership(
+  deps: Deps,
+  actor: Actor,
+  company: TenantRow,
+  input: UpsertCompanyMembershipInput,
+  existing = companyMembershipRow(deps, input.userId, company.id),
+): CompanyMembershipEntry {
+  if (!deps.sqlite.inTransaction) throw new Error('writeCompanyMembership must run inside the transaction of its change');
+  checkMembershipInput(input);
+  const isActive = input.isActive ?? existing?.isActive ?? true;
+  if (input.role === 'MANAGER' && isActive) {
+    const bu = deps.db
+      .select({ id: businessUnitMemberships.id })
+      .from(businessUnitMemberships)
+      .where(
+        and(
+          eq(businessUnitMemberships.userId, input.userId),
+          eq(businessUnitMemberships.companyId, company.id),
+          eq(businessUnitMemberships.isActive, true),
+        ),
+      )
       .get();
-    assertMayGrantCompanyRole(callerRole, existing?.role ?? null, input.role);
-    const isActive = input.isActive ?? existing?.isActive ?? true;
-    if (input.role === 'MANAGER' && isActive) {
-      const bu = deps.db
-        .select({ id: businessUnitMemberships.id })
-        .from(businessUnitMemberships)
-        .where(
-          and(
-            eq(businessUnitMemberships.userId, input.userId),
-            eq(businessUnitMemberships.companyId, company.id),
-            eq(businessUnitMemberships.isActive, true),
-          ),
-        )
-        .get();
-      if (!bu) throw validationError('Company role MANAGER needs an active business-unit membership in this company; create that first');
-    }
-    const now = deps.clock.now();
-    const row: CompanyMembershipRow = {
-      id: existing?.id ?? randomUUID(),
-      userId: input.userId,
-      companyId: company.id,
-      role: input.role,
-      isActive,
-      approvalLimit: input.approvalLimit === undefined ? (existing?.approvalLimit ?? null) : input.approvalLimit,
-      metadata: input.metadata === undefined ? (existing?.metadata ?? null) : input.metadata,
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
-    };
-    if (existing) deps.db.update(companyMemberships).set(row).where(eq(companyMemberships.id, row.id)).run();
-    else deps.db.insert(companyMemberships).values(row).run();
-    deps.audit.append(company.id, {
-      actor: caller.actor,
-      type: 'membership.upserted',
-      target: { type: 'user', id: input.userId },
-      payload: {
-        membershipId: row.id,
-        created: !existing,
-        role: row.role,
-        previousRole: existing?.role ?? null,
-        isActive: row.isActive,
-        approvalLimit: row.approvalLimit,
-        metadataChanged: input.metadata !== undefined,
-      },
-    });
-    return companyMembershipEntry(row, company);
-  })();
+    if (!bu) throw validationError('Company role MANAGER needs an active business-unit membership in this company; create that first');
+  }
+  const now = deps.clock.now();
+  const row: CompanyMembershipRow = {
+    id: existing?.id ?? randomUUID(),
+    userId: input.userId,
+    companyId: company.id,
+    role: input.role,
+    isActive,
+    approvalLimit: input.approvalLimit === undefined ? (existing?.approvalLimit ?? null) : input.approvalLimit,
+    metadata: input.metadata === undefined ? (existing?.metadata ?? null) : input.metadata,
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: now,
+  };
+  if (existing) deps.db.update(companyMemberships).set(row).where(eq(companyMemberships.id, row.id)).run();
+  else deps.db.insert(companyMemberships).values(row).run();
+  deps.audit.append(company.id, {
+    actor,
+    type: 'membership.upserted',
+    target: { type: 'user', id: input.userId },
+    payload: {
+      membershipId: row.id,
+      created: !existing,
+      role: row.role,
+      previousRole: existing?.role ?? null,
+      isActive: row.isActive,
+      approvalLimit: row.approvalLimit,
+      metadataChanged: input.metadata !== undefined,
+    },
+  });
+  return companyMembershipEntry(row, company);
 }
 
 export interface UpsertBusinessUnitMembershipInput {
@@ -345,7 +378,7 @@ export interface UpsertBusinessUnitMembershipInput {
 /** Creates or updates the (user, company, business unit) membership — idempotent. */
 export function upsertBusinessUnitMembership(
   deps: Deps,
-  caller: AdminCaller,
+  caller: Principal,
   companyId: string,
   businessUnitId: string,
   input: UpsertBusinessUnitMembershipInput,
@@ -353,66 +386,79 @@ export function upsertBusinessUnitMembership(
   checkMetadata(input.metadata);
   return deps.sqlite.transaction(() => {
     const company = getCompany(deps, companyId);
-    assertMayInCompany(deps, caller, company.id, 'upsertBusinessUnitMembership');
-    liveUser(deps, input.userId);
-    const existing = deps.db
-      .select()
-      .from(businessUnitMemberships)
-      .where(
-        and(
-          eq(businessUnitMemberships.userId, input.userId),
-          eq(businessUnitMemberships.companyId, company.id),
-          eq(businessUnitMemberships.businessUnitId, businessUnitId),
-        ),
-      )
-      .get();
-    const now = deps.clock.now();
-    const row: BusinessUnitMembershipRow = {
-      id: existing?.id ?? randomUUID(),
-      userId: input.userId,
+    const user = findLiveUser(deps, input.userId);
+    authorize(deps, caller, 'businessUnitMembership.upsert', {
       companyId: company.id,
-      businessUnitId,
-      role: input.role,
-      isActive: input.isActive ?? existing?.isActive ?? true,
-      metadata: input.metadata === undefined ? (existing?.metadata ?? null) : input.metadata,
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
-    };
-    if (existing) deps.db.update(businessUnitMemberships).set(row).where(eq(businessUnitMemberships.id, row.id)).run();
-    else deps.db.insert(businessUnitMemberships).values(row).run();
-    deps.audit.append(company.id, {
-      actor: caller.actor,
-      type: 'bu_membership.upserted',
-      target: { type: 'user', id: input.userId },
-      payload: {
-        membershipId: row.id,
-        businessUnitId,
-        created: !existing,
-        role: row.role,
-        previousRole: existing?.role ?? null,
-        isActive: row.isActive,
-        metadataChanged: input.metadata !== undefined,
-      },
+      userId: input.userId,
+      user: user ?? null,
+      hasRowHere: hasAnyMembershipIn(deps, input.userId, company.id),
     });
-    return businessUnitMembershipEntry(row);
+    return writeBusinessUnitMembership(deps, caller, company, businessUnitId, input);
   })();
 }
 
+/** Writes an authorized business-unit membership change (inside the caller's transaction). */
+export function writeBusinessUnitMembership(
+  deps: Deps,
+  actor: Actor,
+  company: TenantRow,
+  businessUnitId: string,
+  input: UpsertBusinessUnitMembershipInput,
+): BusinessUnitMembershipEntry {
+  if (!deps.sqlite.inTransaction) throw new Error('writeBusinessUnitMembership must run inside the transaction of its change');
+  checkMetadata(input.metadata);
+  const existing = deps.db
+    .select()
+    .from(businessUnitMemberships)
+    .where(
+      and(
+        eq(businessUnitMemberships.userId, input.userId),
+        eq(businessUnitMemberships.companyId, company.id),
+        eq(businessUnitMemberships.businessUnitId, businessUnitId),
+      ),
+    )
+    .get();
+  const now = deps.clock.now();
+  const row: BusinessUnitMembershipRow = {
+    id: existing?.id ?? randomUUID(),
+    userId: input.userId,
+    companyId: company.id,
+    businessUnitId,
+    role: input.role,
+    isActive: input.isActive ?? existing?.isActive ?? true,
+    metadata: input.metadata === undefined ? (existing?.metadata ?? null) : input.metadata,
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: now,
+  };
+  if (existing) deps.db.update(businessUnitMemberships).set(row).where(eq(businessUnitMemberships.id, row.id)).run();
+  else deps.db.insert(businessUnitMemberships).values(row).run();
+  deps.audit.append(company.id, {
+    actor,
+    type: 'bu_membership.upserted',
+    target: { type: 'user', id: input.userId },
+    payload: {
+      membershipId: row.id,
+      businessUnitId,
+      created: !existing,
+      role: row.role,
+      previousRole: existing?.role ?? null,
+      isActive: row.isActive,
+      metadataChanged: input.metadata !== undefined,
+    },
+  });
+  return businessUnitMembershipEntry(row);
+}
+
 /** Deletes the (user, company) membership row; the business-unit rows stay (remove them separately). */
-export function removeCompanyMembership(deps: Deps, caller: AdminCaller, companyId: string, userId: string): void {
+export function removeCompanyMembership(deps: Deps, caller: Principal, companyId: string, userId: string): void {
   deps.sqlite.transaction(() => {
     const company = getCompany(deps, companyId);
-    const callerRole = assertMayInCompany(deps, caller, company.id, 'upsertCompanyMembership');
-    const existing = deps.db
-      .select()
-      .from(companyMemberships)
-      .where(and(eq(companyMemberships.userId, userId), eq(companyMemberships.companyId, company.id)))
-      .get();
+    const existing = companyMembershipRow(deps, userId, company.id);
+    authorize(deps, caller, 'membership.remove', { companyId: company.id, current: existing?.role ?? null });
     if (!existing) throw notFound(`Membership of user "${userId}" in company "${company.slug}"`);
-    assertMayGrantCompanyRole(callerRole, existing.role, existing.role);
     deps.db.delete(companyMemberships).where(eq(companyMemberships.id, existing.id)).run();
     deps.audit.append(company.id, {
-      actor: caller.actor,
+      actor: caller,
       type: 'membership.removed',
       target: { type: 'user', id: userId },
       payload: { membershipId: existing.id, role: existing.role },
@@ -420,10 +466,10 @@ export function removeCompanyMembership(deps: Deps, caller: AdminCaller, company
   })();
 }
 
-export function removeBusinessUnitMembership(deps: Deps, caller: AdminCaller, companyId: string, businessUnitId: string, userId: string): void {
+export function removeBusinessUnitMembership(deps: Deps, caller: Principal, companyId: string, businessUnitId: string, userId: string): void {
   deps.sqlite.transaction(() => {
     const company = getCompany(deps, companyId);
-    assertMayInCompany(deps, caller, company.id, 'upsertBusinessUnitMembership');
+    authorize(deps, caller, 'businessUnitMembership.remove', { companyId: company.id });
     const existing = deps.db
       .select()
       .from(businessUnitMemberships)
@@ -438,7 +484,7 @@ export function removeBusinessUnitMembership(deps: Deps, caller: AdminCaller, co
     if (!existing) throw notFound(`Business-unit membership of user "${userId}" in ${company.slug}/${businessUnitId}`);
     deps.db.delete(businessUnitMemberships).where(eq(businessUnitMemberships.id, existing.id)).run();
     deps.audit.append(company.id, {
-      actor: caller.actor,
+      actor: caller,
       type: 'bu_membership.removed',
       target: { type: 'user', id: userId },
       payload: { membershipId: existing.id, businessUnitId, role: existing.role },

@@ -1,4 +1,6 @@
 import type { Deps } from '../app/deps.ts';
+import { authorize } from '../authorization/policy.ts';
+import type { Principal } from '../authorization/principal.ts';
 import { loadUserContext, type UserContext as ProfileContext } from '../identity/profile.ts';
 import {
   listBusinessUnitMembershipsOfUser,
@@ -15,9 +17,11 @@ export interface UserContext extends ProfileContext {
 
 /**
  * GET /internal/users/{id}/context, and the body of GET /auth/me (which adds sessionId). Fresh reads every
- * call (§12.5); memberships are returned active or not, each with its `isActive`.
+ * call (§12.5); memberships are returned active or not, each with its `isActive`. The user themself, or a
+ * backend with the internal API key.
  */
-export function userContext(deps: Deps, userId: string): UserContext {
+export function userContext(deps: Deps, caller: Principal, userId: string): UserContext {
+  authorize(deps, caller, 'user.context.read', { userId });
   return {
     ...loadUserContext(deps, userId),
     companyMemberships: listCompanyMembershipsOfUser(deps, userId),

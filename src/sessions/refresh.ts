@@ -1,5 +1,5 @@
 import type { Deps } from '../app/deps.ts';
-import { ANONYMOUS_HTTP } from '../audit/actors.ts';
+import type { Principal } from '../authorization/principal.ts';
 import { AppError } from '../app/errors.ts';
 import { accountStatusError } from '../identity/account-status.ts';
 import { SIGN_IN_USER_COLUMNS, toSignInUser, type SignInUserRecord } from '../identity/login-users.ts';
@@ -24,7 +24,7 @@ const LOOKUP = `SELECT rt.rotated_at, s.id AS session_id, s.auth_type, s.revoked
  * spent one again means it was copied, so the whole session is revoked (and that revocation is committed before the
  * caller hears 401 session_revoked). The new access token carries the user's current globalRole and tokenVersion.
  */
-export async function refreshSession(deps: Deps, refreshToken: string): Promise<TokenPair> {
+export async function refreshSession(deps: Deps, caller: Principal, refreshToken: string): Promise<TokenPair> {
   const tokenHash = hashOpaqueToken(refreshToken);
   // (IMMEDIATE, as every transaction here: two processes refreshing one token queue on the write lock instead of both rotating it.)
   const outcome = deps.sqlite.transaction(() => {
@@ -32,7 +32,7 @@ export async function refreshSession(deps: Deps, refreshToken: string): Promise<
     if (!row) return { error: new AppError('unauthorized', 'Invalid refresh token') };
     if (row.revoked_at !== null) return { error: new AppError('session_revoked', 'Session has been revoked') };
     if (row.rotated_at !== null) {
-      revokeSession(deps, row.session_id, 'refresh_token_reuse', ANONYMOUS_HTTP);
+      revokeSession(deps, row.session_id, 'refresh_token_reuse', caller);
       return { error: new AppError('session_revoked', 'Refresh token was already used; the session has been revoked') };
     }
     if (row.expires_at <= deps.clock.nowMs()) {

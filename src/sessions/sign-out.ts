@@ -1,6 +1,7 @@
 import type { Deps } from '../app/deps.ts';
 import { notFound } from '../app/errors.ts';
 import type { Actor } from '../audit/audit-log.ts';
+import { provenUser, type Principal, type UserPrincipal } from '../authorization/principal.ts';
 import { findRefreshToken, getSession, revokeAllSessions, revokeSession } from './sessions.ts';
 
 /**
@@ -9,11 +10,12 @@ import { findRefreshToken, getSession, revokeAllSessions, revokeSession } from '
  * token still ends its session — whoever holds an old token should not keep the session alive.
  * Returns whether a live session was ended.
  */
-export function logout(deps: Deps, refreshToken: string): boolean {
+export function logout(deps: Deps, caller: Principal, refreshToken: string): boolean {
   return deps.sqlite.transaction(() => {
     const found = findRefreshToken(deps, refreshToken);
     if (!found || found.session.revokedAt) return false;
-    const actor: Actor = { type: 'user', id: found.session.userId, channel: 'http' };
+    // Whoever holds the refresh token acts as its session's user.
+    const actor = provenUser(caller, found.session.userId);
     if (!revokeSession(deps, found.session.id, 'logout', actor)) return false;
     deps.audit.append(deps.platformTenantId(), {
       actor,
@@ -26,12 +28,12 @@ export function logout(deps: Deps, refreshToken: string): boolean {
 }
 
 /** POST /auth/logout-all: every session of the caller ends and every access token issued so far stops working. */
-export function logoutEverywhere(deps: Deps, userId: string, sessionId: string): number {
+export function logoutEverywhere(deps: Deps, caller: UserPrincipal, sessionId: string): number {
+  const userId = caller.id;
   return deps.sqlite.transaction(() => {
-    const actor: Actor = { type: 'user', id: userId, channel: 'http' };
-    const count = revokeAllSessions(deps, userId, 'logout_all', actor, { bumpTokenVersion: true });
+    const count = revokeAllSessions(deps, userId, 'logout_all', caller, { bumpTokenVersion: true });
     deps.audit.append(deps.platformTenantId(), {
-      actor,
+      actor: caller,
       type: 'user.signed_out',
       target: { type: 'user', id: userId },
       payload: { sessionId, allSessions: true, revokedSessions: count },

@@ -13,7 +13,7 @@ import { createTestInstance, TEST_ACTOR, type TestInstance } from '../support/de
 import { addMember, createActiveUser } from '../support/members.ts';
 import { bearer, signIn } from '../support/tokens.ts';
 
-const OPERATOR = { kind: 'operator', actor: TEST_ACTOR } as const;
+const OPERATOR = TEST_ACTOR;
 const OFF = Object.fromEntries(BUILTIN_MODULES.map((m) => [m, false]));
 
 describe('GET /auth/me/access (§4.7)', () => {

@@ -8,6 +8,7 @@ import type { InvitationView } from '../../src/invitations/invitations.ts';
 import type { PurgeReport } from '../../src/jobs/maintenance.ts';
 import { cli } from '../support/cli.ts';
 import { tempDir } from '../support/deps.ts';
+import { ANONYMOUS_HTTP } from '../../src/audit/actors.ts';
 
 // Development exposure on: even then the CLI never prints an invitation's link.
 const ENV = { KIMAUTH_EMAIL_ENABLED: 'true', KIMAUTH_SMTP_URL: 'smtp://127.0.0.1:2525', KIMAUTH_EXPOSE_PASSWORD_RESET_TOKEN: 'true' };
@@ -84,7 +85,7 @@ describe('CLI: invitations and maintenance', () => {
   });
 
   it('`maintenance purge` deletes spent tokens now and records one audit entry as the operator', async () => {
-    inspect((d) => requestPasswordReset(d, { email: 'root@example.com' }, { ip: '127.0.0.1', userAgent: null }));
+    inspect((d) => requestPasswordReset(d, ANONYMOUS_HTTP, { email: 'root@example.com' }, { ip: '127.0.0.1', userAgent: null }));
     expect((await run('maintenance', 'purge', '--json')).json<PurgeReport>().deleted.passwordResetTokens).toBe(0);
     clock.advance(2 * DAY);
     const purged = await run('maintenance', 'purge', '--json');

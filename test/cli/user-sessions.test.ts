@@ -6,6 +6,7 @@ import { login } from '../../src/identity/login.ts';
 import { createLoginThrottle } from '../../src/identity/login-throttle.ts';
 import { cli } from '../support/cli.ts';
 import { tempDir } from '../support/deps.ts';
+import { ANONYMOUS_HTTP } from '../../src/audit/actors.ts';
 
 describe('CLI: users sessions list | revoke', () => {
   let dir: { path: string; remove(): void };
@@ -17,7 +18,7 @@ describe('CLI: users sessions list | revoke', () => {
     const deps = buildDeps({ config: loadConfig({ flags: { dataDir }, env: {} }) });
     try {
       const throttle = createLoginThrottle(deps.clock);
-      for (let i = 0; i < times; i++) await login(deps, { email: 'ops@example.com', password: 'ops-password-1' }, { ip: '127.0.0.1' }, throttle);
+      for (let i = 0; i < times; i++) await login(deps, ANONYMOUS_HTTP, { email: 'ops@example.com', password: 'ops-password-1' }, { ip: '127.0.0.1' }, throttle);
     } finally {
       deps.close();
     }

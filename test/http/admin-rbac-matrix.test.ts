@@ -4,7 +4,6 @@ import { buildServer, type App } from '../../src/http/server.ts';
 import { createUser, findUserById } from '../../src/identity/users.ts';
 import type { GlobalRole } from '../../src/identity/tables.ts';
 import { upsertBusinessUnitMembership, upsertCompanyMembership } from '../../src/memberships/memberships.ts';
-import type { AdminCaller } from '../../src/memberships/admin-rights.ts';
 import type { CompanyRole } from '../../src/memberships/tables.ts';
 import { createTenant } from '../../src/tenants/tenants.ts';
 import type { TenantRow } from '../../src/tenants/tables.ts';
@@ -12,8 +11,11 @@ import { createTestInstance, TEST_ACTOR, type TestInstance } from '../support/de
 import { bearer, signIn } from '../support/tokens.ts';
 
 /**
- * Seed 002 §5.1, row by row: every actor × every route and PATCH field, allowed (2xx) or 403 forbidden.
- * The target is always a SUBMITTER of company A; "same" actors hold their role in A, "other" actors in B.
+ * Seed 002 §5.1, row by row: every actor × every route and PATCH field, allowed (2xx), 403 forbidden, or 404
+ * when the target is a user the actor may not see (issue 9 §1: like an unknown id). The target is a SUBMITTER
+ * of company A; "same" actors hold their role in A, "other" actors in B. For "same company, target shared"
+ * the target is a SUBMITTER of B whom a platform admin also put into A: the actor keeps the membership-level
+ * routes in A but no longer reaches the account (issue 9 §1).
  */
 type Route =
   | 'listUsers'
@@ -76,10 +78,16 @@ const ALLOWED: Record<string, Set<Route>> = {
   'ADMIN other company': NONE,
   'MANAGER other company': NONE,
   'SUBMITTER other company': NONE,
+  'TENANT_SUPERADMIN same company, target shared': new Set<Route>(['listCompanyUsers', 'upsertCompanyMembership', 'listBusinessUnitUsers', 'upsertBusinessUnitMembership']),
+  'ADMIN same company, target shared': new Set<Route>(['listCompanyUsers', 'upsertCompanyMembership', 'listBusinessUnitUsers', 'upsertBusinessUnitMembership']),
+  'MANAGER same company, target shared': new Set<Route>(['listCompanyUsers', 'listBusinessUnitUsers']),
 };
 
 const COMPANY_ROLES: CompanyRole[] = ['TENANT_SUPERADMIN', 'FINANCE', 'ADMIN', 'MANAGER', 'SUBMITTER'];
-const OPERATOR: AdminCaller = { kind: 'operator', actor: TEST_ACTOR };
+/** Actors to whom the target is unknown: PATCH and DELETE of it are 404, word for word as for a made-up id. */
+const TARGET_UNSEEN = new Set(['NONE without membership', ...COMPANY_ROLES.map((r) => `${r} other company`)]);
+const USER_ROUTES = (route: Route) => route.startsWith('patch:') || route === 'deleteUser';
+const OPERATOR = TEST_ACTOR;
 const BU = randomUUID();
 
 describe('§5.1 RBAC matrix over HTTP', () => {
@@ -119,6 +127,7 @@ describe('§5.1 RBAC matrix over HTTP', () => {
       ids[`${role} same company`] = await member(companyA, role);
       ids[`${role} other company`] = await member(companyB, role);
     }
+    for (const role of ['TENANT_SUPERADMIN', 'ADMIN', 'MANAGER'] as const) ids[`${role} same company, target shared`] = ids[`${role} same company`];
     for (const [name, id] of Object.entries(ids)) tokens.set(name, (await signIn(t.deps, id)).accessToken);
   });
   afterAll(async () => {
@@ -127,7 +136,9 @@ describe('§5.1 RBAC matrix over HTTP', () => {
   });
 
   async function call(actor: string, route: Route) {
-    const target = await member(companyA, 'SUBMITTER');
+    const target = await member(actor.endsWith('target shared') ? companyB : companyA, 'SUBMITTER');
+    // Shared after an upsert by platform staff: the target belongs to B and, since then, also to A.
+    if (actor.endsWith('target shared')) upsertCompanyMembership(t.deps, OPERATOR, companyA.id, { userId: target, role: 'SUBMITTER' });
     const headers = bearer(tokens.get(actor)!);
     const base = `/internal/companies/${companyA.id}`;
     if (route.startsWith('patch:')) {
@@ -154,13 +165,18 @@ describe('§5.1 RBAC matrix over HTTP', () => {
     throw new Error(route);
   }
 
-  const cases = Object.keys(ALLOWED).flatMap((actor) => ROUTES.map((route) => [actor, route, ALLOWED[actor].has(route)] as const));
+  const outcome = (actor: string, route: Route) =>
+    ALLOWED[actor].has(route) ? 'allowed' : TARGET_UNSEEN.has(actor) && USER_ROUTES(route) ? 'not_found' : 'forbidden';
+  const cases = Object.keys(ALLOWED).flatMap((actor) => ROUTES.map((route) => [actor, route, outcome(actor, route)] as const));
 
-  it.each(cases)('%s → %s: allowed=%s', async (actor, route, allowed) => {
+  it.each(cases)('%s → %s: %s', async (actor, route, expected) => {
     const res = await call(actor, route);
-    if (allowed) {
+    if (expected === 'allowed') {
       expect(res.statusCode, res.body).toBeLessThan(300);
       expect(res.json().success).toBe(true);
+    } else if (expected === 'not_found') {
+      expect(res.statusCode, res.body).toBe(404);
+      expect(res.json().error.code).toBe('not_found');
     } else {
       expect(res.statusCode, res.body).toBe(403);
       expect(res.json().error.code).toBe('forbidden');
@@ -195,9 +211,11 @@ describe('§5.1 RBAC matrix over HTTP', () => {
       app.inject({ method: 'DELETE', url: `/internal/users/${targetInB}`, headers: adminOfA }),
       app.inject({ method: 'GET', url: '/internal/users', headers: adminOfA }),
     ];
-    for (const res of await Promise.all(attempts)) {
-      expect(res.statusCode, res.body).toBe(403);
-      expect(res.json().error.code).toBe('forbidden');
+    // The user routes answer 404: targetInB is unknown to A's admin, as a made-up id would be (issue 9 §1).
+    const unseen = new Set([4, 5, 6]);
+    for (const [i, res] of (await Promise.all(attempts)).entries()) {
+      expect(res.statusCode, res.body).toBe(unseen.has(i) ? 404 : 403);
+      expect(res.json().error.code).toBe(unseen.has(i) ? 'not_found' : 'forbidden');
     }
     expect(findUserById(t.deps, targetInB)).toEqual(before);
     // Listing A shows A's members only, and only A's membership rows of each.

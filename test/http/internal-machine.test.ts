@@ -10,7 +10,7 @@ import { createTestInstance, TEST_ACTOR, type TestInstance } from '../support/de
 import { bearer, signIn } from '../support/tokens.ts';
 
 const KEY = 'machine-key-0123456789abcdef';
-const OPERATOR = { kind: 'operator', actor: TEST_ACTOR } as const;
+const OPERATOR = TEST_ACTOR;
 
 describe('§5.3 machine routes (X-Internal-API-Key)', () => {
   let t: TestInstance;

@@ -147,7 +147,7 @@ describe('invitations (§4.9), end to end with mail through a real SMTP server',
     expect((await invite('TENANT_SUPERADMIN', { email: 'x@example.com', role: 'SUBMITTER' }, null)).json().error.code).toBe('validation_error');
     expect((await invite('SUBMITTER', { email: 'x@example.com', role: 'SUBMITTER' })).statusCode).toBe(403);
     expect((await invite('MANAGER', { email: 'x@example.com', role: 'SUBMITTER' })).statusCode).toBe(403);
-    setDelegationPolicy(t.deps, { kind: 'operator', actor: TEST_ACTOR }, acme.id, { managersMayInvite: true, limits: { ADMIN: { modules: ['basic'], permissions: [] } } });
+    setDelegationPolicy(t.deps, TEST_ACTOR, acme.id, { managersMayInvite: true, limits: { ADMIN: { modules: ['basic'], permissions: [] } } });
     expect((await invite('MANAGER', { email: 'x@example.com', role: 'ADMIN' })).statusCode).toBe(403);
     expect((await invite('MANAGER', { email: 'x@example.com', role: 'SUBMITTER', modules: ['basic'] })).statusCode).toBe(403); // the manager holds nothing
     expect((await invite('ADMIN', { email: 'x@example.com', role: 'SUBMITTER', modules: ['finance'] })).statusCode).toBe(403);

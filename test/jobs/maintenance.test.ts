@@ -11,10 +11,11 @@ import { revokeSession, rotateRefreshToken, startSession } from '../../src/sessi
 import { createTenant } from '../../src/tenants/tenants.ts';
 import { createTestInstance, TEST_ACTOR, type TestInstance } from '../support/deps.ts';
 import { createActiveUser } from '../support/members.ts';
+import { ANONYMOUS_HTTP } from '../../src/audit/actors.ts';
 
 const HOUR = 60 * 60_000;
 const DAY = 24 * HOUR;
-const OPERATOR = { kind: 'operator', actor: TEST_ACTOR } as const;
+const OPERATOR = TEST_ACTOR;
 const CLIENT = { ip: '192.0.2.1', userAgent: null };
 
 describe('maintenance purge: expired credentials and overdue invitations', () => {
@@ -48,7 +49,7 @@ describe('maintenance purge: expired credentials and overdue invitations', () =>
     deps.sqlite.transaction(() => rotateRefreshToken(deps, deps.sqlite.prepare('SELECT token_hash FROM refresh_tokens WHERE session_id = ?').pluck().get(revokedLongAgo.session.id) as string, revokedLongAgo.session.id))();
     revoke(revokedLongAgo.session.id);
     const expiredLongAgo = session(bob.id);
-    requestPasswordReset(deps, { email: ann.email }, CLIENT);
+    requestPasswordReset(deps, ANONYMOUS_HTTP, { email: ann.email }, CLIENT);
     setPasswordLink(ann.id);
     const overdue = await createInvitation(deps, OPERATOR, acme.id, { email: 'late@example.com', role: 'SUBMITTER' });
 
@@ -62,16 +63,16 @@ describe('maintenance purge: expired credentials and overdue invitations', () =>
     // A set-password link used two days before the purge (its expiry still ahead) goes.
     clock.set(new Date(purgeAt - 2 * DAY));
     const used = setPasswordLink(dan.id);
-    await setPasswordWithToken(deps, used.token, 'dan-new-password-1');
+    await setPasswordWithToken(deps, ANONYMOUS_HTTP, used.token, 'dan-new-password-1');
     // Reset requests 3 h and 2 h before: the first is spent by the second (used 2 h ago), the second expired 1 h ago.
     clock.set(new Date(purgeAt - 3 * HOUR));
-    requestPasswordReset(deps, { email: dan.email }, CLIENT);
+    requestPasswordReset(deps, ANONYMOUS_HTTP, { email: dan.email }, CLIENT);
     clock.set(new Date(purgeAt - 2 * HOUR));
-    requestPasswordReset(deps, { email: dan.email }, CLIENT);
+    requestPasswordReset(deps, ANONYMOUS_HTTP, { email: dan.email }, CLIENT);
     // Live at purge time: a session, a reset token, a set-password link and a fresh invitation.
     clock.set(new Date(purgeAt - HOUR));
     const live = session(eve.id);
-    requestPasswordReset(deps, { email: eve.email }, CLIENT);
+    requestPasswordReset(deps, ANONYMOUS_HTTP, { email: eve.email }, CLIENT);
     const liveLink = setPasswordLink(eve.id);
     // (In another company: inviting into acme would itself write down acme's overdue invitation.)
     const globex = await createTenant(deps, { slug: 'globex', name: 'Globex' }, TEST_ACTOR);
@@ -98,7 +99,7 @@ describe('maintenance purge: expired credentials and overdue invitations', () =>
     // Ann's day-0 token is gone; Dan's two recent ones (one used, one expired within the day) and Eve's stay.
     expect(ids('SELECT user_id AS id FROM password_reset_tokens')).toEqual([dan.id, dan.id, eve.id].sort());
     expect(ids('SELECT token_hash AS id FROM user_set_password_tokens')).toHaveLength(1);
-    expect(await setPasswordWithToken(deps, liveLink.token, 'eve-new-password-1')).toEqual({ userId: eve.id });
+    expect(await setPasswordWithToken(deps, ANONYMOUS_HTTP, liveLink.token, 'eve-new-password-1')).toEqual({ userId: eve.id });
     expect(ids("SELECT id FROM invitations WHERE status = 'expired'")).toEqual([overdue.invitation.id]);
     expect(ids("SELECT id FROM invitations WHERE status = 'pending'")).toEqual([fresh.invitation.id]);
 

@@ -29,6 +29,7 @@ const CASES: Record<MailTemplate, { data: Record<string, unknown>; mustShow: str
   'account-deactivated': { data: { fullName: 'Jane Doe' }, mustShow: ['deactivated'] },
   'account-deleted': { data: { fullName: 'Jane Doe' }, mustShow: ['deleted'] },
   'password-changed-by-admin': { data: { fullName: 'Jane Doe' }, mustShow: ['administrator'] },
+  'email-changed': { data: { fullName: 'Jane Doe', newEmail: 'jane.new@example.com' }, mustShow: ['jane.new@example.com', TO, 'signed out'] },
   invitation: {
     data: {
       companyName: 'Globex',

@@ -5,7 +5,7 @@ import type { GlobalRole, UserRow } from '../../src/identity/tables.ts';
 import { createUser } from '../../src/identity/users.ts';
 import { TEST_ACTOR } from './deps.ts';
 
-const OPERATOR = { kind: 'operator', actor: TEST_ACTOR } as const;
+const OPERATOR = TEST_ACTOR;
 
 /** An approved, active user without a password (no argon2 cost). */
 export function createActiveUser(deps: Deps, email: string, globalRole: GlobalRole = 'NONE'): Promise<UserRow> {

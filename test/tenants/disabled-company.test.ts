@@ -7,8 +7,9 @@ import type { UserRow } from '../../src/identity/tables.ts';
 import { createTestInstance, TEST_ACTOR, type TestInstance } from '../support/deps.ts';
 import { createMember } from '../support/members.ts';
 import { bearer, signIn } from '../support/tokens.ts';
+import { ANONYMOUS_HTTP } from '../../src/audit/actors.ts';
 
-const OPERATOR = { kind: 'operator', actor: TEST_ACTOR } as const;
+const OPERATOR = TEST_ACTOR;
 
 /** `tenants update --status disabled`: the company's memberships stay on record but give no access or rights. */
 describe('a disabled company', () => {
@@ -63,8 +64,8 @@ describe('a disabled company', () => {
     const token = new URL(issued.acceptUrl!).searchParams.get('token')!;
     setStatus('disabled');
     await expect(createInvitation(t.deps, OPERATOR, acme.id, { email: 'other@acme.test', role: 'SUBMITTER' })).rejects.toMatchObject({ code: 'forbidden' });
-    await expect(acceptInvitation(t.deps, { token, name: 'New', password: 'long-enough-1' })).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(acceptInvitation(t.deps, ANONYMOUS_HTTP, { token, name: 'New', password: 'long-enough-1' })).rejects.toMatchObject({ code: 'forbidden' });
     setStatus('active');
-    await expect(acceptInvitation(t.deps, { token, name: 'New', password: 'long-enough-1' })).resolves.toMatchObject({ companyId: acme.id });
+    await expect(acceptInvitation(t.deps, ANONYMOUS_HTTP, { token, name: 'New', password: 'long-enough-1' })).resolves.toMatchObject({ companyId: acme.id });
   });
 });

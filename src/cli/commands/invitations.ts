@@ -9,16 +9,11 @@ import {
   type InvitationView,
 } from '../../invitations/invitations.ts';
 import { INVITATION_STATUSES, type InvitationStatus } from '../../invitations/tables.ts';
-import type { AdminCaller } from '../../memberships/admin-rights.ts';
 import { COMPANY_ROLES, type CompanyRole } from '../../memberships/tables.ts';
 import { getTenant } from '../../tenants/tenants.ts';
 import type { CliContext } from '../context.ts';
 import type { Output } from '../output.ts';
 
-/** The CLI is the platform operator at the machine: invites into any tenant, audited under the OS user. */
-function operator(): AdminCaller {
-  return { kind: 'operator', actor: cliActor() };
-}
 
 function listArg(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
@@ -72,7 +67,7 @@ Examples:
     .addHelpText('after', '\nExamples:\n  $ kimauth invitations list --tenant acme\n  $ kimauth invitations list --tenant acme --status expired --json')
     .action(async (opts: { tenant: string; status?: InvitationStatus }, cmd: Command) =>
       ctx.withDeps(cmd, (deps, out) => {
-        const rows = listInvitations(deps, operator(), getTenant(deps, opts.tenant).id, { status: opts.status });
+        const rows = listInvitations(deps, cliActor(), getTenant(deps, opts.tenant).id, { status: opts.status });
         out.result(rows, () =>
           out.table(rows, [
             { header: 'email', value: (r) => r.email },
@@ -111,7 +106,7 @@ Examples:
         cmd: Command,
       ) =>
         ctx.withDeps(cmd, async (deps, out) => {
-          const { invitation } = await createInvitation(deps, operator(), getTenant(deps, opts.tenant).id, {
+          const { invitation } = await createInvitation(deps, cliActor(), getTenant(deps, opts.tenant).id, {
             email: opts.email,
             role: opts.role,
             businessUnitId: opts.businessUnit ?? null,
@@ -130,7 +125,7 @@ Examples:
     .addHelpText('after', '\nExamples:\n  $ kimauth invitations resend 7d0c…-uuid --tenant acme')
     .action(async (id: string, opts: { tenant: string }, cmd: Command) =>
       ctx.withDeps(cmd, (deps, out) => {
-        const { invitation } = resendInvitation(deps, operator(), getTenant(deps, opts.tenant).id, id);
+        const { invitation } = resendInvitation(deps, cliActor(), getTenant(deps, opts.tenant).id, id);
         printInvitation(out, invitation, `Resent the invitation to ${invitation.email}`);
         warnIfMailOff(deps, out);
       }),
@@ -143,7 +138,7 @@ Examples:
     .addHelpText('after', '\nExamples:\n  $ kimauth invitations cancel 7d0c…-uuid --tenant acme --json')
     .action(async (id: string, opts: { tenant: string }, cmd: Command) =>
       ctx.withDeps(cmd, (deps, out) => {
-        const invitation = cancelInvitation(deps, operator(), getTenant(deps, opts.tenant).id, id);
+        const invitation = cancelInvitation(deps, cliActor(), getTenant(deps, opts.tenant).id, id);
         printInvitation(out, invitation, `Cancelled the invitation to ${invitation.email}`);
       }),
     );

@@ -3,7 +3,6 @@ import { validationError } from '../../app/errors.ts';
 import { cliActor } from '../../audit/actors.ts';
 import { getMembershipAccess, setMembershipAccess, type MembershipAccessView } from '../../access/membership-access.ts';
 import { getUser } from '../../identity/users.ts';
-import type { AdminCaller } from '../../memberships/admin-rights.ts';
 import { getTenant } from '../../tenants/tenants.ts';
 import type { CliContext } from '../context.ts';
 import type { Output } from '../output.ts';
@@ -48,7 +47,6 @@ function render(out: Output, email: string, slug: string, view: MembershipAccess
 
 /** `kimauth users access show|set`: a member's module grants and permissions (levels 2 and 3). */
 export function registerUserAccessCommands(users: Command, ctx: CliContext): void {
-  const operator = (): AdminCaller => ({ kind: 'operator', actor: cliActor() });
   const access = users
     .command('access')
     .description("show or set a member's module grants and permissions in one company")
@@ -67,7 +65,7 @@ export function registerUserAccessCommands(users: Command, ctx: CliContext): voi
       ctx.withDeps(cmd, async (deps, out) => {
         const user = getUser(deps, ref);
         const company = getTenant(deps, companyRef(opts));
-        render(out, user.email, company.slug, await getMembershipAccess(deps, operator(), company.id, user.id));
+        render(out, user.email, company.slug, await getMembershipAccess(deps, cliActor(), company.id, user.id));
       }),
     );
 
@@ -87,7 +85,7 @@ export function registerUserAccessCommands(users: Command, ctx: CliContext): voi
         if (opts.modules === undefined && opts.permissions === undefined) throw validationError('Give --modules and/or --permissions');
         const user = getUser(deps, ref);
         const company = getTenant(deps, companyRef(opts));
-        const view = await setMembershipAccess(deps, operator(), company.id, user.id, {
+        const view = await setMembershipAccess(deps, cliActor(), company.id, user.id, {
           modules: opts.modules === undefined ? undefined : list(opts.modules),
           permissions: opts.permissions === undefined ? undefined : list(opts.permissions),
         });

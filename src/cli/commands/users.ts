@@ -17,7 +17,6 @@ import {
   type AdminUserOut,
   type PatchUserInput,
 } from '../../identity/user-admin.ts';
-import type { AdminCaller } from '../../memberships/admin-rights.ts';
 import {
   listBusinessUnitMembershipsOfUser,
   listCompanyMembershipsOfUser,
@@ -35,10 +34,6 @@ import type { CliContext } from '../context.ts';
 import { readAllStdin, readSecret } from '../io.ts';
 import type { Column, Output } from '../output.ts';
 
-/** The CLI is the platform operator at the machine: full rights, audited under the OS user. */
-function operator(): AdminCaller {
-  return { kind: 'operator', actor: cliActor() };
-}
 
 const USER_COLUMNS: Column<AdminUserOut>[] = [
   { header: 'email', value: (u) => u.email },
@@ -113,7 +108,7 @@ function printUser(out: Output, user: AdminUserOut, headline?: string): void {
 /** Applies one PATCH as the operator and prints the user. */
 async function runPatch(ctx: CliContext, cmd: Command, ref: string, patch: PatchUserInput, verb: string): Promise<void> {
   await ctx.withDeps(cmd, async (deps, out) => {
-    const user = await patchUser(deps, operator(), getUser(deps, ref).id, patch);
+    const user = await patchUser(deps, cliActor(), getUser(deps, ref).id, patch);
     printUser(out, user, `${verb} ${user.email}`);
   });
 }
@@ -153,7 +148,7 @@ async function createFromFile(deps: Deps, text: string, out: Output): Promise<Bu
         const issue = parsed.error.issues[0];
         throw validationError(`${issue.path.join('.') || 'row'}: ${issue.message}`);
       }
-      const user = await createUserByAdmin(deps, operator(), parsed.data);
+      const user = await createUserByAdmin(deps, cliActor(), parsed.data);
       result = { line: i + 1, ok: true, user: { id: user.id, email: user.email } };
     } catch (err) {
       if (!isAppError(err)) throw err;
@@ -199,8 +194,8 @@ Examples:
         ctx.withDeps(cmd, (deps, out) => {
           if (opts.businessUnit && !opts.tenant) throw validationError('--business-unit needs --tenant');
           const result = opts.tenant
-            ? listCompanyUsers(deps, operator(), getTenant(deps, opts.tenant).id, opts.businessUnit)
-            : listUsers(deps, operator(), opts);
+            ? listCompanyUsers(deps, cliActor(), getTenant(deps, opts.tenant).id, opts.businessUnit)
+            : listUsers(deps, cliActor(), opts);
           out.result(result, () => {
             out.table(result.users, USER_COLUMNS);
             out.note(`${result.users.length} of ${result.total} user(s)`);
@@ -283,7 +278,7 @@ Examples:
         if (!opts.email || !opts.name) throw validationError('--email and --name are required (or use --from-file)');
         const password = await readPassword(ctx, opts);
         await ctx.withDeps(cmd, async (deps, out) => {
-          const user = await createUserByAdmin(deps, operator(), {
+          const user = await createUserByAdmin(deps, cliActor(), {
             email: opts.email!,
             fullName: opts.name!,
             password,
@@ -350,7 +345,7 @@ Examples:
     .addHelpText('after', '\nExample:\n  $ kimauth users delete jane@acme.com')
     .action(async (ref: string, _opts, cmd: Command) =>
       ctx.withDeps(cmd, (deps, out) => {
-        const user = softDeleteUser(deps, operator(), getUser(deps, ref).id);
+        const user = softDeleteUser(deps, cliActor(), getUser(deps, ref).id);
         printUser(out, user, `Deleted ${user.email}`);
       }),
     );
@@ -419,7 +414,7 @@ Examples:
         cmd: Command,
       ) =>
         ctx.withDeps(cmd, (deps, out) => {
-          const entry = upsertCompanyMembership(deps, operator(), getTenant(deps, opts.tenant).id, {
+          const entry = upsertCompanyMembership(deps, cliActor(), getTenant(deps, opts.tenant).id, {
             userId: getUser(deps, ref).id,
             role: opts.role,
             isActive: opts.active ? true : opts.inactive ? false : undefined,
@@ -439,7 +434,7 @@ Examples:
       ctx.withDeps(cmd, (deps, out) => {
         const tenant = getTenant(deps, opts.tenant);
         const user = getUser(deps, ref);
-        removeCompanyMembership(deps, operator(), tenant.id, user.id);
+        removeCompanyMembership(deps, cliActor(), tenant.id, user.id);
         out.result({ removed: true, userId: user.id, companyId: tenant.id }, () => out.line(`Removed ${user.email} from ${tenant.slug}`));
       }),
     );
@@ -490,7 +485,7 @@ Examples:
       ) =>
         ctx.withDeps(cmd, (deps, out) => {
           const tenant = getTenant(deps, opts.tenant);
-          const entry = upsertBusinessUnitMembership(deps, operator(), tenant.id, opts.businessUnit, {
+          const entry = upsertBusinessUnitMembership(deps, cliActor(), tenant.id, opts.businessUnit, {
             userId: getUser(deps, ref).id,
             role: opts.role,
             isActive: opts.active ? true : opts.inactive ? false : undefined,
@@ -510,7 +505,7 @@ Examples:
       ctx.withDeps(cmd, (deps, out) => {
         const tenant = getTenant(deps, opts.tenant);
         const user = getUser(deps, ref);
-        removeBusinessUnitMembership(deps, operator(), tenant.id, opts.businessUnit, user.id);
+        removeBusinessUnitMembership(deps, cliActor(), tenant.id, opts.businessUnit, user.id);
         out.result({ removed: true, userId: user.id, companyId: tenant.id, businessUnitId: opts.businessUnit }, () =>
           out.line(`Removed ${user.email} from ${tenant.slug}/${opts.businessUnit}`),
         );

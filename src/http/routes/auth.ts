@@ -12,6 +12,8 @@ import { userContext } from '../../memberships/user-context.ts';
 import { confirmPasswordReset, requestPasswordReset } from '../../identity/password-reset.ts';
 import { refreshSession } from '../../sessions/refresh.ts';
 import { logout, logoutEverywhere } from '../../sessions/sign-out.ts';
+import { anonymous } from '../../authorization/principal.ts';
+import { callerOf } from '../caller.ts';
 
 /** "" (and null) mean "not given" for optional strings, as existing clients send them (seed 002 §4.1). */
 const optionalText = <T extends z.ZodType<string>>(schema: T) =>
@@ -81,6 +83,8 @@ export function authRoutes(app: App, deps: Deps): void {
     userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
   });
   const bearer = [{ bearerAuth: [] }];
+  // Callers without a Bearer token: the services audit them (and the user they prove to be) on this channel.
+  const anonymousCaller = anonymous('http');
 
   app.post(
     '/auth/register',
@@ -96,7 +100,7 @@ export function authRoutes(app: App, deps: Deps): void {
       },
     },
     async (request, reply) => {
-      const result = await registerUser(deps, request.body, client(request));
+      const result = await registerUser(deps, anonymousCaller, request.body, client(request));
       return reply.status(201).send(ok(result));
     },
   );
@@ -107,7 +111,7 @@ export function authRoutes(app: App, deps: Deps): void {
       onRequest: rateLimit,
       schema: { tags: ['auth'], summary: 'Email/password sign-in', body: LoginBody, response: { 200: envelope(TokenPairSchema) } },
     },
-    async (request) => ok(await login(deps, request.body, client(request), throttle)),
+    async (request) => ok(await login(deps, anonymousCaller, request.body, client(request), throttle)),
   );
 
   app.post(
@@ -120,7 +124,7 @@ export function authRoutes(app: App, deps: Deps): void {
         response: { 200: envelope(TokenPairSchema) },
       },
     },
-    async (request) => ok(await refreshSession(deps, request.body.refreshToken)),
+    async (request) => ok(await refreshSession(deps, anonymousCaller, request.body.refreshToken)),
   );
 
   app.post(
@@ -134,7 +138,7 @@ export function authRoutes(app: App, deps: Deps): void {
       },
     },
     async (request) => {
-      logout(deps, request.body.refreshToken);
+      logout(deps, anonymousCaller, request.body.refreshToken);
       return ok({ status: 'ok' as const });
     },
   );
@@ -151,8 +155,7 @@ export function authRoutes(app: App, deps: Deps): void {
       },
     },
     async (request) => {
-      const principal = principalOf(request);
-      logoutEverywhere(deps, principal.userId, principal.sessionId);
+      logoutEverywhere(deps, callerOf(request), principalOf(request).sessionId);
       return ok({ status: 'ok' as const });
     },
   );
@@ -165,7 +168,7 @@ export function authRoutes(app: App, deps: Deps): void {
     },
     async (request) => {
       const principal = principalOf(request);
-      const user = userContext(deps, principal.userId);
+      const user = userContext(deps, callerOf(request), principal.userId);
       const { companyMemberships, businessUnitMemberships, ...profile } = user;
       return ok({
         ...profile,
@@ -188,7 +191,7 @@ export function authRoutes(app: App, deps: Deps): void {
         response: { 200: envelope(z.object({ status: z.literal('ok'), token: z.string().optional() })) },
       },
     },
-    async (request) => ok(requestPasswordReset(deps, request.body, client(request))),
+    async (request) => ok(requestPasswordReset(deps, anonymousCaller, request.body, client(request))),
   );
 
   app.post(
@@ -203,6 +206,6 @@ export function authRoutes(app: App, deps: Deps): void {
         response: { 200: envelope(StatusOk) },
       },
     },
-    async (request) => ok(await confirmPasswordReset(deps, request.body)),
+    async (request) => ok(await confirmPasswordReset(deps, anonymousCaller, request.body)),
   );
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { App } from '../server.ts';
 import type { Deps } from '../../app/deps.ts';
 import { getMembershipAccess, readDelegationPolicy, setDelegationPolicy, setMembershipAccess, type MembershipAccessView } from '../../access/membership-access.ts';
-import { adminCallerOf } from '../admin-caller.ts';
+import { callerOf } from '../caller.ts';
 import { ok } from '../envelope.ts';
 
 const memberParams = z.object({ companyId: z.string().uuid(), userId: z.string().uuid() });
@@ -32,7 +32,7 @@ export function companyAccessRoutes(app: App, deps: Deps): void {
   app.get(
     '/internal/companies/:companyId/users/:userId/access',
     { preHandler: app.authenticate, schema: { tags: ['access'], summary: "A member's module grants, permissions and effective access", security, params: memberParams } },
-    async (request) => ok(membershipAccessJson(await getMembershipAccess(deps, adminCallerOf(request), request.params.companyId, request.params.userId))),
+    async (request) => ok(membershipAccessJson(await getMembershipAccess(deps, callerOf(request), request.params.companyId, request.params.userId))),
   );
 
   app.put(
@@ -48,13 +48,13 @@ export function companyAccessRoutes(app: App, deps: Deps): void {
       },
     },
     async (request) =>
-      ok(membershipAccessJson(await setMembershipAccess(deps, adminCallerOf(request), request.params.companyId, request.params.userId, request.body))),
+      ok(membershipAccessJson(await setMembershipAccess(deps, callerOf(request), request.params.companyId, request.params.userId, request.body))),
   );
 
   app.get(
     '/internal/companies/:companyId/delegation-limits',
     { preHandler: app.authenticate, schema: { tags: ['access'], summary: 'What ADMIN and MANAGER may hand out in this company', security, params: companyParams } },
-    async (request) => ok(readDelegationPolicy(deps, adminCallerOf(request), request.params.companyId)),
+    async (request) => ok(readDelegationPolicy(deps, callerOf(request), request.params.companyId)),
   );
 
   app.put(
@@ -69,6 +69,6 @@ export function companyAccessRoutes(app: App, deps: Deps): void {
         body: z.object({ limits: z.object({ ADMIN: limit.optional(), MANAGER: limit.optional() }).optional(), managersMayInvite: z.boolean().optional() }),
       },
     },
-    async (request) => ok(setDelegationPolicy(deps, adminCallerOf(request), request.params.companyId, request.body)),
+    async (request) => ok(setDelegationPolicy(deps, callerOf(request), request.params.companyId, request.body)),
   );
 }

@@ -1,14 +1,11 @@
 import { z } from 'zod';
 import type { App } from '../server.ts';
 import type { Deps } from '../../app/deps.ts';
-import { forbidden } from '../../app/errors.ts';
-import { userActor } from '../../audit/actors.ts';
-import { getCompanyEntitlements, setCompanyEntitlements, type CompanyEntitlements } from '../../access/entitlements.ts';
-import { isPlatformAdmin, isPlatformStaff } from '../../access/platform-staff.ts';
+import { readCompanyEntitlements, setCompanyEntitlements, type CompanyEntitlements } from '../../access/entitlements.ts';
 import { getTenant } from '../../tenants/tenants.ts';
 import { getCompany } from '../../memberships/memberships.ts';
 import { ok } from '../envelope.ts';
-import { principalOf } from '../plugins/authenticate.ts';
+import { callerOf } from '../caller.ts';
 
 const companyParams = z.object({ companyId: z.string().min(1).max(100) });
 
@@ -33,9 +30,8 @@ export function entitlementsRoutes(app: App, deps: Deps): void {
       schema: { tags: ['access'], summary: 'Modules a company has (platform staff)', security: [{ bearerAuth: [] }], params: companyParams },
     },
     async (request) => {
-      if (!isPlatformStaff(principalOf(request).globalRole)) throw forbidden('Entitlements are for platform staff');
       const company = getCompany(deps, getTenant(deps, request.params.companyId).id);
-      return ok(entitlementsJson(await getCompanyEntitlements(deps, company.id)));
+      return ok(entitlementsJson(await readCompanyEntitlements(deps, callerOf(request), company)));
     },
   );
 
@@ -52,10 +48,8 @@ export function entitlementsRoutes(app: App, deps: Deps): void {
       },
     },
     async (request) => {
-      const principal = principalOf(request);
-      if (!isPlatformAdmin(principal.globalRole)) throw forbidden('Only PLATFORM_ADMIN or PLATFORM_SUPERADMIN may set entitlements');
       const company = getCompany(deps, getTenant(deps, request.params.companyId).id);
-      return ok(entitlementsJson(setCompanyEntitlements(deps, company, request.body.modules, userActor(principal.userId))));
+      return ok(entitlementsJson(setCompanyEntitlements(deps, company, request.body.modules, callerOf(request))));
     },
   );
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { App } from '../server.ts';
 import type { Deps } from '../../app/deps.ts';
 import { ok } from '../envelope.ts';
-import { adminCallerOf } from '../admin-caller.ts';
+import { callerOf } from '../caller.ts';
 import { listCompanyUsers } from '../../identity/user-admin.ts';
 import { upsertBusinessUnitMembership, upsertCompanyMembership } from '../../memberships/memberships.ts';
 import {
@@ -36,7 +36,7 @@ export function internalCompaniesRoutes(app: App, deps: Deps): void {
         response: { 200: envelope(AdminUserList), ...errors },
       },
     },
-    async (request) => ok(listCompanyUsers(deps, adminCallerOf(request), request.params.companyId)),
+    async (request) => ok(listCompanyUsers(deps, callerOf(request), request.params.companyId)),
   );
 
   app.post(
@@ -52,7 +52,7 @@ export function internalCompaniesRoutes(app: App, deps: Deps): void {
         response: { 200: envelope(CompanyMembershipOut), ...errors },
       },
     },
-    async (request) => ok(upsertCompanyMembership(deps, adminCallerOf(request), request.params.companyId, request.body)),
+    async (request) => ok(upsertCompanyMembership(deps, callerOf(request), request.params.companyId, request.body)),
   );
 
   app.get(
@@ -67,7 +67,7 @@ export function internalCompaniesRoutes(app: App, deps: Deps): void {
         response: { 200: envelope(AdminUserList), ...errors },
       },
     },
-    async (request) => ok(listCompanyUsers(deps, adminCallerOf(request), request.params.companyId, request.params.businessUnitId)),
+    async (request) => ok(listCompanyUsers(deps, callerOf(request), request.params.companyId, request.params.businessUnitId)),
   );
 
   app.post(
@@ -84,6 +84,6 @@ export function internalCompaniesRoutes(app: App, deps: Deps): void {
       },
     },
     async (request) =>
-      ok(upsertBusinessUnitMembership(deps, adminCallerOf(request), request.params.companyId, request.params.businessUnitId, request.body)),
+      ok(upsertBusinessUnitMembership(deps, callerOf(request), request.params.companyId, request.params.businessUnitId, request.body)),
   );
 }

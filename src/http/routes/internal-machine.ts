@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { App } from '../server.ts';
 import type { Deps } from '../../app/deps.ts';
 import { AppError, notFound, validationError } from '../../app/errors.ts';
-import type { Actor } from '../../audit/audit-log.ts';
+import { internalApiKeyHolder } from '../../authorization/principal.ts';
 import { ok } from '../envelope.ts';
 import { sameSecret } from '../../tokens/opaque-tokens.ts';
 import { revokeEverySession, revokeSessionById } from '../../sessions/sign-out.ts';
@@ -13,7 +13,7 @@ import { findTenant, MASTER_SLUG } from '../../tenants/tenants.ts';
 import { envelope, ErrorEnvelope, UserContextOut, Uuid } from '../schemas/user-admin.ts';
 
 /** Audit actor for calls made with the internal API key: a backend, not a person. */
-export const INTERNAL_KEY_ACTOR: Actor = { type: 'machine', id: 'internal-api-key', channel: 'http' };
+export const INTERNAL_KEY_ACTOR = internalApiKeyHolder('http');
 
 const errors = { 400: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope };
 
@@ -90,7 +90,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
         response: { 200: envelope(UserContextOut), ...errors },
       },
     },
-    async (request) => ok(userContext(deps, request.params.id)),
+    async (request) => ok(userContext(deps, INTERNAL_KEY_ACTOR, request.params.id)),
   );
 
   app.get(

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { App } from '../server.ts';
 import type { Deps } from '../../app/deps.ts';
 import { ok } from '../envelope.ts';
-import { adminCallerOf } from '../admin-caller.ts';
+import { callerOf } from '../caller.ts';
 import { createUserByAdmin, listUsers, patchUser, softDeleteUser } from '../../identity/user-admin.ts';
 import { AdminUserList, AdminUserOut, CreateUserRequest, envelope, ErrorEnvelope, ListUsersQuery, PatchUserRequest, Uuid } from '../schemas/user-admin.ts';
 
@@ -25,7 +25,7 @@ export function internalUsersRoutes(app: App, deps: Deps): void {
         response: { 200: envelope(AdminUserList), ...errors },
       },
     },
-    async (request) => ok(listUsers(deps, adminCallerOf(request), request.query)),
+    async (request) => ok(listUsers(deps, callerOf(request), request.query)),
   );
 
   app.post(
@@ -41,7 +41,7 @@ export function internalUsersRoutes(app: App, deps: Deps): void {
       },
     },
     async (request, reply) => {
-      const user = await createUserByAdmin(deps, adminCallerOf(request), request.body);
+      const user = await createUserByAdmin(deps, callerOf(request), request.body);
       return reply.status(201).send(ok(user));
     },
   );
@@ -59,7 +59,7 @@ export function internalUsersRoutes(app: App, deps: Deps): void {
         response: { 200: envelope(AdminUserOut), ...errors },
       },
     },
-    async (request) => ok(await patchUser(deps, adminCallerOf(request), request.params.id, request.body)),
+    async (request) => ok(await patchUser(deps, callerOf(request), request.params.id, request.body)),
   );
 
   app.delete(
@@ -74,6 +74,6 @@ export function internalUsersRoutes(app: App, deps: Deps): void {
         response: { 200: envelope(AdminUserOut), ...errors },
       },
     },
-    async (request) => ok(softDeleteUser(deps, adminCallerOf(request), request.params.id)),
+    async (request) => ok(softDeleteUser(deps, callerOf(request), request.params.id)),
   );
 }

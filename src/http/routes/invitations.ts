@@ -7,7 +7,8 @@ import { COMPANY_ROLES } from '../../memberships/tables.ts';
 import { INVITATION_STATUSES } from '../../invitations/tables.ts';
 import { acceptInvitation, cancelInvitation, createInvitation, getInvitation, listInvitations, resendInvitation } from '../../invitations/invitations.ts';
 import { findTenant } from '../../tenants/tenants.ts';
-import { adminCallerOf } from '../admin-caller.ts';
+import { anonymous } from '../../authorization/principal.ts';
+import { callerOf } from '../caller.ts';
 import { ok } from '../envelope.ts';
 import { xOrgOf } from './me-access.ts';
 
@@ -47,7 +48,7 @@ export function invitationRoutes(app: App, deps: Deps): void {
         }),
       },
     },
-    async (request, reply) => reply.status(201).send(ok(await createInvitation(deps, adminCallerOf(request), companyOf(request), request.body))),
+    async (request, reply) => reply.status(201).send(ok(await createInvitation(deps, callerOf(request), companyOf(request), request.body))),
   );
 
   app.get(
@@ -56,25 +57,25 @@ export function invitationRoutes(app: App, deps: Deps): void {
       preHandler: app.authenticate,
       schema: { tags: ['invitations'], summary: 'Invitations of the x-org company', security, headers: xOrgHeader, querystring: z.object({ status: z.enum(INVITATION_STATUSES).optional() }) },
     },
-    async (request) => ok(listInvitations(deps, adminCallerOf(request), companyOf(request), request.query)),
+    async (request) => ok(listInvitations(deps, callerOf(request), companyOf(request), request.query)),
   );
 
   app.get(
     '/auth/invitations/:id',
     { preHandler: app.authenticate, schema: { tags: ['invitations'], summary: 'One invitation of the x-org company', security, headers: xOrgHeader, params: idParams } },
-    async (request) => ok(getInvitation(deps, adminCallerOf(request), companyOf(request), request.params.id)),
+    async (request) => ok(getInvitation(deps, callerOf(request), companyOf(request), request.params.id)),
   );
 
   app.post(
     '/auth/invitations/:id/resend',
     { preHandler: app.authenticate, schema: { tags: ['invitations'], summary: 'New token and expiry, mailed again; the old link stops working', security, headers: xOrgHeader, params: idParams } },
-    async (request) => ok(resendInvitation(deps, adminCallerOf(request), companyOf(request), request.params.id)),
+    async (request) => ok(resendInvitation(deps, callerOf(request), companyOf(request), request.params.id)),
   );
 
   app.delete(
     '/auth/invitations/:id',
     { preHandler: app.authenticate, schema: { tags: ['invitations'], summary: 'Cancel an invitation', security, headers: xOrgHeader, params: idParams } },
-    async (request) => ok(cancelInvitation(deps, adminCallerOf(request), companyOf(request), request.params.id)),
+    async (request) => ok(cancelInvitation(deps, callerOf(request), companyOf(request), request.params.id)),
   );
 
   // Bearer is optional here: checked when sent, absent for someone who has no account yet.
@@ -97,9 +98,8 @@ export function invitationRoutes(app: App, deps: Deps): void {
     async (request) => {
       const ref = xOrgOf(request.headers);
       return ok(
-        await acceptInvitation(deps, {
+        await acceptInvitation(deps, request.principal ? callerOf(request) : anonymous('http'), {
           ...request.body,
-          signedInUserId: request.principal?.userId ?? null,
           companyId: ref ? (findTenant(deps, ref)?.id ?? ref) : undefined,
         }),
       );

@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import type { App } from '../server.ts';
 import type { Deps } from '../../app/deps.ts';
-import { userActor } from '../../audit/actors.ts';
 import { meAccessBody, setDefaultCompany } from '../../access/me-access.ts';
 import { ok } from '../envelope.ts';
-import { principalOf } from '../plugins/authenticate.ts';
+import { callerOf } from '../caller.ts';
 
 export function xOrgOf(headers: Record<string, string | string[] | undefined>): string | undefined {
   const raw = headers['x-org'];
@@ -26,7 +25,7 @@ export function meAccessRoutes(app: App, deps: Deps): void {
       },
     },
     async (request, reply) => {
-      const body = await meAccessBody(deps, principalOf(request).userId, xOrgOf(request.headers));
+      const body = await meAccessBody(deps, callerOf(request), xOrgOf(request.headers));
       // Already the serialized envelope (cached as such): send as is.
       return reply.header('cache-control', 'no-store').type('application/json; charset=utf-8').send(body);
     },
@@ -44,8 +43,7 @@ export function meAccessRoutes(app: App, deps: Deps): void {
       },
     },
     async (request) => {
-      const principal = principalOf(request);
-      return ok(setDefaultCompany(deps, principal.userId, request.body.companyId, userActor(principal.userId)));
+      return ok(setDefaultCompany(deps, callerOf(request), request.body.companyId));
     },
   );
 }

@@ -1,0 +1,23 @@
+import { eq } from 'drizzle-orm';
+import type { Deps } from '../app/deps.ts';
+import { normalizeModules, normalizePermissionLimits } from './modules.ts';
+import { companyAccessSettings, type DelegationLimit, type DelegationLimits } from './tables.ts';
+
+/** A company's delegation settings (§15), as stored; the rules that read them are in src/authorization/. */
+export interface DelegationPolicy {
+  limits: DelegationLimits;
+  /** Whether MANAGER may create invitations (§4.9 "optionally MANAGER depending on product policy"). */
+  managersMayInvite: boolean;
+}
+
+export const DEFAULT_POLICY: DelegationPolicy = { limits: { ADMIN: null, MANAGER: null }, managersMayInvite: false };
+
+export function getDelegationPolicy(deps: Deps, companyId: string): DelegationPolicy {
+  const row = deps.db.select().from(companyAccessSettings).where(eq(companyAccessSettings.companyId, companyId)).get();
+  return row ? { limits: row.delegationLimits, managersMayInvite: row.managersMayInvite } : DEFAULT_POLICY;
+}
+
+export function normalizeLimit(limit: DelegationLimit | null | undefined): DelegationLimit | null {
+  if (!limit) return null;
+  return { modules: normalizeModules(limit.modules), permissions: normalizePermissionLimits(limit.permissions) };
+}

@@ -1,0 +1,262 @@
+/**
+ * The one answer to "may this principal do this action to that target" (ARCHITECTURE rule 9).
+ *
+ *   authorize(deps, principal, 'user.update', { user, fields })   // throws AppError forbidden / not_found
+ *   decide(deps, principal, action, target)                       // { allowed: true } | { allowed: false, error }
+ *
+ * Services call it, inside the transaction of their change when the facts can move; routes and CLI commands
+ * never decide — they build the principal (src/authorization/principal.ts) and pass it down. The rules read
+ * facts through `Standing` (memberships, delegation settings) only when a rule needs them, so a rule that
+ * looks only at the principal (the hot paths: `user.context.read` for GET /auth/me and /auth/me/access) is a
+ * plain function call without a query.
+ *
+ * The rules' data: the seed 002 §5.1 table (rights-table.ts), §15 delegation (delegation.ts), role ranks and
+ * platform roles (roles.ts).
+ *
+ * How to add a rule — one place, this file:
+ *   1. add the action and the shape of its target to `Targets` below (name it `<thing>.<verb>`);
+ *   2. add its entry to `RULES`: a function of (standing, target) returning null (allowed) or the AppError to
+ *      throw — forbidden (403), or not_found (404) when the caller may not even know the target exists;
+ *   3. call `authorize(deps, principal, '<thing>.<verb>', target)` from the service, and add a row to the
+ *      table-driven tests (test/authorization/policy.test.ts for the rule, test/http/… for the route).
+ * TypeScript refuses a `Targets` entry without a rule and a call with the wrong target.
+ */
+import type { Deps } from '../app/deps.ts';
+import { forbidden, notFound, type AppError } from '../app/errors.ts';
+import type { EffectiveAccess } from '../access/effective-access.ts';
+import type { UserRow } from '../identity/tables.ts';
+import type { CompanyRole } from '../memberships/tables.ts';
+import { accessChangeRefusal, companyAuthority, PLATFORM_AUTHORITY, type AccessChange, type Authority } from './delegation.ts';
+import type { Principal } from './principal.ts';
+import { COMPANY_RIGHTS, type AdminRights, type CompanyRight, type PatchableUserField } from './rights-table.ts';
+import { companyRank, isPlatformAdmin, isPlatformStaff } from './roles.ts';
+import { Standing } from './standing.ts';
+
+/** A user an action is aimed at: enough of the row to judge it. */
+export type TargetUser = Pick<UserRow, 'id' | 'globalRole'>;
+
+/** Every action, with the target it is judged against. */
+export interface Targets {
+  // The user directory (seed 002 §5.1).
+  'user.list': Record<string, never>;
+  'user.create': Record<string, never>;
+  /** PATCH /internal/users/{id}: every field sent. */
+  'user.update': { user: TargetUser; fields: readonly PatchableUserField[] };
+  'user.delete': { user: TargetUser };
+  /** A user's own fields and memberships: GET /auth/me, /auth/me/access (self), /internal/users/{id}/context (machine). */
+  'user.context.read': { userId: string };
+
+  // One company (§5.1a).
+  'company.users.list': { companyId: string };
+  'businessUnit.users.list': { companyId: string };
+  /**
+   * `user` null: no such (live) user — 404, once the caller's right in the company is established. `current`:
+   * the role of the user's existing row in this company (null: none); `next`: the role asked for.
+   */
+  'membership.upsert': { companyId: string; userId: string; user: TargetUser | null; current: CompanyRole | null; next: CompanyRole; hasRowHere: boolean };
+  /** `current` null: there is no such membership (404 once the caller's right here is established). */
+  'membership.remove': { companyId: string; current: CompanyRole | null };
+  /** `hasRowHere`: the user already has a company or business-unit membership row in this company. */
+  'businessUnitMembership.upsert': { companyId: string; userId: string; user: TargetUser | null; hasRowHere: boolean };
+  'businessUnitMembership.remove': { companyId: string };
+
+  // Access (§13–§16).
+  'entitlements.read': { companyId: string };
+  'entitlements.set': { companyId: string };
+  'access.read': { companyId: string; userId: string };
+  /** `ownAccess`: the caller's own effective access in the company (see `needsOwnAccess`). */
+  'access.change': { companyId: string; targetRole: CompanyRole; change: AccessChange; ownAccess: EffectiveAccess | null };
+  'delegation.read': { companyId: string };
+  'delegation.set': { companyId: string };
+
+  // Invitations (§4.9).
+  'invitation.create': { companyId: string; role: CompanyRole; change: AccessChange; ownAccess: EffectiveAccess | null };
+  /** List, read, resend, cancel. */
+  'invitation.manage': { companyId: string };
+}
+
+export type Action = keyof Targets;
+
+type Rule<A extends Action> = (s: Standing, target: Targets[A]) => AppError | null;
+
+const ALLOWED = null;
+
+/** The §5.1 company-route check: the platform row when there is one, else the caller's active role here. */
+function companyRight(s: Standing, companyId: string, right: CompanyRight): AppError | null {
+  const platform = s.platform;
+  if (platform) return platform[right] ? ALLOWED : forbidden(`Your platform role may not do this (${right})`);
+  const role = s.companyRole(companyId);
+  if (role && COMPANY_RIGHTS[role][right]) return ALLOWED;
+  return forbidden(
+    right.startsWith('list') ? 'Listing users needs rank MANAGER or higher in this company' : 'Changing memberships needs rank ADMIN or higher in this company',
+  );
+}
+
+/** §15: a company role grants, and changes, only roles at or below its own rank. */
+function roleGrant(s: Standing, companyId: string, current: CompanyRole | null, next: CompanyRole): AppError | null {
+  if (s.platform) return ALLOWED;
+  const own = s.companyRole(companyId)!;
+  if (companyRank(next) > companyRank(own)) return forbidden(`A ${own} may not grant ${next}`);
+  if (current && companyRank(current) > companyRank(own)) return forbidden(`A ${own} may not change the membership of a ${current}`);
+  return ALLOWED;
+}
+
+/**
+ * Issue 9 §1: a company role reaches a user's account only when the user is the company's. Adding someone
+ * who already belongs elsewhere (or is platform staff) needs their consent — an invitation — unless the
+ * caller is platform staff. A user with a row here already is the company's to edit at membership level.
+ */
+function consentNeeded(s: Standing, companyId: string, userId: string, user: TargetUser | null, hasRowHere: boolean): AppError | null {
+  if (!user) return userNotFound(userId);
+  if (s.platform || hasRowHere) return ALLOWED;
+  const elsewhere = s.activeMemberships(user.id).some((m) => m.companyId !== companyId);
+  if (!elsewhere && !isPlatformStaff(user.globalRole)) return ALLOWED;
+  return forbidden(
+    'This user already has an account elsewhere on the platform: add them with an invitation (POST /auth/invitations), ' +
+      'which they accept themselves; only platform staff add existing users directly',
+  );
+}
+
+/** What a company role may do to a user's account (every PATCH field, DELETE), and whether it sees the user. */
+interface AccountReach {
+  visible: boolean;
+  /** Rights that hold in every company the user is active in (none when one is out of reach). */
+  rights: AdminRights[];
+}
+
+/**
+ * A company role sees users it shares a company with (404 for the others, as for an unknown id). It reaches their account only when every
+ * active membership of the user lies in a company where the caller holds a role at least as high as the
+ * user's there, and the user is not platform staff; the rights that apply are those all those roles grant.
+ */
+function accountReach(s: Standing, user: TargetUser): AccountReach {
+  const own = s.principal.type === 'user' ? s.activeMemberships(s.principal.id) : [];
+  // Seeing needs a shared company (even a disabled one: its admins know their members); rights need an enabled one.
+  const roleIn = new Map(own.filter((m) => m.companyActive).map((m) => [m.companyId, m.role]));
+  const theirs = s.activeMemberships(user.id);
+  const visible = s.isUser(user.id) || theirs.some((m) => own.some((o) => o.companyId === m.companyId));
+  if (!visible || isPlatformStaff(user.globalRole) || theirs.length === 0) return { visible, rights: [] };
+  const rights: AdminRights[] = [];
+  for (const m of theirs) {
+    const role = m.companyActive ? roleIn.get(m.companyId) : undefined;
+    if (!role || companyRank(role) < companyRank(m.role)) return { visible, rights: [] };
+    rights.push(COMPANY_RIGHTS[role]);
+  }
+  return { visible, rights };
+}
+
+function userNotFound(userId: string): AppError {
+  // Word for word what an unknown id gets: the caller learns nothing about users it may not see.
+  return notFound(`User "${userId}"`);
+}
+
+function authorityOf(s: Standing, companyId: string, ownAccess: EffectiveAccess | null): Authority | null {
+  if (s.platformAdmin) return PLATFORM_AUTHORITY;
+  return companyAuthority(s.companyRole(companyId), s.delegation(companyId).limits, ownAccess);
+}
+
+/** Reading a company's members and its settings: platform staff, or rank MANAGER and up in the company. */
+function managerOrStaff(s: Standing, companyId: string, message: string): AppError | null {
+  if (s.platform) return ALLOWED;
+  const role = s.companyRole(companyId);
+  return role && companyRank(role) >= companyRank('MANAGER') ? ALLOWED : forbidden(message);
+}
+
+const RULES: { [A in Action]: Rule<A> } = {
+  'user.list': (s) => (s.platform?.listUsers ? ALLOWED : forbidden('Listing all users is for platform staff only')),
+  'user.create': (s) => (s.platform?.createUser ? ALLOWED : forbidden('Only PLATFORM_ADMIN or PLATFORM_SUPERADMIN may create users')),
+
+  'user.update': (s, { user, fields }) => {
+    const p = s.principal;
+    // A moderator's approval right does not reach the platform admins above them.
+    if (p.type === 'user' && p.globalRole === 'PLATFORM_MODERATOR' && isPlatformAdmin(user.globalRole)) {
+      return forbidden(`You may not change ${fields.join(', ')} of this user`);
+    }
+    let allowed: ReadonlySet<PatchableUserField>;
+    if (s.platform) allowed = new Set(s.platform.patchFields);
+    else {
+      const reach = accountReach(s, user);
+      if (!reach.visible) return userNotFound(user.id);
+      allowed = new Set(fields.filter((f) => reach.rights.length > 0 && reach.rights.every((r) => r.patchFields.includes(f))));
+    }
+    const refused = fields.filter((f) => !allowed.has(f));
+    if (refused.length === 0) return ALLOWED;
+    return forbidden(
+      s.platform
+        ? `You may not change ${refused.join(', ')} of this user`
+        : `You may not change ${refused.join(', ')} of this user: a company role reaches a user's account only when every company ` +
+            "the user belongs to is one where you hold that right (and never platform staff); their membership in your company stays yours to edit",
+    );
+  },
+
+  'user.delete': (s, { user }) => {
+    if (s.platform) return s.platform.deleteUser ? ALLOWED : forbidden('You may not delete this user');
+    const reach = accountReach(s, user);
+    if (!reach.visible) return userNotFound(user.id);
+    return reach.rights.length && reach.rights.every((r) => r.deleteUser) ? ALLOWED : forbidden('You may not delete this user');
+  },
+
+  'user.context.read': (s, { userId }) =>
+    s.isUser(userId) || s.principal.type === 'machine' || s.platform ? ALLOWED : userNotFound(userId),
+
+  'company.users.list': (s, { companyId }) => companyRight(s, companyId, 'listCompanyUsers'),
+  'businessUnit.users.list': (s, { companyId }) => companyRight(s, companyId, 'listBusinessUnitUsers'),
+  'membership.upsert': (s, { companyId, userId, user, current, next, hasRowHere }) =>
+    companyRight(s, companyId, 'upsertCompanyMembership') ??
+    consentNeeded(s, companyId, userId, user, hasRowHere) ??
+    roleGrant(s, companyId, current, next),
+  'membership.remove': (s, { companyId, current }) =>
+    companyRight(s, companyId, 'upsertCompanyMembership') ?? (current ? roleGrant(s, companyId, current, current) : ALLOWED),
+  'businessUnitMembership.upsert': (s, { companyId, userId, user, hasRowHere }) =>
+    companyRight(s, companyId, 'upsertBusinessUnitMembership') ?? consentNeeded(s, companyId, userId, user, hasRowHere),
+  'businessUnitMembership.remove': (s, { companyId }) => companyRight(s, companyId, 'upsertBusinessUnitMembership'),
+
+  'entitlements.read': (s) => (s.platform ? ALLOWED : forbidden('Entitlements are for platform staff')),
+  'entitlements.set': (s) => (s.platformAdmin ? ALLOWED : forbidden('Only PLATFORM_ADMIN or PLATFORM_SUPERADMIN may set entitlements')),
+  'access.read': (s, { companyId, userId }) =>
+    s.isUser(userId) ? ALLOWED : managerOrStaff(s, companyId, 'Reading access needs rank MANAGER or higher in this company'),
+  'access.change': (s, { companyId, targetRole, change, ownAccess }) => accessChangeRefusal(authorityOf(s, companyId, ownAccess), targetRole, change),
+  'delegation.read': (s, { companyId }) => managerOrStaff(s, companyId, 'Reading delegation limits needs rank MANAGER or higher in this company'),
+  'delegation.set': (s, { companyId }) =>
+    s.platformAdmin || s.companyRole(companyId) === 'TENANT_SUPERADMIN' ? ALLOWED : forbidden('Only TENANT_SUPERADMIN or platform admins may set delegation limits'),
+
+  'invitation.create': (s, target) =>
+    RULES['invitation.manage'](s, target) ??
+    // The invited role and the initial grants must be within the inviter's delegation (§15).
+    accessChangeRefusal(authorityOf(s, target.companyId, target.ownAccess), target.role, target.change),
+  /**
+   * §4.9 inviters: platform admins; TENANT_SUPERADMIN, FINANCE and ADMIN of the company; MANAGER when the
+   * company allows it (delegation-limits `managersMayInvite`, default false); never SUBMITTER.
+   */
+  'invitation.manage': (s, { companyId }) => {
+    if (s.platformAdmin) return ALLOWED;
+    const role = s.companyRole(companyId);
+    if (role === 'TENANT_SUPERADMIN' || role === 'FINANCE' || role === 'ADMIN') return ALLOWED;
+    if (role === 'MANAGER' && s.delegation(companyId).managersMayInvite) return ALLOWED;
+    return forbidden(role === 'MANAGER' ? 'Managers may not invite in this company' : 'Inviting needs a company admin role (or MANAGER where the company allows it)');
+  },
+};
+
+export type Decision = { allowed: true } | { allowed: false; error: AppError };
+
+export function decide<A extends Action>(deps: Deps, principal: Principal, action: A, target: Targets[A]): Decision {
+  if (principal.scopes && !principal.scopes.includes(action)) {
+    return { allowed: false, error: forbidden(`This credential is not allowed to ${action}`) };
+  }
+  const error = RULES[action](new Standing(deps, principal), target);
+  return error ? { allowed: false, error } : { allowed: true };
+}
+
+/** Throws the refusal (403 forbidden, or 404 for a target the principal may not know of). */
+export function authorize<A extends Action>(deps: Deps, principal: Principal, action: A, target: Targets[A]): void {
+  const decision = decide(deps, principal, action, target);
+  if (!decision.allowed) throw decision.error;
+}
+
+/**
+ * Whether the principal's delegation depends on what it holds itself (a company MANAGER hands out only its
+ * own access, §15): services then load that access before their transaction and pass it as `ownAccess`.
+ */
+export function needsOwnAccess(principal: Principal): principal is Extract<Principal, { type: 'user' }> {
+  return principal.type === 'user' && !isPlatformAdmin(principal.globalRole);
+}
