@@ -1,4 +1,3 @@
-import type { Actor, Channel } from './audit-log.ts';
 import { anonymous } from '../authorization/principal.ts';
 
 /**
@@ -6,10 +5,6 @@ import { anonymous } from '../authorization/principal.ts';
  * their names as audit actors. Services take their caller's principal and never build an actor themselves.
  */
 export { cliOperator as cliActor, systemJob as systemActor } from '../authorization/principal.ts';
-
-export function userActor(userId: string, channel: Channel): Actor {
-  return { type: 'user', id: userId, channel };
-}
 
 /** An unauthenticated HTTP request, for routes that hand it to a service. */
 export const ANONYMOUS_HTTP = anonymous('http');

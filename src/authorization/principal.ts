@@ -90,8 +90,3 @@ export function internalApiKeyHolder(channel: Channel): MachinePrincipal {
 export function provenUser(caller: Principal, userId: string): Actor {
   return { type: 'user', id: userId, channel: caller.channel };
 }
-
-/** Only the audit fields: what `deps.audit.append` stores for a principal. */
-export function actorOf(principal: Principal): Actor {
-  return { type: principal.type, id: principal.id, channel: principal.channel };
-}

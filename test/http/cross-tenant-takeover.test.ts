@@ -26,7 +26,7 @@ describe('cross-tenant account takeover (issue 9 §1)', () => {
     (t.deps.sqlite.prepare('SELECT template FROM mail_outbox WHERE to_address = ? ORDER BY rowid').all(to) as { template: string }[]).map((m) => m.template);
 
   beforeAll(async () => {
-    t = await createTestInstance({ config: { emailEnabled: true, smtpUrl: 'smtp://127.0.0.1:2525' } });
+    t = await createTestInstance({ config: { emailEnabled: true, smtpUrl: 'smtp://127.0.0.1:2525', exposePasswordResetToken: true } });
     app = await buildServer(t.deps);
     alpha = await createTenant(t.deps, { slug: 'alpha', name: 'Alpha' }, TEST_ACTOR);
     beta = await createTenant(t.deps, { slug: 'beta', name: 'Beta' }, TEST_ACTOR);
@@ -121,5 +121,56 @@ describe('cross-tenant account takeover (issue 9 §1)', () => {
     const owner = await app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'bob@beta.test', password: BOB_PASSWORD } });
     expect(owner.statusCode).toBe(200);
     expect(mailsTo('attacker@evil.test')).toEqual([]);
+  });
+
+  it('the consent path: alice invites a member of beta, and only that user, with their own password, joins alpha', async () => {
+    // Erin belongs to beta; alice cannot add her directly (step 1), but may invite her.
+    const erin = await createUser(t.deps, { email: 'erin@beta.test', fullName: 'Erin', password: 'erin-password-1', approvalStatus: 'APPROVED', isActive: true }, TEST_ACTOR);
+    addMember(t.deps, beta.id, erin.id, 'SUBMITTER');
+    const invite = await app.inject({ method: 'POST', url: '/auth/invitations', headers: { ...aliceAuth, 'x-org': alpha.id }, payload: { email: 'erin@beta.test', role: 'SUBMITTER' } });
+    expect(invite.statusCode, invite.body).toBe(201);
+    expect(mailsTo('erin@beta.test')).toEqual(['invitation']);
+    const token = new URL(invite.json().data.acceptUrl).searchParams.get('token')!;
+    const wrong = await app.inject({ method: 'POST', url: '/auth/invitations/accept', payload: { token, password: 'not-erins-password' } });
+    expect(wrong.statusCode).toBe(401);
+    const accepted = await app.inject({ method: 'POST', url: '/auth/invitations/accept', payload: { token, password: 'erin-password-1' } });
+    expect(accepted.statusCode, accepted.body).toBe(200);
+    const audit = t.deps.sqlite
+      .prepare("SELECT actor_type, actor_id, channel FROM audit_entries WHERE tenant_id = ? AND event_type = 'membership.upserted' ORDER BY seq DESC LIMIT 1")
+      .get(alpha.id);
+    expect(audit).toEqual({ actor_type: 'user', actor_id: erin.id, channel: 'http' });
+  });
+
+  it('an email change tells the old address and ends sessions; a password set by someone else tells the address it had before', async () => {
+    const dave = await createUser(
+      t.deps,
+      { email: 'dave@alpha.test', fullName: 'Dave', password: 'dave-password-1', approvalStatus: 'APPROVED', isActive: true },
+      TEST_ACTOR,
+    );
+    addMember(t.deps, alpha.id, dave.id, 'SUBMITTER');
+    const session = await signIn(t.deps, dave.id);
+    // Alice holds ADMIN in every company dave belongs to: she may change his account.
+    const res = await app.inject({
+      method: 'PATCH',
+      url: `/internal/users/${dave.id}`,
+      headers: aliceAuth,
+      payload: { email: 'dave.new@alpha.test', password: 'dave-password-2' },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(mailsTo('dave@alpha.test')).toEqual(['email-changed', 'password-changed-by-admin']);
+    expect(mailsTo('dave.new@alpha.test')).toEqual([]);
+    const refresh = await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: session.refreshToken } });
+    expect(refresh.statusCode).toBe(401);
+    expect((await app.inject({ method: 'GET', url: '/auth/me', headers: bearer(session.accessToken) })).statusCode).toBe(401);
+
+    // An email change alone also ends the sessions of the new address's holder and tells the old one.
+    const again = await signIn(t.deps, dave.id);
+    expect((await app.inject({ method: 'PATCH', url: `/internal/users/${dave.id}`, headers: aliceAuth, payload: { email: 'dave.third@alpha.test' } })).statusCode).toBe(200);
+    expect(mailsTo('dave.new@alpha.test')).toEqual(['email-changed']);
+    expect((await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: again.refreshToken } })).statusCode).toBe(401);
+    const audit = t.deps.sqlite
+      .prepare("SELECT payload FROM audit_entries WHERE event_type = 'session.revoked_all' ORDER BY seq DESC LIMIT 1")
+      .get() as { payload: string };
+    expect(JSON.parse(audit.payload)).toMatchObject({ reason: 'email_changed' });
   });
 });

@@ -12,7 +12,7 @@ import { userContext } from '../../memberships/user-context.ts';
 import { confirmPasswordReset, requestPasswordReset } from '../../identity/password-reset.ts';
 import { refreshSession } from '../../sessions/refresh.ts';
 import { logout, logoutEverywhere } from '../../sessions/sign-out.ts';
-import { anonymous } from '../../authorization/principal.ts';
+import { ANONYMOUS_HTTP } from '../../audit/actors.ts';
 import { callerOf } from '../caller.ts';
 
 /** "" (and null) mean "not given" for optional strings, as existing clients send them (seed 002 §4.1). */
@@ -83,8 +83,6 @@ export function authRoutes(app: App, deps: Deps): void {
     userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
   });
   const bearer = [{ bearerAuth: [] }];
-  // Callers without a Bearer token: the services audit them (and the user they prove to be) on this channel.
-  const anonymousCaller = anonymous('http');
 
   app.post(
     '/auth/register',
@@ -100,7 +98,7 @@ export function authRoutes(app: App, deps: Deps): void {
       },
     },
     async (request, reply) => {
-      const result = await registerUser(deps, anonymousCaller, request.body, client(request));
+      const result = await registerUser(deps, ANONYMOUS_HTTP, request.body, client(request));
       return reply.status(201).send(ok(result));
     },
   );
@@ -111,7 +109,7 @@ export function authRoutes(app: App, deps: Deps): void {
       onRequest: rateLimit,
       schema: { tags: ['auth'], summary: 'Email/password sign-in', body: LoginBody, response: { 200: envelope(TokenPairSchema) } },
     },
-    async (request) => ok(await login(deps, anonymousCaller, request.body, client(request), throttle)),
+    async (request) => ok(await login(deps, ANONYMOUS_HTTP, request.body, client(request), throttle)),
   );
 
   app.post(
@@ -124,7 +122,7 @@ export function authRoutes(app: App, deps: Deps): void {
         response: { 200: envelope(TokenPairSchema) },
       },
     },
-    async (request) => ok(await refreshSession(deps, anonymousCaller, request.body.refreshToken)),
+    async (request) => ok(await refreshSession(deps, ANONYMOUS_HTTP, request.body.refreshToken)),
   );
 
   app.post(
@@ -138,7 +136,7 @@ export function authRoutes(app: App, deps: Deps): void {
       },
     },
     async (request) => {
-      logout(deps, anonymousCaller, request.body.refreshToken);
+      logout(deps, ANONYMOUS_HTTP, request.body.refreshToken);
       return ok({ status: 'ok' as const });
     },
   );
@@ -191,7 +189,7 @@ export function authRoutes(app: App, deps: Deps): void {
         response: { 200: envelope(z.object({ status: z.literal('ok'), token: z.string().optional() })) },
       },
     },
-    async (request) => ok(requestPasswordReset(deps, anonymousCaller, request.body, client(request))),
+    async (request) => ok(requestPasswordReset(deps, ANONYMOUS_HTTP, request.body, client(request))),
   );
 
   app.post(
@@ -206,6 +204,6 @@ export function authRoutes(app: App, deps: Deps): void {
         response: { 200: envelope(StatusOk) },
       },
     },
-    async (request) => ok(await confirmPasswordReset(deps, anonymousCaller, request.body)),
+    async (request) => ok(await confirmPasswordReset(deps, ANONYMOUS_HTTP, request.body)),
   );
 }

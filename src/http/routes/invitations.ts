@@ -7,7 +7,7 @@ import { COMPANY_ROLES } from '../../memberships/tables.ts';
 import { INVITATION_STATUSES } from '../../invitations/tables.ts';
 import { acceptInvitation, cancelInvitation, createInvitation, getInvitation, listInvitations, resendInvitation } from '../../invitations/invitations.ts';
 import { findTenant } from '../../tenants/tenants.ts';
-import { anonymous } from '../../authorization/principal.ts';
+import { ANONYMOUS_HTTP } from '../../audit/actors.ts';
 import { callerOf } from '../caller.ts';
 import { ok } from '../envelope.ts';
 import { xOrgOf } from './me-access.ts';
@@ -98,7 +98,7 @@ export function invitationRoutes(app: App, deps: Deps): void {
     async (request) => {
       const ref = xOrgOf(request.headers);
       return ok(
-        await acceptInvitation(deps, request.principal ? callerOf(request) : anonymous('http'), {
+        await acceptInvitation(deps, request.principal ? callerOf(request) : ANONYMOUS_HTTP, {
           ...request.body,
           companyId: ref ? (findTenant(deps, ref)?.id ?? ref) : undefined,
         }),

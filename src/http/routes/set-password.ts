@@ -3,7 +3,7 @@ import type { App } from '../server.ts';
 import type { Deps } from '../../app/deps.ts';
 import { ok } from '../envelope.ts';
 import { setPasswordWithToken } from '../../identity/set-password-tokens.ts';
-import { anonymous } from '../../authorization/principal.ts';
+import { ANONYMOUS_HTTP } from '../../audit/actors.ts';
 import { envelope, ErrorEnvelope, SetPasswordRequest } from '../schemas/user-admin.ts';
 
 /** POST /auth/set-password: the link in the "user created" mail lets the new user choose a password. */
@@ -21,7 +21,7 @@ export function setPasswordRoutes(app: App, deps: Deps): void {
       },
     },
     async (request) => {
-      await setPasswordWithToken(deps, anonymous('http'), request.body.token, request.body.newPassword);
+      await setPasswordWithToken(deps, ANONYMOUS_HTTP, request.body.token, request.body.newPassword);
       return ok({ status: 'ok' as const });
     },
   );
