@@ -285,7 +285,8 @@ export async function acceptInvitation(deps: Deps, caller: Principal, input: Acc
   if (input.companyId && input.companyId !== found.companyId) throw notFound('Invitation');
   if (found.status === 'accepted') throw conflict('The invitation was already accepted');
   if (found.status === 'expired' || found.expiresAt.getTime() <= deps.clock.nowMs()) {
-    deps.sqlite.transaction(() => expireDue(deps, found.companyId, { type: 'system', id: 'invitations', channel: caller.channel }))();
+    // Written down by whoever presented the expired link (as the purge job would, later).
+    deps.sqlite.transaction(() => expireDue(deps, found.companyId, caller))();
     throw validationError('The invitation has expired; ask for a new one');
   }
   const company = getCompany(deps, found.companyId);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { cliActor } from '../../audit/actors.ts';
-import { catalogModules, getCompanyEntitlements, setCompanyEntitlements, type CompanyEntitlements } from '../../access/entitlements.ts';
+import { catalogModules, readCompanyEntitlements, setCompanyEntitlements, type CompanyEntitlements } from '../../access/entitlements.ts';
 import { getTenant } from '../../tenants/tenants.ts';
 import { getCompany } from '../../memberships/memberships.ts';
 import type { CliContext } from '../context.ts';
@@ -38,7 +38,7 @@ export function registerTenantEntitlementsCommands(tenants: Command, ctx: CliCon
     .action(async (ref: string, _opts, cmd: Command) =>
       ctx.withDeps(cmd, async (deps, out) => {
         const tenant = getCompany(deps, getTenant(deps, ref).id);
-        render(out, tenant.slug, await getCompanyEntitlements(deps, tenant.id), catalogModules(deps));
+        render(out, tenant.slug, await readCompanyEntitlements(deps, cliActor(), tenant), catalogModules(deps));
       }),
     );
 
