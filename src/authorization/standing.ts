@@ -1,6 +1,6 @@
 import type { Deps } from '../app/deps.ts';
 import { getDelegationPolicy, type DelegationPolicy } from '../access/delegation-limits.ts';
-import { activeMembershipsOf, type ActiveMembership } from '../memberships/standing.ts';
+import { activeMembershipsOf, type ActiveMembership } from '../memberships/active-memberships.ts';
 import type { CompanyRole } from '../memberships/tables.ts';
 import type { Principal } from './principal.ts';
 import { FULL_RIGHTS, PLATFORM_RIGHTS, type AdminRights } from './rights-table.ts';

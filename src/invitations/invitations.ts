@@ -13,7 +13,7 @@ import { assertPasswordPolicy, verifyPassword } from '../identity/passwords.ts';
 import { frontendLink } from '../mail/links.ts';
 import { enqueueMail } from '../mail/outbox.ts';
 import { getCompany, writeBusinessUnitMembership, writeCompanyMembership } from '../memberships/memberships.ts';
-import { activeCompanyRole } from '../memberships/standing.ts';
+import { activeCompanyRole } from '../memberships/active-memberships.ts';
 import type { CompanyRole } from '../memberships/tables.ts';
 import type { TenantRow } from '../tenants/tables.ts';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-tokens.ts';

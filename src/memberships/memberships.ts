@@ -8,7 +8,7 @@ import { MASTER_SLUG } from '../tenants/tenants.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { authorize } from '../authorization/policy.ts';
 import type { Principal } from '../authorization/principal.ts';
-import { hasAnyMembershipIn } from './standing.ts';
+import { hasAnyMembershipIn } from './active-memberships.ts';
 import {
   businessUnitMemberships,
   companyMemberships,
