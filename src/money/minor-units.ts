@@ -1,3 +1,6 @@
+import currencyData from '../fx/currencies.json' with { type: 'json' };
+import { validationError } from '../app/errors.ts';
+
 /**
  * Money as integers in minor units (cents), never floats. Decimal strings appear only when rendering or when
  * reading a person's input; the conversions here are exact.
@@ -47,9 +50,11 @@ export function parseScaledDecimal(text: string, scale: number): bigint {
   return BigInt(match[1] + fraction.padEnd(scale, '0').slice(0, scale));
 }
 
-/** Minor digits of an ISO 4217 currency (EUR 2, JPY 0, ISK 0…), from the runtime's CLDR data rather than a table. */
+/** ISO 4217 minor unit of a currency the ECB publishes (EUR 2, JPY 0, HUF 2…), from src/fx/currencies.json. */
 export function minorDigitsOf(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  const digits = (currencyData.minorUnits as Record<string, number>)[currency];
+  if (digits === undefined) throw validationError(`No ISO 4217 minor unit known for ${currency} (only the euro and the ECB's reference currencies convert)`);
+  return digits;
 }
 
 export const CURRENCY_PATTERN = /^[A-Z]{3}$/;

@@ -221,18 +221,18 @@ export function ledgerRows(deps: Deps, tenantId: string, startMs: number, endMs:
     .statement(
       `SELECT 'supply', member_state, supply_type, rate_type, rate_bp, currency, period, amount_minor, vat_minor
          FROM payments
-        WHERE tenant_id = ?1 AND occurred_at >= ?2 AND occurred_at < ?3 AND treatment = 'vat_applied'
+        WHERE tenant_id = @tenant AND occurred_at >= @start AND occurred_at < @end AND treatment = 'vat_applied'
        UNION ALL
        SELECT 'refund', p.member_state, p.supply_type, p.rate_type, p.rate_bp, p.currency, p.period, -r.amount_minor, -r.vat_minor
          FROM payment_refunds r JOIN payments p ON p.id = r.payment_id
-        WHERE r.tenant_id = ?1 AND r.refunded_at >= ?2 AND r.refunded_at < ?3 AND r.treatment = 'vat_applied'
+        WHERE r.tenant_id = @tenant AND r.refunded_at >= @start AND r.refunded_at < @end AND r.treatment = 'vat_applied'
        UNION ALL
        SELECT 'correction', p.member_state, p.supply_type, p.rate_type, p.rate_bp, p.currency, p.period, c.taxable_delta_minor, c.vat_delta_minor
          FROM payment_vat_corrections c JOIN payments p ON p.id = c.payment_id
-        WHERE c.tenant_id = ?1 AND c.recorded_at >= ?2 AND c.recorded_at < ?3 AND (c.taxable_delta_minor <> 0 OR c.vat_delta_minor <> 0)`,
+        WHERE c.tenant_id = @tenant AND c.recorded_at >= @start AND c.recorded_at < @end AND (c.taxable_delta_minor <> 0 OR c.vat_delta_minor <> 0)`,
     )
     .raw()
-    .iterate(tenantId, startMs, endMs) as IterableIterator<LedgerRow>;
+    .iterate({ tenant: tenantId, start: startMs, end: endMs }) as IterableIterator<LedgerRow>;
 }
 
 /** How many payments a quarter holds (for progress). */
