@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { Deps } from '../app/deps.ts';
 import { AppError, validationError } from '../app/errors.ts';
 import { tenantIdsWithVat } from '../vat/settings.ts';
+import type { AdminCaller } from '../memberships/admin-rights.ts';
+import { assertMayReadOssReports } from '../payments/policy.ts';
 import { getTenant } from '../tenants/tenants.ts';
 import { renderBelgianXml } from './be-xml.ts';
 import { renderCsv } from './csv.ts';
@@ -115,4 +117,11 @@ export function writeOssReports(deps: Deps, quarter: string, request: ReportRequ
     const slug = getTenant(deps, id).slug;
     return writeOssReport(deps, id, quarter, { ...request, outDir: request.outDir ? path.join(request.outDir, slug) : undefined });
   });
+}
+
+/** `GET /t/{slug}/api/v1/oss-reports/2026-Q3.xml|.csv`: the return built on request for finance staff. */
+export function renderOssReportAs(deps: Deps, caller: AdminCaller, slug: string, quarter: string, format: ReportFormat): string {
+  const tenant = getTenant(deps, slug);
+  assertMayReadOssReports(deps, caller, tenant.id);
+  return renderReport(buildOssReturn(deps, tenant, quarter), format);
 }
