@@ -7,6 +7,7 @@ import { tenantIdsWithVat } from '../vat/settings.ts';
 import type { AdminCaller } from '../memberships/admin-rights.ts';
 import { assertMayReadOssReports } from '../payments/policy.ts';
 import { getTenant } from '../tenants/tenants.ts';
+import { parseQuarter } from '../vat/quarters.ts';
 import { renderBelgianXml } from './be-xml.ts';
 import { renderCsv } from './csv.ts';
 import { buildOssReturn, type BuildOptions, type OssReturn } from './oss-return.ts';
@@ -110,6 +111,7 @@ export interface ReportRequest extends Omit<WriteReportOptions, 'outDir' | 'afte
 
 /** `kimauth oss-report`: one tenant's return, or every tenant's with VAT settings. */
 export function writeOssReports(deps: Deps, quarter: string, request: ReportRequest = {}): WrittenReport[] {
+  parseQuarter(quarter); // a malformed quarter is a usage error before anything else
   if (request.tenant) return [writeOssReport(deps, request.tenant, quarter, request)];
   const ids = tenantIdsWithVat(deps);
   if (ids.length === 0) throw new AppError('conflict', 'No tenant has VAT settings; set them with `kimauth tenants vat set SLUG --vat-id … --member-state …`');
