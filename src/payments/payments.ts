@@ -67,9 +67,10 @@ export interface PaymentView {
   createdAt: string;
 }
 
-export function paymentView(deps: Deps, row: PaymentRow): PaymentView {
-  const refunds = refundsOfPayment(deps, row.id);
-  const correction = correctionOfPayment(deps, row.id);
+/** A payment as the API shows it; `fresh` skips the refund and correction lookups of a payment just recorded. */
+export function paymentView(deps: Deps, row: PaymentRow, fresh = false): PaymentView {
+  const refunds = fresh ? [] : refundsOfPayment(deps, row.id);
+  const correction = fresh ? undefined : correctionOfPayment(deps, row.id);
   return {
     id: row.id,
     tenantId: row.tenant_id,
@@ -213,7 +214,7 @@ export async function reportPayment(
         vies: row.vies,
       },
     });
-    return { payment: paymentView(deps, row), created: true };
+    return { payment: paymentView(deps, row, true), created: true };
   })();
 }
 

@@ -1,4 +1,4 @@
-import { checkVAT, countries } from 'jsvat-next';
+import jsvat from 'jsvat-next';
 import { validationError } from '../app/errors.ts';
 import { memberStateOf } from './rates.ts';
 
@@ -15,6 +15,8 @@ export interface VatId {
   value: string;
 }
 
+// jsvat-next is CommonJS without named exports Node can detect: take them from the module object.
+const { checkVAT, countries } = jsvat;
 const EU_COUNTRIES = countries.filter((c) => memberStateOf(c.codes[0]) !== null);
 
 /** Upper-cased, without spaces, dots or dashes. */
