@@ -65,7 +65,12 @@ try {
   const states = EU_MEMBER_STATES.filter((s) => s !== 'BE');
 
   // 1. Reporting payments one by one through the service (validation, treatment, insert, audit entry, view).
+  const cpuMs = () => {
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1000;
+  };
   const started = performance.now();
+  const startedCpu = cpuMs();
   for (let i = 0; i < REPORTS; i++) {
     await reportPayment(deps, 'acme', {
       resource: { app: 'market', type: 'listing', id: `l-${i}` },
@@ -80,7 +85,12 @@ try {
     }, actor);
   }
   const reportMs = performance.now() - started;
-  console.log(`report payment (no VIES):  ${Math.round((REPORTS / reportMs) * 1000).toLocaleString('en')} payments/s over ${REPORTS.toLocaleString('en')} (target >= 2,000/s)`);
+  const reportCpuMs = cpuMs() - startedCpu;
+  // On a busy shared machine wall time overstates our own cost; per CPU-second is what one idle core would do.
+  console.log(
+    `report payment (no VIES):  ${Math.round((REPORTS / reportMs) * 1000).toLocaleString('en')} payments/s wall, ` +
+      `${Math.round((REPORTS / reportCpuMs) * 1000).toLocaleString('en')} per CPU-second, over ${REPORTS.toLocaleString('en')} (target >= 2,000/s)`,
+  );
 
   // 2. Fill the quarter to PAYMENTS rows (direct store inserts: setup, not measured), then the report in a child.
   const fillStart = performance.now();
