@@ -32,6 +32,10 @@ const FIELDS = {
   frontendUrl: { env: 'KIMAUTH_FRONTEND_URL', schema: url, default: 'http://localhost:3000' },
   exposePasswordResetToken: { env: 'KIMAUTH_EXPOSE_PASSWORD_RESET_TOKEN', schema: bool, default: false },
   entitlementsUrl: { env: 'KIMAUTH_ENTITLEMENTS_URL', schema: url.optional(), default: undefined },
+  viesUrl: { env: 'KIMAUTH_VIES_URL', schema: url, default: 'https://ec.europa.eu/taxation_customs/vies/rest-api' },
+  viesTimeoutMs: { env: 'KIMAUTH_VIES_TIMEOUT_MS', schema: int(100, 120_000), default: 10_000 },
+  viesAttempts: { env: 'KIMAUTH_VIES_ATTEMPTS', schema: int(1, 10), default: 3 },
+  viesRetryDelayMs: { env: 'KIMAUTH_VIES_RETRY_DELAY_MS', schema: int(0, 60_000), default: 1_000 },
   rateLimitPerMinute: { env: 'KIMAUTH_RATE_LIMIT_PER_MINUTE', schema: int(1, 1_000_000), default: 30 },
   trustProxy: { env: 'KIMAUTH_TRUST_PROXY', schema: bool, default: false },
   logLevel: {

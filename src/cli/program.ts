@@ -14,6 +14,9 @@ import { registerUsersCommand } from './commands/users.ts';
 import { registerAuditCommand } from './commands/audit.ts';
 import { registerMaintenanceCommand } from './commands/maintenance.ts';
 import { registerInvitationsCommand } from './commands/invitations.ts';
+import { registerPaymentProfilesCommand } from './commands/payment-profiles.ts';
+import { registerFxCommand } from './commands/fx.ts';
+import { registerOssReportCommand } from './commands/oss-report.ts';
 
 /** Command groups; each later capability adds its own file under commands/ and a line here. */
 const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
@@ -26,6 +29,9 @@ const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
   registerAuditCommand,
   registerInvitationsCommand,
   registerMaintenanceCommand,
+  registerPaymentProfilesCommand,
+  registerFxCommand,
+  registerOssReportCommand,
 ];
 
 export function buildProgram(ctx: CliContext): Command {

@@ -18,6 +18,7 @@ import { entitlementsRoutes } from './routes/entitlements.ts';
 import { companyAccessRoutes } from './routes/company-access.ts';
 import { meAccessRoutes } from './routes/me-access.ts';
 import { invitationRoutes } from './routes/invitations.ts';
+import { paymentsRoutes } from './routes/payments.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
 export type App = FastifyInstance<
@@ -45,6 +46,7 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   companyAccessRoutes,
   meAccessRoutes,
   invitationRoutes,
+  paymentsRoutes,
 ];
 
 export interface BuildServerOptions {

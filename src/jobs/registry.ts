@@ -3,6 +3,8 @@ import type { Scheduler } from './scheduler.ts';
 import { registerMailJobs } from '../mail/jobs.ts';
 import { registerAuditHeadJob } from '../audit/head-job.ts';
 import { registerMaintenanceJob } from './maintenance.ts';
+import { registerOssQuarterlyJob } from '../oss/quarterly-job.ts';
+import { registerViesRecheckJob } from '../payments/vies-recheck.ts';
 
 /**
  * Each capability that needs periodic work adds its registration here (audit heads, OSS reports, mail
@@ -12,6 +14,8 @@ const JOB_REGISTRATIONS: Array<(scheduler: Scheduler, deps: Deps) => void> = [
   registerMailJobs,
   registerAuditHeadJob,
   registerMaintenanceJob,
+  registerOssQuarterlyJob,
+  registerViesRecheckJob,
 ];
 
 export function registerJobs(scheduler: Scheduler, deps: Deps): void {

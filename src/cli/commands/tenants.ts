@@ -7,6 +7,7 @@ import { listSigningKeys } from '../../keys/signing-keys.ts';
 import type { CliContext } from '../context.ts';
 import type { Column } from '../output.ts';
 import { registerTenantEntitlementsCommands } from './tenant-entitlements.ts';
+import { registerTenantVatCommands } from './tenant-vat.ts';
 
 export const TENANT_COLUMNS: Column<TenantRow>[] = [
   { header: 'slug', value: (t) => t.slug },
@@ -106,4 +107,5 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
     );
 
   registerTenantEntitlementsCommands(tenants, ctx);
+  registerTenantVatCommands(tenants, ctx);
 }

@@ -1,0 +1,33 @@
+import type { Deps } from '../app/deps.ts';
+import { validationError } from '../app/errors.ts';
+import { listCompanyMembershipsOfUser } from '../memberships/memberships.ts';
+
+/** Who a payment profile belongs to: a user now; groups (access) and agents (a later issue) plug in below. */
+export const PROFILE_ACTOR_TYPES = ['user', 'group', 'agent'] as const;
+export type ProfileActorType = (typeof PROFILE_ACTOR_TYPES)[number];
+
+export interface ProfileActor {
+  type: ProfileActorType;
+  id: string;
+}
+
+/**
+ * The one check that an actor belongs to the tenant. Users: an active membership of the tenant (memberships
+ * service). Groups and agents: refused until their contexts exist; they add their lookup here and nowhere else.
+ */
+export function assertActorOfTenant(deps: Deps, tenantId: string, actor: ProfileActor): void {
+  if (!(PROFILE_ACTOR_TYPES as readonly string[]).includes(actor.type)) {
+    throw validationError(`actor.type must be one of ${PROFILE_ACTOR_TYPES.join(', ')}`);
+  }
+  if (!actor.id || actor.id.length > 200) throw validationError('actor.id is required (at most 200 characters)');
+  switch (actor.type) {
+    case 'user': {
+      const memberships = listCompanyMembershipsOfUser(deps, actor.id, { companyId: tenantId, activeOnly: true });
+      if (memberships.length === 0) throw validationError(`User ${actor.id} is not an active member of this tenant`);
+      return;
+    }
+    case 'group':
+    case 'agent':
+      throw validationError(`Payment profiles of ${actor.type}s are not available yet (their ${actor.type} registry is not part of this build)`);
+  }
+}
