@@ -24,13 +24,12 @@ import { writeOssReport } from '../src/oss/report-files.ts';
 import { setVatSettings } from '../src/vat/settings.ts';
 import { EU_MEMBER_STATES, rateOn } from '../src/vat/rates.ts';
 import { vatOnAmount } from '../src/money/minor-units.ts';
-import type { Actor } from '../src/audit/audit-log.ts';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
-const actor: Actor = { type: 'operator', id: 'bench', channel: 'cli' };
+const actor = { type: 'operator', id: 'bench', channel: 'cli' } as const;
 const ECB_CSV = 'Date,USD,GBP,SEK\n2026-09-30,1.1689,0.8702,10.9960\n';
 
 function open(dir: string): Deps {
@@ -59,7 +58,7 @@ try {
   const acme = await createTenant(deps, { slug: 'acme', name: 'Acme' }, actor);
   setVatSettings(deps, acme.id, { vatId: 'BE0123456749', memberState: 'BE' }, actor);
   const user = await createUser(deps, { email: 'seller@acme.test', fullName: 'Seller', approvalStatus: 'APPROVED', isActive: true }, actor);
-  upsertCompanyMembership(deps, { kind: 'operator', actor }, acme.id, { userId: user.id, role: 'SUBMITTER' });
+  upsertCompanyMembership(deps, actor, acme.id, { userId: user.id, role: 'SUBMITTER' });
   const profile = createPaymentProfile(deps, acme.id, { type: 'user', id: user.id }, { country: 'BE', accounts: { stripe: 'acct_bench' } }, actor);
   importEcbRates(deps, 'bench.csv', ECB_CSV, actor);
   const states = EU_MEMBER_STATES.filter((s) => s !== 'BE');

@@ -26,6 +26,7 @@ import { forbidden, notFound, type AppError } from '../app/errors.ts';
 import type { EffectiveAccess } from '../access/effective-access.ts';
 import type { UserRow } from '../identity/tables.ts';
 import type { CompanyRole } from '../memberships/tables.ts';
+import type { ProfileActor } from '../payments/actors.ts';
 import { accessChangeRefusal, companyAuthority, PLATFORM_AUTHORITY, type AccessChange, type Authority } from './delegation.ts';
 import type { Principal } from './principal.ts';
 import { COMPANY_RIGHTS, type AdminRights, type CompanyRight, type PatchableUserField } from './rights-table.ts';
@@ -73,6 +74,17 @@ export interface Targets {
   'invitation.create': { companyId: string; role: CompanyRole; change: AccessChange; ownAccess: EffectiveAccess | null };
   /** List, read, resend, cancel. */
   'invitation.manage': { companyId: string };
+
+  // Payments, payment profiles and OSS reports of one tenant (API keys with payments:write / reports:read join here).
+  /** Create, change or delete a payment profile belonging to `owner`. */
+  'paymentProfile.manage': { companyId: string; owner: ProfileActor };
+  'paymentProfile.read': { companyId: string; owner: ProfileActor };
+  /** Every profile of the tenant (otherwise a caller lists only its own). */
+  'paymentProfile.listAll': { companyId: string };
+  /** Report a payment or a refund. */
+  'payment.report': { companyId: string };
+  'payment.read': { companyId: string };
+  'ossReport.read': { companyId: string };
 }
 
 export type Action = keyof Targets;
@@ -162,6 +174,18 @@ function managerOrStaff(s: Standing, companyId: string, message: string): AppErr
   return role && companyRank(role) >= companyRank('MANAGER') ? ALLOWED : forbidden(message);
 }
 
+/** FINANCE and TENANT_SUPERADMIN of the tenant handle its money. */
+function financeRole(s: Standing, companyId: string): boolean {
+  const role = s.companyRole(companyId);
+  return role === 'FINANCE' || role === 'TENANT_SUPERADMIN';
+}
+
+/** Payments: the tenant's finance roles and platform admins (and the operator) do everything… */
+const managesMoney = (s: Standing, companyId: string) => s.platformAdmin || financeRole(s, companyId);
+/** …and platform staff (moderators included) read. */
+const readsMoney = (s: Standing, companyId: string) => Boolean(s.platform) || financeRole(s, companyId);
+const ownsProfile = (s: Standing, owner: ProfileActor) => owner.type === 'user' && s.isUser(owner.id);
+
 const RULES: { [A in Action]: Rule<A> } = {
   'user.list': (s) => (s.platform?.listUsers ? ALLOWED : forbidden('Listing all users is for platform staff only')),
   'user.create': (s) => (s.platform?.createUser ? ALLOWED : forbidden('Only PLATFORM_ADMIN or PLATFORM_SUPERADMIN may create users')),
@@ -235,6 +259,17 @@ const RULES: { [A in Action]: Rule<A> } = {
     if (role === 'MANAGER' && s.delegation(companyId).managersMayInvite) return ALLOWED;
     return forbidden(role === 'MANAGER' ? 'Managers may not invite in this company' : 'Inviting needs a company admin role (or MANAGER where the company allows it)');
   },
+
+  'paymentProfile.manage': (s, { companyId, owner }) =>
+    ownsProfile(s, owner) || managesMoney(s, companyId) ? ALLOWED : forbidden('Only the owner, FINANCE or TENANT_SUPERADMIN may change this payment profile'),
+  'paymentProfile.read': (s, { companyId, owner }) =>
+    ownsProfile(s, owner) || readsMoney(s, companyId) ? ALLOWED : forbidden('This payment profile belongs to someone else'),
+  'paymentProfile.listAll': (s, { companyId }) => (readsMoney(s, companyId) ? ALLOWED : forbidden('Listing every payment profile is for finance staff')),
+  'payment.report': (s, { companyId }) =>
+    managesMoney(s, companyId) ? ALLOWED : forbidden('Reporting payments and refunds needs FINANCE or TENANT_SUPERADMIN (or an API key with payments:write)'),
+  'payment.read': (s, { companyId }) => (readsMoney(s, companyId) ? ALLOWED : forbidden('Payments are for FINANCE, TENANT_SUPERADMIN and platform staff')),
+  'ossReport.read': (s, { companyId }) =>
+    readsMoney(s, companyId) ? ALLOWED : forbidden('OSS reports are for FINANCE, TENANT_SUPERADMIN and platform staff (or an API key with reports:read)'),
 };
 
 export type Decision = { allowed: true } | { allowed: false; error: AppError };

@@ -4,8 +4,8 @@ import path from 'node:path';
 import type { Deps } from '../app/deps.ts';
 import { AppError, validationError } from '../app/errors.ts';
 import { tenantIdsWithVat } from '../vat/settings.ts';
-import type { AdminCaller } from '../memberships/admin-rights.ts';
-import { assertMayReadOssReports } from '../payments/policy.ts';
+import { authorize } from '../authorization/policy.ts';
+import type { Principal } from '../authorization/principal.ts';
 import { getTenant } from '../tenants/tenants.ts';
 import { parseQuarter } from '../vat/quarters.ts';
 import { renderBelgianXml } from './be-xml.ts';
@@ -122,8 +122,8 @@ export function writeOssReports(deps: Deps, quarter: string, request: ReportRequ
 }
 
 /** `GET /t/{slug}/api/v1/oss-reports/2026-Q3.xml|.csv`: the return built on request for finance staff. */
-export function renderOssReportAs(deps: Deps, caller: AdminCaller, slug: string, quarter: string, format: ReportFormat): string {
+export function renderOssReportAs(deps: Deps, caller: Principal, slug: string, quarter: string, format: ReportFormat): string {
   const tenant = getTenant(deps, slug);
-  assertMayReadOssReports(deps, caller, tenant.id);
+  authorize(deps, caller, 'ossReport.read', { companyId: tenant.id });
   return renderReport(buildOssReturn(deps, tenant, quarter), format);
 }

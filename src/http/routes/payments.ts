@@ -17,7 +17,7 @@ import {
 import { PAYMENT_PROVIDERS } from '../../payments/profiles.ts';
 import { SUPPLY_TYPES } from '../../payments/payments.ts';
 import { renderOssReportAs } from '../../oss/report-files.ts';
-import { adminCallerOf } from '../admin-caller.ts';
+import { callerOf } from '../caller.ts';
 import { ok } from '../envelope.ts';
 
 const security = [{ bearerAuth: [] }];
@@ -67,7 +67,7 @@ export function paymentsRoutes(app: App, deps: Deps): void {
     async (request) => {
       const { actorType, actorId } = request.query;
       const owner = actorType && actorId ? { type: actorType, id: actorId } : undefined;
-      return ok(listProfilesAs(deps, adminCallerOf(request), request.params.slug, owner));
+      return ok(listProfilesAs(deps, callerOf(request), request.params.slug, owner));
     },
   );
 
@@ -80,27 +80,27 @@ export function paymentsRoutes(app: App, deps: Deps): void {
     async (request, reply) => {
       const { actor: owner, ...input } = request.body;
       reply.code(201);
-      return ok(createProfileAs(deps, adminCallerOf(request), request.params.slug, owner, input));
+      return ok(createProfileAs(deps, callerOf(request), request.params.slug, owner, input));
     },
   );
 
   app.get(
     '/t/:slug/v1/payment-profiles/:id',
     { preHandler: app.authenticate, schema: { tags, summary: 'One payment profile', security, params: idParams } },
-    async (request) => ok(getProfileAs(deps, adminCallerOf(request), request.params.slug, request.params.id)),
+    async (request) => ok(getProfileAs(deps, callerOf(request), request.params.slug, request.params.id)),
   );
 
   app.patch(
     '/t/:slug/v1/payment-profiles/:id',
     { preHandler: app.authenticate, schema: { tags, summary: 'Change a payment profile (accounts replace all accounts)', security, params: idParams, body: profileBody } },
-    async (request) => ok(updateProfileAs(deps, adminCallerOf(request), request.params.slug, request.params.id, request.body)),
+    async (request) => ok(updateProfileAs(deps, callerOf(request), request.params.slug, request.params.id, request.body)),
   );
 
   app.delete(
     '/t/:slug/v1/payment-profiles/:id',
     { preHandler: app.authenticate, schema: { tags, summary: 'Delete a payment profile no payment points to', security, params: idParams } },
     async (request) => {
-      deleteProfileAs(deps, adminCallerOf(request), request.params.slug, request.params.id);
+      deleteProfileAs(deps, callerOf(request), request.params.slug, request.params.id);
       return ok({ deleted: request.params.id });
     },
   );
@@ -112,7 +112,7 @@ export function paymentsRoutes(app: App, deps: Deps): void {
       schema: { tags, summary: 'Report a payment; records its VAT treatment. The same provider charge id again answers 200 with the existing record', security, params: slugParams, body: paymentBody },
     },
     async (request, reply) => {
-      const { payment, created } = await reportPaymentAs(deps, adminCallerOf(request), request.params.slug, request.body);
+      const { payment, created } = await reportPaymentAs(deps, callerOf(request), request.params.slug, request.body);
       reply.code(created ? 201 : 200);
       return ok(payment);
     },
@@ -124,13 +124,13 @@ export function paymentsRoutes(app: App, deps: Deps): void {
       preHandler: app.authenticate,
       schema: { tags, summary: 'Reported payments, newest first', security, params: slugParams, querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).optional(), before: z.string().datetime({ offset: true }).optional() }) },
     },
-    async (request) => ok(listPaymentsAs(deps, adminCallerOf(request), request.params.slug, request.query)),
+    async (request) => ok(listPaymentsAs(deps, callerOf(request), request.params.slug, request.query)),
   );
 
   app.get(
     '/t/:slug/v1/payments/:id',
     { preHandler: app.authenticate, schema: { tags, summary: 'One payment with its refunds and VIES correction', security, params: idParams } },
-    async (request) => ok(getPaymentAs(deps, adminCallerOf(request), request.params.slug, request.params.id)),
+    async (request) => ok(getPaymentAs(deps, callerOf(request), request.params.slug, request.params.id)),
   );
 
   app.post(
@@ -146,7 +146,7 @@ export function paymentsRoutes(app: App, deps: Deps): void {
       },
     },
     async (request, reply) => {
-      const result = refundPaymentAs(deps, adminCallerOf(request), request.params.slug, request.params.id, request.body);
+      const result = refundPaymentAs(deps, callerOf(request), request.params.slug, request.params.id, request.body);
       reply.code(result.created ? 201 : 200);
       return ok({ refund: result.refund, payment: result.payment });
     },
@@ -162,7 +162,7 @@ export function paymentsRoutes(app: App, deps: Deps): void {
       const match = /^(\d{4}-Q[1-4])\.(xml|csv)$/.exec(request.params.file);
       if (!match) throw validationError('Ask for {year}-Q{n}.xml or {year}-Q{n}.csv, e.g. 2026-Q3.xml');
       const format = match[2] as 'xml' | 'csv';
-      const body = renderOssReportAs(deps, adminCallerOf(request), request.params.slug, match[1], format);
+      const body = renderOssReportAs(deps, callerOf(request), request.params.slug, match[1], format);
       reply
         .type(format === 'xml' ? 'application/xml; charset=utf-8' : 'text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${request.params.slug}-${match[1]}.${format}"`);
