@@ -29,14 +29,18 @@ export async function authHarness(config: ConfigOverrides = {}): Promise<AuthHar
   const h: AuthHarness = {
     t,
     app,
-    post: (url, payload, options = {}) =>
-      app.inject({
+    async post(url, payload, options = {}) {
+      const res = await app.inject({
         method: 'POST',
         url,
         payload: payload as never,
         remoteAddress: options.ip ?? '127.0.0.1',
         headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
-      }),
+      });
+      // Work done after the response (the password-reset request) has landed before the test looks.
+      await t.deps.background.idle();
+      return res;
+    },
     get: (url, token) => app.inject({ method: 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} }),
     async signIn(email = ADMIN_EMAIL, password = ADMIN_PASSWORD, ip) {
       const res = await h.post('/auth/login', { email, password, accountType: '' }, { ip });
