@@ -41,7 +41,7 @@ export async function createUser(
   const email = normalizeEmail(input.email);
   const fullName = input.fullName.trim();
   if (!fullName) throw validationError('fullName is required');
-  assertPlainText('fullName', fullName);
+  assertPlainText('fullName', input.fullName);
   assertPlainText('phoneNumber', input.phoneNumber);
   if (input.password != null) assertPasswordPolicy(input.password);
   const passwordHash = input.password != null ? await hashPassword(input.password) : null;

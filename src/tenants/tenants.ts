@@ -39,7 +39,7 @@ export async function createTenant(
   const name = input.name.trim();
   validateSlug(slug, options);
   if (!name) throw validationError('A tenant needs a name');
-  assertPlainText('name', name);
+  assertPlainText('name', input.name);
   assertPlainText('legacyCode', input.legacyCode);
   const key = await generateRsaKey();
   // IMMEDIATE takes the write lock up front: a second process on the data dir then waits (busy_timeout)
@@ -121,7 +121,7 @@ export interface UpdateTenantInput {
 export function updateTenant(deps: Deps, ref: string, input: UpdateTenantInput, actor: Actor): TenantRow {
   const name = input.name?.trim();
   if (name !== undefined && !name) throw validationError('A tenant needs a name');
-  assertPlainText('name', name);
+  assertPlainText('name', input.name);
   assertPlainText('legacyCode', input.legacyCode);
   if (input.legacyCode !== undefined && input.legacyCode !== null && !input.legacyCode.trim()) {
     throw validationError('legacyCode must not be empty (clear it instead)');
