@@ -249,7 +249,7 @@ describe('control characters in names and free text', () => {
   });
 
   it.each(BAD)('services (CLI, bulk import): %s is refused for users and tenants', async (_what, name) => {
-    const refusals = [
+    const refusals: Array<() => unknown> = [
       () => createUser(h.t.deps, { email: `s-${randomUUID()}@example.com`, fullName: name }, TEST_ACTOR),
       () => createTenant(h.t.deps, { slug: `t-${randomUUID().slice(0, 8)}`, name }, TEST_ACTOR),
       () => createTenant(h.t.deps, { slug: `t-${randomUUID().slice(0, 8)}`, name: 'Ok', legacyCode: name }, TEST_ACTOR),
