@@ -55,7 +55,7 @@ export interface BuildDepsOptions {
   logger?: Logger;
   /** Defaults to `<dataDir>/kimauth.db`; `:memory:` or a serialized image (Buffer) for tests. */
   databaseFile?: string | Buffer;
-  /** Defaults to the data dir's master.key. */
+  /** Defaults to config.masterKeyFile (the data dir's master.key unless configured elsewhere). */
   masterKeys?: MasterKeyring;
   /** Outbound HTTP; defaults to the global fetch. */
   http?: HttpClient;
@@ -65,7 +65,7 @@ export interface BuildDepsOptions {
 
 export function buildDeps(options: BuildDepsOptions): Deps {
   const clock = options.clock ?? systemClock();
-  const masterKeys = options.masterKeys ?? readMasterKeyring(options.config.dataDir);
+  const masterKeys = options.masterKeys ?? readMasterKeyring(options.config.masterKeyFile);
   const handle = openDatabase(options.databaseFile ?? databasePath(options.config));
   try {
     if (options.migrate) migrate(handle.sqlite, clock.nowMs());

@@ -4,6 +4,7 @@ import { buildServer, type App } from '../../src/http/server.ts';
 import { createUser, type CreateUserInput } from '../../src/identity/users.ts';
 import type { UserRow } from '../../src/identity/tables.ts';
 import { createTestInstance, ADMIN_EMAIL, ADMIN_PASSWORD, TEST_ACTOR, type TestInstance } from './deps.ts';
+import { openMailData } from '../../src/mail/outbox.ts';
 
 export { ADMIN_EMAIL, ADMIN_PASSWORD };
 
@@ -61,11 +62,12 @@ export async function authHarness(config: ConfigOverrides = {}): Promise<AuthHar
       ).map((r) => ({ ...r, payload: JSON.parse(r.payload) })),
     outbox: (template) =>
       (
-        t.deps.sqlite.prepare('SELECT to_address, data FROM mail_outbox WHERE template = ? ORDER BY created_at').all(template) as Array<{
+        t.deps.sqlite.prepare('SELECT id, to_address, data FROM mail_outbox WHERE template = ? ORDER BY created_at').all(template) as Array<{
+          id: string;
           to_address: string;
           data: string;
         }>
-      ).map((r) => ({ ...r, data: JSON.parse(r.data) })),
+      ).map((r) => ({ to_address: r.to_address, data: openMailData(t.deps, r.id, r.data) })),
     async close() {
       await app.close();
       t.close();
