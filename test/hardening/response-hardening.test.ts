@@ -203,6 +203,34 @@ describe('authentication before body validation on every Bearer route', () => {
   });
 });
 
+describe('the machine key before body validation', () => {
+  it('answers 403 forbidden on every X-Internal-API-Key route, whatever the body', async () => {
+    const h = await authHarness({ internalApiKey: 'machine-key-0123456789abcdef' });
+    try {
+      const spec = (await h.get('/openapi.json')).json() as { paths: Record<string, Record<string, { security?: Array<Record<string, unknown>> }>> };
+      const routes = Object.entries(spec.paths).flatMap(([path, ops]) =>
+        Object.entries(ops)
+          .filter(([, op]) => op.security?.some((s) => 'internalApiKey' in s))
+          .map(([method]) => ({ method: method.toUpperCase(), url: path.replace(/\{[^}]+\}/g, 'not-a-uuid') })),
+      );
+      expect(routes.length).toBeGreaterThanOrEqual(4);
+      for (const route of routes) {
+        for (const payload of [undefined, '{"unexpected": [1,2']) {
+          const res = await h.app.inject({
+            method: route.method as 'GET',
+            url: route.url,
+            headers: { 'x-internal-api-key': 'wrong', ...(payload ? { 'content-type': 'application/json' } : {}) },
+            ...(payload && route.method !== 'GET' ? { payload } : {}),
+          });
+          expect({ route: `${route.method} ${route.url}`, status: res.statusCode }).toEqual({ route: `${route.method} ${route.url}`, status: 403 });
+        }
+      }
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('control characters in names and free text', () => {
   let h: AuthHarness;
   let adminToken: string;
