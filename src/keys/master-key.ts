@@ -124,3 +124,17 @@ export function decryptSecret(ring: MasterKeyring, sealed: Buffer, context: stri
   decipher.setAuthTag(tag);
   return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
 }
+
+/**
+ * encryptSecret as one text value, `<masterKeyId>.<base64 iv|tag|ciphertext>`, for secrets kept in a text column
+ * (outbox message data, a refresh token's sealed successor). The key id travels with it, so rotate-master never
+ * has to rewrite these short-lived values.
+ */
+export function sealToText(ring: MasterKeyring, plaintext: string, context: string): string {
+  return `${ring.currentId}.${encryptSecret(ring, Buffer.from(plaintext), context).toString('base64')}`;
+}
+
+export function openSealedText(ring: MasterKeyring, sealed: string, context: string): string {
+  const dot = sealed.indexOf('.');
+  return decryptSecret(ring, Buffer.from(sealed.slice(dot + 1), 'base64'), context, sealed.slice(0, dot)).toString('utf8');
+}

@@ -3,7 +3,7 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { conflict, notFound } from '../app/errors.ts';
 import type { Actor } from '../audit/audit-log.ts';
-import { decryptSecret, encryptSecret } from '../keys/master-key.ts';
+import { openSealedText, sealToText } from '../keys/master-key.ts';
 import { mailOutbox, type MailOutboxRow } from './tables.ts';
 import type { z } from 'zod';
 import type { MailDataSchemas } from './templates.ts';
@@ -42,20 +42,14 @@ const sealContext = (mailId: string) => `mail-outbox:${mailId}`;
  * database file, its WAL or its freed pages; a copy of the data dir without the master key opens nothing.
  */
 function sealMailData(deps: Deps, mailId: string, data: unknown): { sealed: string } {
-  const ring = deps.masterKeys;
-  const sealed = encryptSecret(ring, Buffer.from(JSON.stringify(data)), sealContext(mailId));
-  return { sealed: `${ring.currentId}.${sealed.toString('base64')}` };
+  return { sealed: sealToText(deps.masterKeys, JSON.stringify(data), sealContext(mailId)) };
 }
 
 /** The template data of an outbox row (`data` column as stored). Rows queued before encryption are read as they are. */
 export function openMailData(deps: Deps, mailId: string, stored: string): Record<string, unknown> {
   const parsed = JSON.parse(stored) as Record<string, unknown>;
   if (typeof parsed.sealed !== 'string') return parsed;
-  const [keyId, sealed] = parsed.sealed.split('.');
-  return JSON.parse(decryptSecret(deps.masterKeys, Buffer.from(sealed, 'base64'), sealContext(mailId), keyId).toString('utf8')) as Record<
-    string,
-    unknown
-  >;
+  return JSON.parse(openSealedText(deps.masterKeys, parsed.sealed, sealContext(mailId))) as Record<string, unknown>;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Principal } from '../authorization/principal.ts';
 import { AppError } from '../app/errors.ts';
 import { accountStatusError } from '../identity/account-status.ts';
 import { SIGN_IN_USER_COLUMNS, toSignInUser, type SignInUserRecord } from '../identity/login-users.ts';
-import { decryptSecret, encryptSecret } from '../keys/master-key.ts';
+import { openSealedText, sealToText } from '../keys/master-key.ts';
 import { hashOpaqueToken } from '../tokens/opaque-tokens.ts';
 import { issueTokenPair, type TokenPair } from '../tokens/access-tokens.ts';
 import { revokeSession, rotateRefreshToken } from './sessions.ts';
@@ -68,16 +68,14 @@ const sealContext = (rotatedHash: string) => `refresh-successor:${rotatedHash}`;
 function keepSuccessorForGrace(deps: Deps, sessionId: string, rotatedHash: string, successor: string): void {
   // The token presented now was the successor of an earlier one: it is used, so that earlier copy goes.
   deps.statement('UPDATE refresh_tokens SET successor_sealed = NULL WHERE session_id = ? AND successor_sealed IS NOT NULL').run(sessionId);
-  const ring = deps.masterKeys;
-  const sealed = encryptSecret(ring, Buffer.from(successor), sealContext(rotatedHash));
-  deps.statement('UPDATE refresh_tokens SET successor_sealed = ? WHERE token_hash = ?').run(`${ring.currentId}.${sealed.toString('base64')}`, rotatedHash);
+  const sealed = sealToText(deps.masterKeys, successor, sealContext(rotatedHash));
+  deps.statement('UPDATE refresh_tokens SET successor_sealed = ? WHERE token_hash = ?').run(sealed, rotatedHash);
 }
 
 function unusedSuccessorWithinGrace(deps: Deps, row: RefreshRecord, rotatedHash: string, graceMs: number): string | undefined {
   if (row.successor_sealed === null || row.rotated_at === null) return undefined;
   if (deps.clock.nowMs() - row.rotated_at > graceMs) return undefined;
-  const [keyId, sealed] = row.successor_sealed.split('.');
-  const successor = decryptSecret(deps.masterKeys, Buffer.from(sealed, 'base64'), sealContext(rotatedHash), keyId).toString();
+  const successor = openSealedText(deps.masterKeys, row.successor_sealed, sealContext(rotatedHash));
   const state = deps.statement('SELECT rotated_at FROM refresh_tokens WHERE token_hash = ?').get(hashOpaqueToken(successor)) as
     | { rotated_at: number | null }
     | undefined;
