@@ -5,7 +5,6 @@ import type { Deps } from '../app/deps.ts';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './plugins/errors.ts';
 import { authenticateBeforeParsing, createAuthenticate } from './plugins/authenticate.ts';
 import { registerSecurityHeaders } from './plugins/security-headers.ts';
-import { noStore } from './plugins/no-store.ts';
 import { tidySchemaNames } from './openapi.ts';
 import { createIpRateLimiter } from './plugins/rate-limit.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -90,8 +89,7 @@ export async function buildServer(deps: Deps, options: BuildServerOptions = {}):
   // Every Bearer route authenticates on onRequest, before its body is parsed or validated (hooks added here
   // apply to every route registered after them).
   app.addHook('onRoute', authenticateBeforeParsing(app.authenticate));
-  // No response is cached by the browser or a proxy unless its route says so (tokens, one-time links, profiles).
-  app.addHook('onRequest', noStore);
+  // Security headers and no-store on every response; CORS when configured.
   await registerSecurityHeaders(app, deps.config);
   // One per-IP bucket for every anonymous route that takes a password or a one-time token (seed 002 §4.1).
   app.decorate('ipRateLimit', createIpRateLimiter(deps.clock, deps.config.rateLimitPerMinute));
