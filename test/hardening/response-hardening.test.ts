@@ -7,6 +7,7 @@ import { createUser } from '../../src/identity/users.ts';
 import { createInvitation } from '../../src/invitations/invitations.ts';
 import { requestPasswordReset } from '../../src/identity/password-reset.ts';
 import { isAppError } from '../../src/app/errors.ts';
+import { ANONYMOUS_HTTP } from '../../src/audit/actors.ts';
 import { authHarness, ADMIN_EMAIL, ADMIN_PASSWORD, type AuthHarness } from '../support/auth.ts';
 import { createTestInstance, TEST_ACTOR } from '../support/deps.ts';
 
@@ -256,7 +257,7 @@ describe('control characters in names and free text', () => {
   ] as const;
 
   it.each(BAD)('HTTP: %s is refused with validation_error on every name field', async (_what, name) => {
-    const invitation = await createInvitation(h.t.deps, { kind: 'operator', actor: TEST_ACTOR }, acme.id, {
+    const invitation = await createInvitation(h.t.deps, TEST_ACTOR, acme.id, {
       email: `inv-${randomUUID()}@example.com`,
       role: 'SUBMITTER',
     });
@@ -337,7 +338,7 @@ describe('password-reset request: the same answer in the same time for known and
 
   it('the synchronous service (CLI, tests) still issues the token at once', () => {
     const before = h.outbox('password-reset').length;
-    requestPasswordReset(h.t.deps, { email: ADMIN_EMAIL }, { ip: '127.0.0.1', userAgent: null });
+    requestPasswordReset(h.t.deps, ANONYMOUS_HTTP, { email: ADMIN_EMAIL }, { ip: '127.0.0.1', userAgent: null });
     expect(h.outbox('password-reset')).toHaveLength(before + 1);
   });
 });
