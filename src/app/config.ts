@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -11,6 +12,74 @@ const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no
 );
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const url = z.string().url();
+
+/** proxy-addr's names for address ranges, accepted in KIMAUTH_TRUST_PROXY beside addresses and CIDRs. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const [address, bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (!family || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const max = family === 4 ? 32 : 128;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+}
+
+/**
+ * KIMAUTH_TRUST_PROXY, with fastify's (proxy-addr's) semantics: the client address is the first untrusted hop
+ * counted from the right of X-Forwarded-For. `false`/`0` (default) → the socket address; a hop count `N` → N
+ * proxies in front; a comma-separated list of addresses, CIDRs or proxy-addr range names → those proxies.
+ * `true` is refused: it would trust every entry, and the leftmost one is written by the client.
+ */
+const trustProxy = z
+  .union([z.boolean(), z.number(), z.string()])
+  .transform((raw, ctx): false | number | string[] => {
+    const value = typeof raw === 'string' ? raw.trim().toLowerCase() : raw;
+    if (value === false || value === 'false' || value === 'no' || value === '0' || value === 0) return false;
+    if (value === true || value === 'true' || value === 'yes') {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          '"true" would take the client address from the leftmost X-Forwarded-For entry, which the client writes; ' +
+          'give the number of proxies in front (e.g. 1) or their addresses/CIDRs (e.g. 127.0.0.1,10.0.0.0/8)',
+      });
+      return z.NEVER;
+    }
+    if (typeof value === 'number' || /^\d+$/.test(value)) {
+      const hops = Number(value);
+      if (Number.isInteger(hops) && hops >= 0 && hops <= 32) return hops === 0 ? false : hops;
+      ctx.addIssue({ code: 'custom', message: 'a hop count must be an integer from 0 to 32' });
+      return z.NEVER;
+    }
+    const entries = value.split(',').map((e) => e.trim()).filter(Boolean);
+    const bad = entries.filter((e) => !isProxyAddress(e));
+    if (entries.length === 0 || bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `not a hop count or a list of proxy addresses/CIDRs (${bad.join(', ') || 'empty'})` });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
+/** KIMAUTH_CORS_ORIGINS: comma-separated exact origins (scheme://host[:port]); empty = CORS off. */
+const corsOrigins = z
+  .union([z.array(z.string()), z.string()])
+  .transform((raw, ctx): string[] => {
+    const entries = (Array.isArray(raw) ? raw : raw.split(',')).map((e) => e.trim()).filter(Boolean);
+    for (const entry of entries) {
+      let origin: string | undefined;
+      try {
+        origin = new URL(entry).origin;
+      } catch {
+        origin = undefined;
+      }
+      if (!origin || origin === 'null' || origin !== entry.replace(/\/+$/, '')) {
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)} is not an origin like https://app.example.com` });
+        return z.NEVER;
+      }
+    }
+    return entries.map((e) => e.replace(/\/+$/, ''));
+  });
 
 /** Each setting: its env variable, its schema, its default. Keys are the names used in kimauth.json. */
 const FIELDS = {
@@ -37,7 +106,10 @@ const FIELDS = {
   viesAttempts: { env: 'KIMAUTH_VIES_ATTEMPTS', schema: int(1, 10), default: 3 },
   viesRetryDelayMs: { env: 'KIMAUTH_VIES_RETRY_DELAY_MS', schema: int(0, 60_000), default: 1_000 },
   rateLimitPerMinute: { env: 'KIMAUTH_RATE_LIMIT_PER_MINUTE', schema: int(1, 1_000_000), default: 30 },
-  trustProxy: { env: 'KIMAUTH_TRUST_PROXY', schema: bool, default: false },
+  trustProxy: { env: 'KIMAUTH_TRUST_PROXY', schema: trustProxy, default: false },
+  corsOrigins: { env: 'KIMAUTH_CORS_ORIGINS', schema: corsOrigins, default: '' },
+  refreshReuseGrace: { env: 'KIMAUTH_REFRESH_REUSE_GRACE', schema: int(0, 300), default: 0 },
+  masterKeyFile: { env: 'KIMAUTH_MASTER_KEY_FILE', schema: z.string().min(1).optional(), default: undefined },
   logLevel: {
     env: 'KIMAUTH_LOG_LEVEL',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -54,6 +126,11 @@ export type Config = { [K in ConfigKey]: Parsed<K> } & {
   dataDir: string;
   /** `iss` of platform tokens: KIMAUTH_ISSUER, else the public URL. */
   issuer: string;
+  /**
+   * Absolute path of the master key file: KIMAUTH_MASTER_KEY_FILE, else systemd's
+   * `$CREDENTIALS_DIRECTORY/master.key` (LoadCredential) when that directory is set, else `<dataDir>/master.key`.
+   */
+  masterKeyFile: string;
 };
 
 export type ConfigOverrides = Partial<{ [K in ConfigKey]: unknown }>;
@@ -131,6 +208,10 @@ export function loadConfig(input: LoadConfigInput = {}): Config {
   out.dataDir = dataDir;
   out.publicUrl = String(out.publicUrl).replace(/\/+$/, '');
   out.issuer = (out.issuer as string | undefined) ?? (out.publicUrl as string);
+  out.masterKeyFile = path.resolve(
+    (out.masterKeyFile as string | undefined) ??
+      (env.CREDENTIALS_DIRECTORY ? path.join(env.CREDENTIALS_DIRECTORY, 'master.key') : path.join(dataDir, 'master.key')),
+  );
   if (out.emailEnabled && !out.smtpUrl) {
     throw new ConfigError('Invalid configuration KIMAUTH_SMTP_URL: required when KIMAUTH_EMAIL_ENABLED=true');
   }

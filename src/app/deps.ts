@@ -11,6 +11,7 @@ import { createAuditLog, type AuditLog } from '../audit/audit-log.ts';
 import { createSigningKeyring, type SigningKeyring } from '../keys/signing-keys.ts';
 import { createAccessCaches, type AccessCaches } from '../access/access-caches.ts';
 import { defaultHttpClient, type HttpClient } from './http-client.ts';
+import { createBackgroundTasks, type BackgroundTasks } from './background-tasks.ts';
 
 /**
  * Everything a service function may use, built once per process (or per test) and passed explicitly as the
@@ -34,6 +35,8 @@ export interface Deps {
   statement(sql: string): Statement;
   /** Remote entitlements and /auth/me/access results, per Deps (src/access). */
   accessCaches: AccessCaches;
+  /** Work done after the response (src/app/background-tasks.ts). */
+  background: BackgroundTasks;
   /** The reserved `master` tenant's id (platform key, platform audit chain); looked up once. */
   platformTenantId(): string;
   /** Closes the database; idempotent. */
@@ -52,7 +55,7 @@ export interface BuildDepsOptions {
   logger?: Logger;
   /** Defaults to `<dataDir>/kimauth.db`; `:memory:` or a serialized image (Buffer) for tests. */
   databaseFile?: string | Buffer;
-  /** Defaults to the data dir's master.key. */
+  /** Defaults to config.masterKeyFile (the data dir's master.key unless configured elsewhere). */
   masterKeys?: MasterKeyring;
   /** Outbound HTTP; defaults to the global fetch. */
   http?: HttpClient;
@@ -62,7 +65,7 @@ export interface BuildDepsOptions {
 
 export function buildDeps(options: BuildDepsOptions): Deps {
   const clock = options.clock ?? systemClock();
-  const masterKeys = options.masterKeys ?? readMasterKeyring(options.config.dataDir);
+  const masterKeys = options.masterKeys ?? readMasterKeyring(options.config.masterKeyFile);
   const handle = openDatabase(options.databaseFile ?? databasePath(options.config));
   try {
     if (options.migrate) migrate(handle.sqlite, clock.nowMs());
@@ -74,10 +77,11 @@ export function buildDeps(options: BuildDepsOptions): Deps {
   let platformId: string | undefined;
   const statements = new Map<string, Statement>();
   const findPlatform = handle.sqlite.prepare("SELECT id FROM tenants WHERE slug = 'master'");
+  const logger = options.logger ?? silentLogger();
   return {
     config: options.config,
     clock,
-    logger: options.logger ?? silentLogger(),
+    logger,
     db: handle.db,
     sqlite: handle.sqlite,
     masterKeys,
@@ -93,6 +97,7 @@ export function buildDeps(options: BuildDepsOptions): Deps {
       return statement;
     },
     accessCaches: createAccessCaches(),
+    background: createBackgroundTasks(logger),
     platformTenantId() {
       if (platformId) return platformId;
       const row = findPlatform.get() as { id: string } | undefined;

@@ -7,7 +7,7 @@ import { buildDeps, DATABASE_FILE, type Deps } from './deps.ts';
 import { AppError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import type { Actor } from '../audit/audit-log.ts';
-import { generateMasterKeyring, MASTER_KEY_FILE, writeMasterKeyring } from '../keys/master-key.ts';
+import { generateMasterKeyring, MASTER_KEY_FILE, readMasterKeyring, writeMasterKeyring } from '../keys/master-key.ts';
 import { createTenant, MASTER_SLUG } from '../tenants/tenants.ts';
 import { createUser } from '../identity/users.ts';
 import type { TenantRow } from '../tenants/tables.ts';
@@ -84,10 +84,17 @@ export async function initInstance(input: InitInput): Promise<InitResult> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
 
+  // A key file outside the data dir that already exists is adopted (an operator prepared it, or systemd's
+  // LoadCredential hands it in); one that does not exist yet is written there.
+  const keyFile = input.config.masterKeyFile;
+  const adoptKey = existsSync(keyFile);
   let deps: Deps | undefined;
   try {
-    const masterKeys = generateMasterKeyring();
-    writeMasterKeyring(dataDir, masterKeys);
+    const masterKeys = adoptKey ? readMasterKeyring(keyFile) : generateMasterKeyring();
+    if (!adoptKey) {
+      mkdirSync(path.dirname(keyFile), { recursive: true, mode: 0o700 });
+      writeMasterKeyring(keyFile, masterKeys);
+    }
     if (input.publicUrl) {
       writeFileSync(path.join(dataDir, CONFIG_FILE), JSON.stringify({ publicUrl: input.publicUrl }, null, 2) + '\n', {
         mode: 0o600,
@@ -113,6 +120,7 @@ export async function initInstance(input: InitInput): Promise<InitResult> {
     deps?.close();
     deps = undefined;
     // Leave nothing half-made behind: the next `init` must be able to start over.
+    if (!adoptKey) rmSync(keyFile, { force: true });
     if (createdDir) rmSync(dataDir, { recursive: true, force: true });
     else for (const f of [MASTER_KEY_FILE, DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`]) rmSync(path.join(dataDir, f), { force: true });
     throw err;

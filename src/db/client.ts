@@ -22,6 +22,8 @@ export function openDatabase(file: string | Buffer, options: { readonly?: boolea
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
+  // Deleted and overwritten content is zeroed in the file, not left in freed pages for a copy of the disk to read.
+  sqlite.pragma('secure_delete = ON');
   makeTransactionsImmediate(sqlite);
   const db = drizzle(sqlite, { schema });
   return {

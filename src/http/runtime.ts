@@ -35,6 +35,7 @@ export async function startServer(deps: Deps, options: { host?: string; port?: n
       closing ??= (async () => {
         await app.close();
         await scheduler.stop();
+        await deps.background.idle();
         deps.close();
       })();
       return closing;

@@ -2,8 +2,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import fastifySwagger from '@fastify/swagger';
 import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Deps } from '../app/deps.ts';
-import { registerErrorHandling } from './plugins/errors.ts';
-import { createAuthenticate } from './plugins/authenticate.ts';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './plugins/errors.ts';
+import { authenticateBeforeParsing, createAuthenticate } from './plugins/authenticate.ts';
+import { registerSecurityHeaders } from './plugins/security-headers.ts';
 import { tidySchemaNames } from './openapi.ts';
 import { createIpRateLimiter } from './plugins/rate-limit.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -54,13 +55,25 @@ export interface BuildServerOptions {
   logRequests?: boolean;
 }
 
+/**
+ * fastify's trustProxy from KIMAUTH_TRUST_PROXY (config.ts): a hop count becomes proxy-addr's "trust the nearest
+ * N hops" function (what fastify does with a number, which its types do not declare); a list stays a list.
+ */
+function trustProxyOption(value: false | number | string[]): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof value === 'number') return (_address, hop) => hop < value;
+  return value;
+}
+
 export async function buildServer(deps: Deps, options: BuildServerOptions = {}): Promise<App> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Per-request info lines cost throughput on the token paths; completions are logged at debug (below).
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: deps.config.trustProxy,
+    trustProxy: trustProxyOption(deps.config.trustProxy),
     bodyLimit: 1024 * 1024,
+    // Malformed URLs, over-long path parameters and parser-level rejections answer in the seed envelope.
+    frameworkErrors,
+    clientErrorHandler,
     // Requests in flight finish on close; new ones are refused.
     return503OnClosing: true,
   }).withTypeProvider<ZodTypeProvider>();
@@ -73,6 +86,11 @@ export async function buildServer(deps: Deps, options: BuildServerOptions = {}):
   app.decorateRequest('principal', null);
   // One verifier (cached public keys, prepared session query) shared by every Bearer route.
   app.decorate('authenticate', createAuthenticate(deps));
+  // Every Bearer route authenticates on onRequest, before its body is parsed or validated (hooks added here
+  // apply to every route registered after them).
+  app.addHook('onRoute', authenticateBeforeParsing(app.authenticate));
+  // Security headers and no-store on every response; CORS when configured.
+  await registerSecurityHeaders(app, deps.config);
   // One per-IP bucket for every anonymous route that takes a password or a one-time token (seed 002 §4.1).
   app.decorate('ipRateLimit', createIpRateLimiter(deps.clock, deps.config.rateLimitPerMinute));
   if (options.logRequests && deps.logger.isLevelEnabled('debug')) {

@@ -63,6 +63,25 @@ export function requestPasswordReset(deps: Deps, caller: Principal, input: { ema
   return deps.config.exposePasswordResetToken && issued ? { status: 'ok', token: issued } : { status: 'ok' };
 }
 
+/**
+ * The HTTP form of the request: the answer is the same, in the same time, for every address — the account lookup,
+ * token, audit entry and mail happen after the response (deps.background). Input errors (a malformed email, a
+ * vendor account type) are still answered at once: they do not depend on any account. With
+ * KIMAUTH_EXPOSE_PASSWORD_RESET_TOKEN (development only) the work is done first, to return the token.
+ */
+export function requestPasswordResetAfterResponse(
+  deps: Deps,
+  caller: Principal,
+  input: { email: string; accountType?: string },
+  client: ClientInfo,
+): ResetRequestResult {
+  if (deps.config.exposePasswordResetToken) return requestPasswordReset(deps, caller, input, client);
+  assertPasswordAccountType(input.accountType);
+  normalizeEmail(input.email);
+  deps.background.run('password-reset.request', () => requestPasswordReset(deps, caller, input, client));
+  return { status: 'ok' };
+}
+
 const INVALID_TOKEN = 'Invalid or expired password reset token';
 
 function findUsableToken(deps: Deps, tokenHash: string) {

@@ -1,3 +1,4 @@
+import { assertPlainText } from '../app/plain-text.ts';
 import { and, asc, count, eq, inArray, isNull, ne, type SQL } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { conflict, notFound, validationError } from '../app/errors.ts';
@@ -194,6 +195,8 @@ function checkPatch(patch: PatchUserInput): CheckedPatch {
   if (patch.password !== undefined) assertPasswordPolicy(patch.password);
   const fullName = patch.fullName?.trim();
   if (fullName !== undefined && !fullName) throw validationError('fullName must not be empty');
+  assertPlainText('fullName', patch.fullName);
+  assertPlainText('phoneNumber', patch.phoneNumber);
   return { ...patch, fields, fullName, email: patch.email !== undefined ? normalizeEmail(patch.email) : undefined };
 }
 

@@ -1,3 +1,4 @@
+import { assertPlainText } from '../app/plain-text.ts';
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
@@ -40,6 +41,8 @@ export async function createUser(
   const email = normalizeEmail(input.email);
   const fullName = input.fullName.trim();
   if (!fullName) throw validationError('fullName is required');
+  assertPlainText('fullName', input.fullName);
+  assertPlainText('phoneNumber', input.phoneNumber);
   if (input.password != null) assertPasswordPolicy(input.password);
   const passwordHash = input.password != null ? await hashPassword(input.password) : null;
   return deps.sqlite.transaction(() => {

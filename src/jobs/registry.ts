@@ -5,6 +5,7 @@ import { registerAuditHeadJob } from '../audit/head-job.ts';
 import { registerMaintenanceJob } from './maintenance.ts';
 import { registerOssQuarterlyJob } from '../oss/quarterly-job.ts';
 import { registerViesRecheckJob } from '../payments/vies-recheck.ts';
+import { registerSessionJobs } from '../sessions/jobs.ts';
 
 /**
  * Each capability that needs periodic work adds its registration here (audit heads, OSS reports, mail
@@ -16,6 +17,7 @@ const JOB_REGISTRATIONS: Array<(scheduler: Scheduler, deps: Deps) => void> = [
   registerMaintenanceJob,
   registerOssQuarterlyJob,
   registerViesRecheckJob,
+  registerSessionJobs,
 ];
 
 export function registerJobs(scheduler: Scheduler, deps: Deps): void {

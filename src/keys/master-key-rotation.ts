@@ -24,7 +24,7 @@ const aad = (kid: string) => `signing-key:${kid}`;
 export function rotateMasterKey(deps: Deps, actor: Actor): MasterKeyRotation {
   const previousKeyId = deps.masterKeys.currentId;
   const next = rotateMasterKeyring(deps.masterKeys);
-  writeMasterKeyring(deps.config.dataDir, next);
+  writeMasterKeyring(deps.config.masterKeyFile, next);
   // Adopt the new ring in this process, so the audit entry below is already HMAC-ed under the new key.
   deps.masterKeys.keys = next.keys;
   deps.masterKeys.currentId = next.currentId;

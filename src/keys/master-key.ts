@@ -3,7 +3,8 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, r
 import path from 'node:path';
 
 /**
- * The instance master key file (`master.key`, mode 0600). It holds every master key the instance has had,
+ * The instance master key file (`master.key`, mode 0600; `<dataDir>/master.key` unless KIMAUTH_MASTER_KEY_FILE or
+ * systemd's LoadCredential puts it elsewhere, config.masterKeyFile). It holds every master key the instance has had,
  * so material encrypted or HMAC-ed under an older key (audit entries, private keys) stays readable after
  * a master-key rotation; `current` is the one used for new material.
  */
@@ -14,7 +15,7 @@ export interface MasterKeyring {
   /** Raw 32-byte keys by id. */
   keys: Map<string, Buffer>;
   /**
-   * The data dir the ring was read from. A key id this process has not seen (another process ran
+   * The key file the ring was read from. A key id this process has not seen (another process ran
    * `keys rotate-master`) is then looked up in the file again instead of failing until a restart.
    */
   source?: string;
@@ -43,21 +44,17 @@ export function rotateMasterKeyring(ring: MasterKeyring): MasterKeyring {
   return { currentId: id, keys: new Map([...ring.keys, [id, key]]) };
 }
 
-export function masterKeyPath(dataDir: string): string {
-  return path.join(dataDir, MASTER_KEY_FILE);
-}
 
 /**
  * Writes the key file atomically (temp file, fsync, rename): a crash leaves either the old file or the new one,
  * never a torn file that would make every private key and audit HMAC unreadable.
  */
-export function writeMasterKeyring(dataDir: string, ring: MasterKeyring): void {
+export function writeMasterKeyring(target: string, ring: MasterKeyring): void {
   const file: MasterKeyFile = {
     version: 1,
     current: ring.currentId,
     keys: Object.fromEntries([...ring.keys].map(([id, k]) => [id, k.toString('base64')])),
   };
-  const target = masterKeyPath(dataDir);
   const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     const fd = openSync(temp, 'wx', 0o600);
@@ -72,7 +69,7 @@ export function writeMasterKeyring(dataDir: string, ring: MasterKeyring): void {
     rmSync(temp, { force: true });
   }
   // The rename itself survives a crash only once the directory entry is on disk.
-  const dirFd = openSync(dataDir, 'r');
+  const dirFd = openSync(path.dirname(target), 'r');
   try {
     fsyncSync(dirFd);
   } finally {
@@ -80,8 +77,7 @@ export function writeMasterKeyring(dataDir: string, ring: MasterKeyring): void {
   }
 }
 
-export function readMasterKeyring(dataDir: string): MasterKeyring {
-  const file = masterKeyPath(dataDir);
+export function readMasterKeyring(file: string): MasterKeyring {
   if (!existsSync(file)) throw new Error(`master key file ${file} is missing`);
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as MasterKeyFile;
   const keys = new Map(Object.entries(parsed.keys).map(([id, b64]) => [id, Buffer.from(b64, 'base64')]));
@@ -89,7 +85,7 @@ export function readMasterKeyring(dataDir: string): MasterKeyring {
   for (const [id, key] of keys) {
     if (key.length !== 32 || keyIdOf(key) !== id) throw new Error(`master key file ${file}: key ${id} is damaged`);
   }
-  return { currentId: parsed.current, keys, source: dataDir };
+  return { currentId: parsed.current, keys, source: file };
 }
 
 export function masterKey(ring: MasterKeyring, id: string = ring.currentId): Buffer {
@@ -127,4 +123,18 @@ export function decryptSecret(ring: MasterKeyring, sealed: Buffer, context: stri
   decipher.setAAD(Buffer.from(context));
   decipher.setAuthTag(tag);
   return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
+}
+
+/**
+ * encryptSecret as one text value, `<masterKeyId>.<base64 iv|tag|ciphertext>`, for secrets kept in a text column
+ * (outbox message data, a refresh token's sealed successor). The key id travels with it, so rotate-master never
+ * has to rewrite these short-lived values.
+ */
+export function sealToText(ring: MasterKeyring, plaintext: string, context: string): string {
+  return `${ring.currentId}.${encryptSecret(ring, Buffer.from(plaintext), context).toString('base64')}`;
+}
+
+export function openSealedText(ring: MasterKeyring, sealed: string, context: string): string {
+  const dot = sealed.indexOf('.');
+  return decryptSecret(ring, Buffer.from(sealed.slice(dot + 1), 'base64'), context, sealed.slice(0, dot)).toString('utf8');
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../app/deps.ts';
 import { createMailRenderer, type MailRenderer } from './templates.ts';
+import { openMailData } from './outbox.ts';
 import type { MailAddress, MailTransport } from './transport.ts';
 
 /**
@@ -107,7 +108,7 @@ export function createMailOutboxWorker(
   const deliver = async (row: ClaimedRow, token: string): Promise<keyof DrainResult> => {
     let rendered;
     try {
-      rendered = renderer.render(row.template, row.toAddress, JSON.parse(row.data) as Record<string, unknown>);
+      rendered = renderer.render(row.template, row.toAddress, openMailData(deps, row.id, row.data));
     } catch (err) {
       // The data and templates will be the same next time: retrying cannot help (`mail retry` after a fix).
       return giveUpOrRetry(row, token, `render: ${(err as Error).message}`, true);

@@ -3,6 +3,7 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { conflict, notFound } from '../app/errors.ts';
 import type { Actor } from '../audit/audit-log.ts';
+import { openSealedText, sealToText } from '../keys/master-key.ts';
 import { mailOutbox, type MailOutboxRow } from './tables.ts';
 import type { z } from 'zod';
 import type { MailDataSchemas } from './templates.ts';
@@ -32,6 +33,25 @@ export interface OutgoingMail<T extends MailTemplate = MailTemplate> {
   data: MailData<T>;
 }
 
+/** The message id is bound as associated data: a sealed payload copied to another row does not open. */
+const sealContext = (mailId: string) => `mail-outbox:${mailId}`;
+
+/**
+ * Message data as stored: `{"sealed": "<masterKeyId>.<base64 iv|tag|ciphertext>"}`, AES-256-GCM under the master
+ * key's secret-encryption subkey (as signing keys are). It holds one-time links, so it is never in clear in the
+ * database file, its WAL or its freed pages; a copy of the data dir without the master key opens nothing.
+ */
+function sealMailData(deps: Deps, mailId: string, data: unknown): { sealed: string } {
+  return { sealed: sealToText(deps.masterKeys, JSON.stringify(data), sealContext(mailId)) };
+}
+
+/** The template data of an outbox row (`data` column as stored). Rows queued before encryption are read as they are. */
+export function openMailData(deps: Deps, mailId: string, stored: string): Record<string, unknown> {
+  const parsed = JSON.parse(stored) as Record<string, unknown>;
+  if (typeof parsed.sealed !== 'string') return parsed;
+  return JSON.parse(openSealedText(deps.masterKeys, parsed.sealed, sealContext(mailId))) as Record<string, unknown>;
+}
+
 /**
  * Queues a message inside the caller's transaction (the change and its mail commit or roll back together).
  * With KIMAUTH_EMAIL_ENABLED=false nothing is queued.
@@ -43,7 +63,7 @@ export function enqueueMail<T extends MailTemplate>(deps: Deps, mail: OutgoingMa
   const now = deps.clock.now();
   deps.db
     .insert(mailOutbox)
-    .values({ id, template: mail.template, toAddress: mail.to, data: mail.data, status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now })
+    .values({ id, template: mail.template, toAddress: mail.to, data: sealMailData(deps, id, mail.data), status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now })
     .run();
   return id;
 }

@@ -10,7 +10,10 @@ export const mailOutbox = sqliteTable(
     id: text('id').primaryKey(),
     template: text('template').notNull(),
     toAddress: text('to_address').notNull(),
-    /** Template variables (JSON). May hold a one-time link, so it is emptied once the message is sent. */
+    /**
+     * Template variables, sealed with the master key (`{"sealed": …}`, outbox.ts). They may hold a one-time link,
+     * so they are never stored in clear, and emptied once the message is sent.
+     */
     data: text('data', { mode: 'json' }).notNull().$type<Record<string, unknown>>(),
     status: text('status', { enum: ['pending', 'sent', 'failed'] }).notNull().default('pending'),
     /** Sends started (counted when a worker claims the row). */

@@ -35,6 +35,12 @@ export const refreshTokens = sqliteTable(
       .references(() => sessions.id),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     rotatedAt: integer('rotated_at', { mode: 'timestamp_ms' }),
+    /**
+     * With KIMAUTH_REFRESH_REUSE_GRACE: the token that replaced this one, sealed with the master key
+     * (`<keyId>.<base64 iv|tag|ciphertext>`), so a client that lost the refresh response can get it again.
+     * Emptied when the successor is used or the grace ends.
+     */
+    successorSealed: text('successor_sealed'),
   },
   (t) => [index('refresh_tokens_session_idx').on(t.sessionId)],
 );

@@ -1,3 +1,4 @@
+import { assertPlainText } from '../app/plain-text.ts';
 import { randomUUID } from 'node:crypto';
 import { asc, eq, or } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
@@ -38,6 +39,8 @@ export async function createTenant(
   const name = input.name.trim();
   validateSlug(slug, options);
   if (!name) throw validationError('A tenant needs a name');
+  assertPlainText('name', input.name);
+  assertPlainText('legacyCode', input.legacyCode);
   const key = await generateRsaKey();
   // IMMEDIATE takes the write lock up front: a second process on the data dir then waits (busy_timeout)
   // instead of failing with "database is locked" when its read snapshot turns stale on the first write.
@@ -118,6 +121,8 @@ export interface UpdateTenantInput {
 export function updateTenant(deps: Deps, ref: string, input: UpdateTenantInput, actor: Actor): TenantRow {
   const name = input.name?.trim();
   if (name !== undefined && !name) throw validationError('A tenant needs a name');
+  assertPlainText('name', input.name);
+  assertPlainText('legacyCode', input.legacyCode);
   if (input.legacyCode !== undefined && input.legacyCode !== null && !input.legacyCode.trim()) {
     throw validationError('legacyCode must not be empty (clear it instead)');
   }

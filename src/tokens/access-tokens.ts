@@ -69,13 +69,17 @@ export async function issueAccessToken(
   return { accessToken, expiresIn: ttl };
 }
 
-/**
- * Verifies signature (RS256 only, against the platform JWKS incl. rotated keys), `iss`, `aud` and `exp` with the
- * injected clock. Any failure is 401 unauthorized; revocation and tokenVersion are checked by the caller.
- */
+/** How far a token's `iat` may lie ahead of this clock, and its lifetime beyond KIMAUTH_ACCESS_TOKEN_TTL. */
+export const CLOCK_SKEW_SECONDS = 60;
+
 /** How many verified signatures the verifier remembers (a few MB at most). */
 const VERIFIED_CACHE_SIZE = 10_000;
 
+/**
+ * Verifies signature (RS256 only, against the platform JWKS incl. rotated keys), `iss`, `aud`, `exp`, `iat` (at most
+ * CLOCK_SKEW_SECONDS ahead) and the lifetime (`exp − iat` at most the configured TTL + skew) with the injected clock.
+ * Any failure is 401 unauthorized; revocation and tokenVersion are checked by the caller.
+ */
 export function createAccessTokenVerifier(deps: Deps) {
   let keysFor: { jwks: object; keys: Map<string, KeyObject> } | undefined;
   /**
@@ -127,6 +131,11 @@ export function createAccessTokenVerifier(deps: Deps) {
     if (payload.exp <= now) {
       verified.delete(token);
       throw new AppError('unauthorized', 'Access token has expired');
+    }
+    // A real key can still sign a bad token (a leaked key, a signer with a wrong clock): refuse tokens issued in
+    // the future or living longer than this instance ever issues them.
+    if (payload.iat > now + CLOCK_SKEW_SECONDS || payload.exp - payload.iat > deps.config.accessTokenTtl + CLOCK_SKEW_SECONDS) {
+      throw new AppError('unauthorized', 'Invalid access token');
     }
     if (typeof payload.sessionId !== 'string' || typeof payload.tokenVersion !== 'number') {
       throw new AppError('unauthorized', 'Access token is not a kimauth session token');

@@ -116,7 +116,7 @@ describe('audit verify detects tampering of the database file', () => {
   it('detects a chain re-signed with the real key after a head was published, by the head', async () => {
     const dataDir = fresh();
     const headsFile = await publishHeads(dataDir);
-    const ring = readMasterKeyring(dataDir);
+    const ring = readMasterKeyring(path.join(dataDir, 'master.key'));
     tamper(dataDir, (db, id) => {
       db.prepare(`UPDATE audit_entries SET payload = '{"n":-1}' WHERE tenant_id = ? AND seq = 10`).run(id);
       rechain(db, id, deriveKey(ring, AUDIT_KEY_PURPOSE), 10);

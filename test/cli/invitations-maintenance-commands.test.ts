@@ -9,6 +9,7 @@ import type { PurgeReport } from '../../src/jobs/maintenance.ts';
 import { cli } from '../support/cli.ts';
 import { tempDir } from '../support/deps.ts';
 import { ANONYMOUS_HTTP } from '../../src/audit/actors.ts';
+import { openMailData } from '../../src/mail/outbox.ts';
 
 // Development exposure on: even then the CLI never prints an invitation's link.
 const ENV = { KIMAUTH_EMAIL_ENABLED: 'true', KIMAUTH_SMTP_URL: 'smtp://127.0.0.1:2525', KIMAUTH_EXPOSE_PASSWORD_RESET_TOKEN: 'true' };
@@ -46,7 +47,11 @@ describe('CLI: invitations and maintenance', () => {
     expect(created.code, created.stderr).toBe(0);
     const jane = created.json<InvitationView>();
     expect(jane).toMatchObject({ email: 'jane@acme.com', role: 'ADMIN', modules: ['finance'], status: 'pending', sentCount: 1, invitedBy: { id: null, name: 'kimauth' } });
-    const mailed = inspect((d) => d.sqlite.prepare("SELECT data FROM mail_outbox WHERE template = 'invitation'").pluck().all()) as string[];
+    const mailed = inspect((d) =>
+      (d.sqlite.prepare("SELECT id, data FROM mail_outbox WHERE template = 'invitation'").all() as Array<{ id: string; data: string }>).map((m) =>
+        JSON.stringify(openMailData(d, m.id, m.data)),
+      ),
+    );
     const token = /token=([^"&]+)/.exec(mailed[0])![1];
     expect(token.length).toBeGreaterThan(16);
     expect(created.stdout + created.stderr).not.toContain(token);

@@ -10,6 +10,7 @@ import type { AdminUserOut } from '../../src/identity/user-admin.ts';
 import { cli } from '../support/cli.ts';
 import { tempDir } from '../support/deps.ts';
 import { runKimauth } from '../support/processes.ts';
+import { openMailData } from '../../src/mail/outbox.ts';
 
 const MAIL_ENV = { KIMAUTH_EMAIL_ENABLED: 'true', KIMAUTH_SMTP_URL: 'smtp://127.0.0.1:2525' };
 
@@ -57,7 +58,9 @@ describe('CLI: users and tenants update', () => {
 
     // The welcome mail is queued with a set-password link; the audit names the operator at the CLI.
     const facts = inspect((d) => ({
-      mail: d.sqlite.prepare("SELECT template, data FROM mail_outbox WHERE to_address = 'jane@acme.com'").get() as { template: string; data: string },
+      mail: ((m: { id: string; template: string; data: string }) => ({ template: m.template, data: JSON.stringify(openMailData(d, m.id, m.data)) }))(
+        d.sqlite.prepare("SELECT id, template, data FROM mail_outbox WHERE to_address = 'jane@acme.com'").get() as { id: string; template: string; data: string },
+      ),
       audit: d.sqlite.prepare("SELECT actor_type, channel FROM audit_entries WHERE event_type = 'user.created' AND target_id = ?").get(jane.id),
     }));
     expect(facts.mail.template).toBe('user-created');

@@ -13,7 +13,11 @@ describe('e2e: auth mail through a real SMTP server', () => {
   let t: TestInstance;
   let app: App;
   const drain = () => createMailOutboxWorker(t.deps, createSmtpTransport(sink.url)).drain();
-  const post = (url: string, payload: Record<string, unknown>) => app.inject({ method: 'POST', url, payload });
+  const post = async (url: string, payload: Record<string, unknown>) => {
+    const res = await app.inject({ method: 'POST', url, payload });
+    await t.deps.background.idle();
+    return res;
+  };
 
   beforeEach(async () => {
     sink = await startSmtpSink();

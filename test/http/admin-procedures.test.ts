@@ -8,6 +8,7 @@ import { createTenant } from '../../src/tenants/tenants.ts';
 import type { TenantRow } from '../../src/tenants/tables.ts';
 import { createTestInstance, TEST_ACTOR, type TestInstance } from '../support/deps.ts';
 import { bearer, signIn } from '../support/tokens.ts';
+import { openMailData } from '../../src/mail/outbox.ts';
 
 const INTERNAL_KEY = 'internal-key-0123456789abcdef';
 
@@ -25,9 +26,9 @@ describe('§5.2 procedures over HTTP', () => {
   let admin: { authorization: string };
 
   const outbox = (to?: string) =>
-    (t.deps.sqlite.prepare('SELECT template, to_address, data FROM mail_outbox ORDER BY rowid').all() as OutboxRow[])
+    (t.deps.sqlite.prepare('SELECT id, template, to_address, data FROM mail_outbox ORDER BY rowid').all() as Array<OutboxRow & { id: string }>)
       .filter((m) => !to || m.to_address === to)
-      .map((m) => ({ template: m.template, to: m.to_address, data: JSON.parse(m.data) as Record<string, unknown> }));
+      .map((m) => ({ template: m.template, to: m.to_address, data: openMailData(t.deps, m.id, m.data) }));
   const auditTypes = (tenantId: string) =>
     (t.deps.sqlite.prepare('SELECT event_type FROM audit_entries WHERE tenant_id = ? ORDER BY seq').all(tenantId) as { event_type: string }[]).map(
       (r) => r.event_type,

@@ -8,6 +8,7 @@ import { createTenant } from '../../src/tenants/tenants.ts';
 import type { TenantRow } from '../../src/tenants/tables.ts';
 import { createTestInstance, TEST_ACTOR, type TestInstance } from '../support/deps.ts';
 import { bearer, signIn } from '../support/tokens.ts';
+import { openMailData } from '../../src/mail/outbox.ts';
 
 /** Mail, sessions, tokenVersion and audit effects of user lifecycle changes; membership details (§5.2a). */
 describe('user lifecycle and memberships over HTTP', () => {
@@ -19,9 +20,9 @@ describe('user lifecycle and memberships over HTTP', () => {
   let n = 0;
 
   const outbox = (to: string) =>
-    (t.deps.sqlite.prepare('SELECT template, data FROM mail_outbox WHERE to_address = ? ORDER BY rowid').all(to) as { template: string; data: string }[]).map((m) => ({
+    (t.deps.sqlite.prepare('SELECT id, template, data FROM mail_outbox WHERE to_address = ? ORDER BY rowid').all(to) as { id: string; template: string; data: string }[]).map((m) => ({
       template: m.template,
-      data: JSON.parse(m.data) as Record<string, unknown>,
+      data: openMailData(t.deps, m.id, m.data),
     }));
   const lastAudit = (tenantId: string, count: number) =>
     (t.deps.sqlite.prepare('SELECT event_type, payload, actor_type, actor_id FROM audit_entries WHERE tenant_id = ? ORDER BY seq DESC LIMIT ?').all(tenantId, count) as {

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildDeps, type Deps } from '../../src/app/deps.ts';
 import { createLogger } from '../../src/app/logger.ts';
-import { enqueueMail, listOutbox, requeueMail } from '../../src/mail/outbox.ts';
+import { enqueueMail, listOutbox, openMailData, requeueMail } from '../../src/mail/outbox.ts';
 import { createMailOutboxWorker, MAIL_RETRY_POLICY, retryDelayMs } from '../../src/mail/outbox-worker.ts';
 import { createSmtpTransport, type MailTransport } from '../../src/mail/transport.ts';
 import { mailOutbox } from '../../src/mail/tables.ts';
@@ -92,7 +92,10 @@ describe('mail outbox → real SMTP server', () => {
 
     expect(await worker.drain()).toEqual({ sent: 0, retried: 1, failed: 0 });
     let waiting = row(deps, id);
-    expect(waiting).toMatchObject({ status: 'pending', attempts: 1, data: { resetUrl: RESET_URL } });
+    expect(waiting).toMatchObject({ status: 'pending', attempts: 1 });
+    // Kept for the next attempt, sealed (never in clear in the row).
+    expect(JSON.stringify(waiting.data)).not.toContain(RESET_URL);
+    expect(openMailData(deps, id, JSON.stringify(waiting.data))).toMatchObject({ resetUrl: RESET_URL });
     expect(waiting.lastError).toMatch(/ECONNREFUSED/);
     expect(waiting.nextAttemptAt.getTime()).toBe(clock.nowMs() + 30_000);
 

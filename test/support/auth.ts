@@ -4,6 +4,7 @@ import { buildServer, type App } from '../../src/http/server.ts';
 import { createUser, type CreateUserInput } from '../../src/identity/users.ts';
 import type { UserRow } from '../../src/identity/tables.ts';
 import { createTestInstance, ADMIN_EMAIL, ADMIN_PASSWORD, TEST_ACTOR, type TestInstance } from './deps.ts';
+import { openMailData } from '../../src/mail/outbox.ts';
 
 export { ADMIN_EMAIL, ADMIN_PASSWORD };
 
@@ -29,14 +30,18 @@ export async function authHarness(config: ConfigOverrides = {}): Promise<AuthHar
   const h: AuthHarness = {
     t,
     app,
-    post: (url, payload, options = {}) =>
-      app.inject({
+    async post(url, payload, options = {}) {
+      const res = await app.inject({
         method: 'POST',
         url,
         payload: payload as never,
         remoteAddress: options.ip ?? '127.0.0.1',
         headers: options.token ? { authorization: `Bearer ${options.token}` } : {},
-      }),
+      });
+      // Work done after the response (the password-reset request) has landed before the test looks.
+      await t.deps.background.idle();
+      return res;
+    },
     get: (url, token) => app.inject({ method: 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} }),
     async signIn(email = ADMIN_EMAIL, password = ADMIN_PASSWORD, ip) {
       const res = await h.post('/auth/login', { email, password, accountType: '' }, { ip });
@@ -57,11 +62,12 @@ export async function authHarness(config: ConfigOverrides = {}): Promise<AuthHar
       ).map((r) => ({ ...r, payload: JSON.parse(r.payload) })),
     outbox: (template) =>
       (
-        t.deps.sqlite.prepare('SELECT to_address, data FROM mail_outbox WHERE template = ? ORDER BY created_at').all(template) as Array<{
+        t.deps.sqlite.prepare('SELECT id, to_address, data FROM mail_outbox WHERE template = ? ORDER BY created_at').all(template) as Array<{
+          id: string;
           to_address: string;
           data: string;
         }>
-      ).map((r) => ({ ...r, data: JSON.parse(r.data) })),
+      ).map((r) => ({ to_address: r.to_address, data: openMailData(t.deps, r.id, r.data) })),
     async close() {
       await app.close();
       t.close();

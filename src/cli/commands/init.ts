@@ -54,7 +54,8 @@ Without --admin-password-stdin/--admin-password-file a password is generated and
 Examples:
   $ kimauth init                                   # asks on a terminal
   $ kimauth init --yes --admin-email ops@example.com
-  $ printf '%s' "$PW" | kimauth --data-dir /var/lib/kimauth init --yes --admin-email ops@example.com --admin-password-stdin`,
+  $ printf '%s' "$PW" | kimauth --data-dir /var/lib/kimauth init --yes --admin-email ops@example.com --admin-password-stdin
+  $ KIMAUTH_MASTER_KEY_FILE=/etc/kimauth/master.key kimauth --data-dir /var/lib/kimauth init --yes   # key outside the data dir`,
     )
     .action(async (opts: InitOptions, cmd: Command) => {
       const out = ctx.output(cmd);

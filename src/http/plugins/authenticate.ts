@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Deps } from '../../app/deps.ts';
 import { AppError } from '../../app/errors.ts';
 import { createAccessTokenVerifier, type AccessClaims } from '../../tokens/access-tokens.ts';
@@ -19,7 +19,7 @@ declare module 'fastify' {
     principal: Principal | null;
   }
   interface FastifyInstance {
-    /** preHandler for Bearer routes: `{ preHandler: app.authenticate }`. */
+    /** For Bearer routes: `{ preHandler: app.authenticate }` (moved to onRequest by authenticateBeforeParsing). */
     authenticate: Authenticate;
   }
 }
@@ -81,4 +81,22 @@ export type Authenticate = ReturnType<typeof createAuthenticate>;
 export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new AppError('unauthorized', 'Not authenticated');
   return request.principal;
+}
+
+type Hook = (...args: never[]) => unknown;
+const hookList = (hooks: unknown): Hook[] => (hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks as Hook]);
+
+/**
+ * An onRoute hook that moves `app.authenticate` from a route's preHandler to the end of its onRequest hooks. Route
+ * files keep writing `{ preHandler: app.authenticate }`; the check then runs before the body is parsed and validated,
+ * so an unauthenticated request is 401 and never a 400 that lists the route's required fields (or a JSON error).
+ */
+export function authenticateBeforeParsing(authenticate: Authenticate) {
+  return (route: RouteOptions): void => {
+    const preHandlers = hookList(route.preHandler);
+    if (!preHandlers.includes(authenticate as Hook)) return;
+    const rest = preHandlers.filter((hook) => hook !== (authenticate as Hook));
+    (route as { preHandler?: unknown }).preHandler = rest.length > 0 ? rest : undefined;
+    (route as { onRequest?: unknown }).onRequest = [...hookList(route.onRequest), authenticate];
+  };
 }

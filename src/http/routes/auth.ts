@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { App } from '../server.ts';
 import type { Deps } from '../../app/deps.ts';
+import { displayName, withoutControlCharacters } from '../../app/plain-text.ts';
 import { ok } from '../envelope.ts';
 import { principalOf } from '../plugins/authenticate.ts';
 import { AUTH_PROVIDERS } from '../../identity/tables.ts';
@@ -9,7 +10,7 @@ import { createLoginThrottle } from '../../identity/login-throttle.ts';
 import { dummyPasswordHash } from '../../identity/passwords.ts';
 import { assertRegistrationOpen, registerUser } from '../../identity/registration.ts';
 import { userContext } from '../../memberships/user-context.ts';
-import { confirmPasswordReset, requestPasswordReset } from '../../identity/password-reset.ts';
+import { confirmPasswordReset, requestPasswordResetAfterResponse } from '../../identity/password-reset.ts';
 import { refreshSession } from '../../sessions/refresh.ts';
 import { logout, logoutEverywhere } from '../../sessions/sign-out.ts';
 import { ANONYMOUS_HTTP } from '../../audit/actors.ts';
@@ -24,8 +25,8 @@ const envelope = <T extends z.ZodType>(data: T) => z.object({ success: z.literal
 const RegisterBody = z.object({
   email: z.string().max(254),
   password: z.string(),
-  fullName: z.string().trim().min(1).max(200),
-  phoneNumber: optionalText(z.string().max(64)),
+  fullName: displayName(200),
+  phoneNumber: optionalText(withoutControlCharacters(z.string().max(64))),
   profilePictureUrl: optionalText(z.url().max(2048)),
   authProvider: optionalText(z.enum(AUTH_PROVIDERS)),
 });
@@ -189,7 +190,7 @@ export function authRoutes(app: App, deps: Deps): void {
         response: { 200: envelope(z.object({ status: z.literal('ok'), token: z.string().optional() })) },
       },
     },
-    async (request) => ok(requestPasswordReset(deps, ANONYMOUS_HTTP, request.body, client(request))),
+    async (request) => ok(requestPasswordResetAfterResponse(deps, ANONYMOUS_HTTP, request.body, client(request))),
   );
 
   app.post(

@@ -28,6 +28,7 @@ const ResolvedCompany = z
 export function internalMachineRoutes(app: App, deps: Deps): void {
   const key = deps.config.internalApiKey;
   if (!key) return;
+  // onRequest: the key is checked before the body is parsed or validated (a caller without it learns no field names).
   const requireKey = async (request: FastifyRequest) => {
     const presented = request.headers['x-internal-api-key'];
     if (typeof presented !== 'string' || !sameSecret(presented, key)) {
@@ -39,7 +40,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
   app.post(
     '/internal/sessions/:id/revoke',
     {
-      preHandler: requireKey,
+      onRequest: requireKey,
       schema: {
         tags: ['internal machine'],
         summary: 'Revoke one session',
@@ -58,7 +59,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
   app.post(
     '/internal/users/:id/revoke-all',
     {
-      preHandler: requireKey,
+      onRequest: requireKey,
       schema: {
         tags: ['internal machine'],
         summary: 'Revoke every session of a user and bump tokenVersion',
@@ -81,7 +82,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
   app.get(
     '/internal/users/:id/context',
     {
-      preHandler: requireKey,
+      onRequest: requireKey,
       schema: {
         tags: ['internal machine'],
         summary: 'User fields and memberships, same shape as GET /auth/me',
@@ -96,7 +97,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
   app.get(
     '/internal/companies/resolve',
     {
-      preHandler: requireKey,
+      onRequest: requireKey,
       schema: {
         tags: ['internal machine'],
         summary: 'Resolve a company id, slug or legacy code to the canonical companyId',

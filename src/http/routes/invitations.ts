@@ -1,3 +1,4 @@
+import { withoutControlCharacters } from '../../app/plain-text.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../server.ts';
@@ -92,7 +93,7 @@ export function invitationRoutes(app: App, deps: Deps): void {
         tags: ['invitations'],
         summary: 'Accept an invitation: creates or links the user, creates the membership with the invited role and grants',
         security: [{}, { bearerAuth: [] }],
-        body: z.object({ token: z.string().min(16).max(200), name: z.string().max(200).optional(), password: z.string().max(1024).optional() }),
+        body: z.object({ token: z.string().min(16).max(200), name: withoutControlCharacters(z.string().max(200)).optional(), password: z.string().max(1024).optional() }),
       },
     },
     async (request) => {

@@ -7,7 +7,7 @@ export function jwksRoutes(app: App, deps: Deps): void {
     '/.well-known/jwks.json',
     { schema: { tags: ['discovery'], summary: 'Platform JSON Web Key Set (raw, no envelope)' } },
     async (_request, reply) => {
-      reply.header('cache-control', 'public, max-age=300');
+      reply.header('cache-control', 'public, max-age=300').removeHeader('pragma');
       return deps.keyring.jwks(deps.platformTenantId());
     },
   );

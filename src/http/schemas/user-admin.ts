@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withoutControlCharacters } from '../../app/plain-text.ts';
 import { APPROVAL_STATUSES, AUTH_PROVIDERS, GLOBAL_ROLES } from '../../identity/tables.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../identity/passwords.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../identity/user-admin.ts';
@@ -119,8 +120,8 @@ export const CreateUserRequest = z
   .object({
     email: z.string().min(3).max(254),
     password: Password.optional().meta({ description: 'Optional. Never mailed; the welcome mail carries a set-password link.' }),
-    fullName: z.string().min(1).max(200),
-    phoneNumber: OptionalText(64),
+    fullName: withoutControlCharacters(z.string().min(1).max(200)),
+    phoneNumber: withoutControlCharacters(OptionalText(64)),
     profilePictureUrl: OptionalText(2048),
     authProvider: AuthProvider.optional(),
     globalRole: GlobalRole.optional(),
@@ -134,8 +135,8 @@ export const PatchUserRequest = z
   .object({
     email: z.string().min(3).max(254).optional(),
     password: Password.optional(),
-    fullName: z.string().min(1).max(200).optional(),
-    phoneNumber: z.string().max(64).nullable().optional(),
+    fullName: withoutControlCharacters(z.string().min(1).max(200)).optional(),
+    phoneNumber: withoutControlCharacters(z.string().max(64)).nullable().optional(),
     profilePictureUrl: z.string().max(2048).nullable().optional(),
     authProvider: AuthProvider.optional(),
     globalRole: GlobalRole.optional(),
