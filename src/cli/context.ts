@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig, type Config, type ConfigOverrides } from '../app/config.ts';
 import type { Clock } from '../app/clock.ts';
-import { buildDeps, type Deps } from '../app/deps.ts';
+import type { Deps } from '../app/deps.ts';
 import { AppError } from '../app/errors.ts';
-import { isInitialised } from '../app/instance.ts';
 import type { CliIo } from './io.ts';
 import { Output } from './output.ts';
 
@@ -39,6 +38,8 @@ export function createCliContext(io: CliIo, clock?: Clock): CliContext {
     config: (cmd, flags = {}) => loadConfig({ flags: { dataDir: globals(cmd).dataDir, ...flags }, env: io.env }),
     async withDeps(cmd, fn, flags) {
       const config = ctx.config(cmd, flags);
+      // Loaded here, not at the top: the services, SQLite and argon2 cost start time that `--help` does not need.
+      const [{ isInitialised }, { buildDeps }] = await Promise.all([import('../app/instance.ts'), import('../app/deps.ts')]);
       if (!isInitialised(config.dataDir)) {
         throw new AppError('not_found', `${config.dataDir} is not a kimauth data dir; run \`kimauth init\` first`);
       }

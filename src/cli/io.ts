@@ -15,7 +15,10 @@ export function processIo(): CliIo {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // A getter: touching process.stdin opens it, which `--version` or `--help` should not pay for.
+    get stdin() {
+      return process.stdin;
+    },
     env: processEnvironment(),
     onShutdownSignal(handler) {
       process.once('SIGINT', () => handler('SIGINT'));
