@@ -38,6 +38,8 @@ const FIELDS = {
   viesRetryDelayMs: { env: 'KIMAUTH_VIES_RETRY_DELAY_MS', schema: int(0, 60_000), default: 1_000 },
   rateLimitPerMinute: { env: 'KIMAUTH_RATE_LIMIT_PER_MINUTE', schema: int(1, 1_000_000), default: 30 },
   trustProxy: { env: 'KIMAUTH_TRUST_PROXY', schema: bool, default: false },
+  /** GET /docs, the rendered API reference. */
+  docs: { env: 'KIMAUTH_DOCS', schema: bool, default: true },
   logLevel: {
     env: 'KIMAUTH_LOG_LEVEL',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),

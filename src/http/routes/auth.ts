@@ -91,6 +91,7 @@ export function authRoutes(app: App, deps: Deps): void {
       onRequest: rateLimit,
       preValidation: async () => assertRegistrationOpen(deps),
       schema: {
+        operationId: 'registerUser',
         tags: ['auth'],
         summary: 'Self-service registration (KIMAUTH_PUBLIC_REGISTRATION=true); the account waits for approval',
         body: RegisterBody,
@@ -107,7 +108,7 @@ export function authRoutes(app: App, deps: Deps): void {
     '/auth/login',
     {
       onRequest: rateLimit,
-      schema: { tags: ['auth'], summary: 'Email/password sign-in', body: LoginBody, response: { 200: envelope(TokenPairSchema) } },
+      schema: { operationId: 'login', tags: ['auth'], summary: 'Email/password sign-in', body: LoginBody, response: { 200: envelope(TokenPairSchema) } },
     },
     async (request) => ok(await login(deps, ANONYMOUS_HTTP, request.body, client(request), throttle)),
   );
@@ -116,6 +117,7 @@ export function authRoutes(app: App, deps: Deps): void {
     '/auth/refresh',
     {
       schema: {
+        operationId: 'refreshTokens',
         tags: ['auth'],
         summary: 'Exchange a refresh token for a new pair (the presented one is spent)',
         body: RefreshTokenBody,
@@ -129,6 +131,7 @@ export function authRoutes(app: App, deps: Deps): void {
     '/auth/logout',
     {
       schema: {
+        operationId: 'logout',
         tags: ['auth'],
         summary: "End the refresh token's session (idempotent: unknown tokens also answer ok)",
         body: RefreshTokenBody,
@@ -146,6 +149,7 @@ export function authRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
+        operationId: 'logoutEverywhere',
         tags: ['auth'],
         summary: "End every session of the caller and invalidate all of the caller's access tokens",
         security: bearer,
@@ -162,7 +166,7 @@ export function authRoutes(app: App, deps: Deps): void {
     '/auth/me',
     {
       preHandler: app.authenticate,
-      schema: { tags: ['auth'], summary: 'The caller with its memberships', security: bearer, response: { 200: envelope(MeSchema) } },
+      schema: { operationId: 'getMe', tags: ['auth'], summary: 'The caller with its memberships', security: bearer, response: { 200: envelope(MeSchema) } },
     },
     async (request) => {
       const principal = principalOf(request);
@@ -183,6 +187,7 @@ export function authRoutes(app: App, deps: Deps): void {
     {
       onRequest: rateLimit,
       schema: {
+        operationId: 'requestPasswordReset',
         tags: ['auth'],
         summary: 'Mail a one-time reset link; always ok (no account enumeration)',
         body: ResetRequestBody,
@@ -198,6 +203,7 @@ export function authRoutes(app: App, deps: Deps): void {
       // The token is a credential guessed by anonymous callers, like a password.
       onRequest: rateLimit,
       schema: {
+        operationId: 'confirmPasswordReset',
         tags: ['auth'],
         summary: 'Set a new password with a reset token; ends every session',
         body: ResetConfirmBody,

@@ -41,6 +41,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
     {
       preHandler: requireKey,
       schema: {
+        operationId: 'revokeSession',
         tags: ['internal machine'],
         summary: 'Revoke one session',
         security,
@@ -60,6 +61,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
     {
       preHandler: requireKey,
       schema: {
+        operationId: 'revokeUserSessions',
         tags: ['internal machine'],
         summary: 'Revoke every session of a user and bump tokenVersion',
         security,
@@ -83,6 +85,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
     {
       preHandler: requireKey,
       schema: {
+        operationId: 'getUserContext',
         tags: ['internal machine'],
         summary: 'User fields and memberships, same shape as GET /auth/me',
         security,
@@ -98,6 +101,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
     {
       preHandler: requireKey,
       schema: {
+        operationId: 'resolveCompany',
         tags: ['internal machine'],
         summary: 'Resolve a company id, slug or legacy code to the canonical companyId',
         security,
