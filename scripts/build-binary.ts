@@ -18,11 +18,14 @@ import path from 'node:path';
 import { bundleForSea } from './binary/bundle.ts';
 import { betterSqliteAddonFor, nodeRuntime } from './node-runtime.ts';
 import { VERSION } from '../src/app/version.ts';
+import { REDOC_BUNDLE } from '../src/http/routes/docs.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 /** Directories whose files the app reads through src/app/assets.ts readAsset(); keyed by repo-relative path. */
 const SHIPPED_DIRS = ['migrations', 'templates'];
+/** Single files read the same way: the API reference renderer served at /docs. */
+const SHIPPED_FILES = [REDOC_BUNDLE];
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 /** LIEF (inside postject) warns about every ELF note section of node; the injected binary is fine. */
@@ -38,6 +41,10 @@ export function shippedAssets(root = ROOT): Record<string, string> {
     }
   };
   for (const dir of SHIPPED_DIRS) if (existsSync(path.join(root, dir))) walk(path.join(root, dir));
+  for (const file of SHIPPED_FILES) {
+    if (!existsSync(path.join(root, file))) throw new Error(`${file} is missing; run npm ci (it ships in the binary)`);
+    assets[file] = path.join(root, file);
+  }
   return assets;
 }
 

@@ -8,7 +8,7 @@
  * Both are kept under ~/.cache/kimauth-build (XDG_CACHE_HOME respected), shared by every checkout on the machine
  * and keyed by version, so nothing in the repo's node_modules is ever overwritten.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -89,11 +89,13 @@ export function betterSqliteAddonFor(target: { node: string; dir: string }, root
       if (entry !== 'build') cpSync(path.join(installed, entry), path.join(staging, entry), { recursive: true });
     }
     console.log(`building better-sqlite3 ${version} for Node ABI ${abi} (${target.node}); about a minute, once`);
-    execFileSync(target.node, [nodeGyp(), 'rebuild', '--release', '--loglevel=warn', `--nodedir=${target.dir}`], {
+    // Compiler warnings are noise here; on a failure they are the explanation, so they are shown then.
+    const build = spawnSync(target.node, [nodeGyp(), 'rebuild', '--release', '--loglevel=warn', `--nodedir=${target.dir}`], {
       cwd: staging,
-      stdio: ['ignore', 'ignore', 'inherit'],
+      encoding: 'utf8',
       env: { ...process.env, npm_config_nodedir: target.dir },
     });
+    if (build.status !== 0) throw new Error(`building better-sqlite3 for ${target.node} failed:\n${build.stdout}\n${build.stderr}`);
     // Only the addon is needed; the object files are ~15 MB.
     for (const entry of readdirSync(path.join(staging, 'build'))) {
       if (entry !== 'Release') rmSync(path.join(staging, 'build', entry), { recursive: true, force: true });
