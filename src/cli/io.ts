@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { processEnvironment } from '../app/config.ts';
+import { processEnvironment } from '../app/environment.ts';
 
 /** What a command may touch of the outside world; tests pass buffers, `main` passes the process's. */
 export interface CliIo {

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../app/config.ts';
+import { ConfigError } from '../app/environment.ts';
 import type { Clock } from '../app/clock.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitCodeFor, isAppError } from '../app/errors.ts';
 import { VERSION } from '../app/version.ts';
@@ -72,7 +72,9 @@ Examples:
   $ kimauth keys rotate --tenant acme
   $ kimauth users create --email jane@acme.com --name "Jane Doe"`,
     );
-  const registers = await Promise.all(groupsFor(argv, program).map((g) => g.load()));
+  const groups = groupsFor(argv, program);
+  if (groups.length) await ctx.prepare();
+  const registers = await Promise.all(groups.map((g) => g.load()));
   for (const register of registers) register(program, ctx);
 
   // Every command and subcommand reports to the same writer and throws instead of exiting, so runCli decides
