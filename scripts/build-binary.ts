@@ -4,20 +4,28 @@
  *
  *   1. esbuild bundles src/cli/main.ts into dist/kimauth.cjs (scripts/binary/bundle.ts);
  *   2. the bundle, the native addons and every shipped text file (migrations/, templates/) go into a SEA blob;
- *   3. the blob is injected into a copy of the `node` running this script: better-sqlite3 is not N-API, so
- *      its addon only loads in the Node it was compiled against.
+ *   3. the blob is injected into a copy of the target Node: Node 24 from the npm registry by default
+ *      (scripts/node-runtime.ts), or `--node PATH`. better-sqlite3 is not N-API, so its addon is compiled for
+ *      the target's ABI (in the build cache, never over node_modules) unless it is the Node running this script.
+ *
+ *   npm run build:binary                       # Node 24 (DEFAULT_BINARY_NODE)
+ *   npm run build:binary -- --node "$(command -v node)"
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { bundleForSea } from './binary/bundle.ts';
+import { betterSqliteAddonFor, nodeRuntime } from './node-runtime.ts';
 import { VERSION } from '../src/app/version.ts';
+import { REDOC_BUNDLE } from '../src/http/routes/docs.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 /** Directories whose files the app reads through src/app/assets.ts readAsset(); keyed by repo-relative path. */
 const SHIPPED_DIRS = ['migrations', 'templates'];
+/** Single files read the same way: the API reference renderer served at /docs. */
+const SHIPPED_FILES = [REDOC_BUNDLE];
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 /** LIEF (inside postject) warns about every ELF note section of node; the injected binary is fine. */
@@ -33,6 +41,10 @@ export function shippedAssets(root = ROOT): Record<string, string> {
     }
   };
   for (const dir of SHIPPED_DIRS) if (existsSync(path.join(root, dir))) walk(path.join(root, dir));
+  for (const file of SHIPPED_FILES) {
+    if (!existsSync(path.join(root, file))) throw new Error(`${file} is missing; run npm ci (it ships in the binary)`);
+    assets[file] = path.join(root, file);
+  }
   return assets;
 }
 
@@ -64,12 +76,27 @@ function injectBlob(executable: string, blob: string): void {
   for (const line of output) if (/warn|error/i.test(line)) console.warn(`postject: ${line}`);
 }
 
-export async function buildBinary(): Promise<{ binary: string; bytes: number; seconds: number }> {
+/** The Node to embed: `--node PATH` (its headers are looked up beside it, as in /usr/include/node), else Node 24. */
+export function targetNode(argv: string[]): { node: string; dir: string } {
+  const at = argv.findIndex((a) => a === '--node' || a.startsWith('--node='));
+  if (at < 0) return nodeRuntime();
+  const given = argv[at].includes('=') ? argv[at].slice('--node='.length) : argv[at + 1];
+  if (!given || !existsSync(given)) throw new Error(`--node: no executable at ${given ?? '(missing path)'}`);
+  const node = realpathSync(given);
+  return { node, dir: path.dirname(path.dirname(node)) };
+}
+
+export async function buildBinary(target = nodeRuntime()): Promise<{ binary: string; bytes: number; seconds: number; nodeVersion: string }> {
   const started = performance.now();
   assertVersionInStep();
   mkdirSync(DIST, { recursive: true });
+  const nodeVersion = execFileSync(target.node, ['--version'], { encoding: 'utf8' }).trim();
 
-  const bundle = await bundleForSea({ entry: path.join(ROOT, 'src/cli/main.ts'), outfile: path.join(DIST, 'kimauth.cjs') });
+  const bundle = await bundleForSea({
+    entry: path.join(ROOT, 'src/cli/main.ts'),
+    outfile: path.join(DIST, 'kimauth.cjs'),
+    betterSqliteAddon: betterSqliteAddonFor(target, ROOT),
+  });
   for (const warning of bundle.warnings) console.warn(`esbuild: ${warning}`);
 
   const assets: Record<string, string> = shippedAssets();
@@ -84,13 +111,14 @@ export async function buildBinary(): Promise<{ binary: string; bytes: number; se
       2,
     ),
   );
-  execFileSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // The blob (and its code cache) must come from the very Node it is injected into.
+  execFileSync(target.node, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
 
   // Build beside the target and rename at the end, so a failed build never leaves a fresh-looking binary.
   const binary = path.join(DIST, 'kimauth');
   const partial = `${binary}.partial`;
   rmSync(partial, { force: true });
-  copyFileSync(process.execPath, partial);
+  copyFileSync(target.node, partial);
   chmodSync(partial, 0o755);
   const stripped = stripIfPossible(partial);
   injectBlob(partial, blob);
@@ -100,14 +128,16 @@ export async function buildBinary(): Promise<{ binary: string; bytes: number; se
   const seconds = (performance.now() - started) / 1000;
   console.log(
     `built ${path.relative(process.cwd(), binary) || binary}: ${(bytes / 2 ** 20).toFixed(1)} MiB` +
-      `${stripped ? ' (stripped node)' : ''}, ${Object.keys(assets).length} assets, ${seconds.toFixed(1)} s`,
+      `${stripped ? ' (stripped node)' : ''}, Node ${nodeVersion}, ${Object.keys(assets).length} assets, ${seconds.toFixed(1)} s`,
   );
-  return { binary, bytes, seconds };
+  return { binary, bytes, seconds, nodeVersion };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
-  buildBinary().catch((err: Error) => {
-    console.error(`build:binary failed: ${err.stack ?? err.message}`);
-    process.exitCode = 1;
-  });
+  Promise.resolve()
+    .then(() => buildBinary(targetNode(process.argv.slice(2))))
+    .catch((err: Error) => {
+      console.error(`build:binary failed: ${err.stack ?? err.message}`);
+      process.exitCode = 1;
+    });
 }

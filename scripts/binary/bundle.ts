@@ -23,7 +23,15 @@ export interface BundleResult {
   warnings: string[];
 }
 
-export async function bundleForSea(options: { entry: string; outfile: string; minify?: boolean }): Promise<BundleResult> {
+export interface BundleOptions {
+  entry: string;
+  outfile: string;
+  minify?: boolean;
+  /** better-sqlite3's addon compiled for the target Node's ABI; default: the one in node_modules. */
+  betterSqliteAddon?: string;
+}
+
+export async function bundleForSea(options: BundleOptions): Promise<BundleResult> {
   const addons = new Map<string, EmbeddedAddonSource>();
   const result = await esbuild.build({
     entryPoints: [options.entry],
@@ -51,7 +59,7 @@ export async function bundleForSea(options: { entry: string; outfile: string; mi
       'import.meta.filename': '__kimauthFilename',
       'import.meta.dirname': '__kimauthDirname',
     },
-    plugins: [nativeAddonsPlugin(addons), betterSqliteBindingsPlugin(addons), topLevelAwaitPlugin()],
+    plugins: [nativeAddonsPlugin(addons), betterSqliteBindingsPlugin(addons, options.betterSqliteAddon), topLevelAwaitPlugin()],
   });
   const warnings = result.warnings.map((w) => `${w.location?.file ?? ''}: ${w.text}`);
   return { outfile: options.outfile, addons, warnings };
@@ -117,13 +125,13 @@ function nativeAddonsPlugin(addons: Map<string, EmbeddedAddonSource>): esbuild.P
 }
 
 /** better-sqlite3 finds its addon through `bindings`, which searches the file system at run time. */
-function betterSqliteBindingsPlugin(addons: Map<string, EmbeddedAddonSource>): esbuild.Plugin {
+function betterSqliteBindingsPlugin(addons: Map<string, EmbeddedAddonSource>, addonPath?: string): esbuild.Plugin {
   return {
     name: 'kimauth-better-sqlite3-bindings',
     setup(build) {
       build.onResolve({ filter: /^bindings$/ }, (args) => {
         if (!args.importer.includes(`${path.sep}better-sqlite3${path.sep}`)) return undefined;
-        const sourcePath = createRequire(args.importer).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+        const sourcePath = addonPath ?? createRequire(args.importer).resolve('better-sqlite3/build/Release/better_sqlite3.node');
         const addon = describeAddon(sourcePath);
         addons.set(addon.assetKey, addon);
         return { path: addon.assetKey, namespace: 'kimauth-bindings' };

@@ -2,10 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { ConfigError } from './environment.ts';
 
 /**
  * The one configuration schema. Precedence: flags > KIMAUTH_* environment > kimauth.json in the data dir
- * > defaults. This is the only module that reads process.env.
+ * > defaults. This is the only module that reads process.env (with environment.ts, which it re-exports).
  */
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) =>
   typeof v === 'boolean' ? v : ['true', '1', 'yes'].includes(v),
@@ -110,6 +111,8 @@ const FIELDS = {
   corsOrigins: { env: 'KIMAUTH_CORS_ORIGINS', schema: corsOrigins, default: '' },
   refreshReuseGrace: { env: 'KIMAUTH_REFRESH_REUSE_GRACE', schema: int(0, 300), default: 0 },
   masterKeyFile: { env: 'KIMAUTH_MASTER_KEY_FILE', schema: z.string().min(1).optional(), default: undefined },
+  /** GET /docs, the rendered API reference. */
+  docs: { env: 'KIMAUTH_DOCS', schema: bool, default: true },
   logLevel: {
     env: 'KIMAUTH_LOG_LEVEL',
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
@@ -135,19 +138,11 @@ export type Config = { [K in ConfigKey]: Parsed<K> } & {
 
 export type ConfigOverrides = Partial<{ [K in ConfigKey]: unknown }>;
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+// Defined in environment.ts so the CLI can start without zod; this module stays the place to import them from.
+export { ConfigError, processEnvironment } from './environment.ts';
 
 export const CONFIG_FILE = 'kimauth.json';
 
-/** The process environment, handed to the CLI's io once (the only read of process.env outside this module's defaults). */
-export function processEnvironment(): NodeJS.ProcessEnv {
-  return process.env;
-}
 
 /** The data dir alone, resolved before the rest (kimauth.json lives in it). */
 export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { loadConfig, type Config, type ConfigOverrides } from '../app/config.ts';
+import type { Config, ConfigOverrides } from '../app/config.ts';
 import type { Clock } from '../app/clock.ts';
-import { buildDeps, type Deps } from '../app/deps.ts';
+import type { Deps } from '../app/deps.ts';
 import { AppError } from '../app/errors.ts';
-import { isInitialised } from '../app/instance.ts';
 import type { CliIo } from './io.ts';
 import { Output } from './output.ts';
 
@@ -18,6 +17,8 @@ export interface CliContext {
   io: CliIo;
   /** Tests inject a fixed clock; otherwise the system clock. */
   clock?: Clock;
+  /** Loads the configuration module (zod); buildProgram awaits it before any command group registers. */
+  prepare(): Promise<void>;
   output(cmd: Command): Output;
   config(cmd: Command, flags?: ConfigOverrides): Config;
   /** Opens the initialised instance, runs `fn`, always closes. */
@@ -29,16 +30,25 @@ export function globals(cmd: Command): GlobalOptions {
 }
 
 export function createCliContext(io: CliIo, clock?: Clock): CliContext {
+  let configModule: typeof import('../app/config.ts') | undefined;
   const ctx: CliContext = {
     io,
     clock,
+    async prepare() {
+      configModule ??= await import('../app/config.ts');
+    },
     output: (cmd) => {
       const g = globals(cmd);
       return new Output(io, Boolean(g.json), Boolean(g.quiet));
     },
-    config: (cmd, flags = {}) => loadConfig({ flags: { dataDir: globals(cmd).dataDir, ...flags }, env: io.env }),
+    config: (cmd, flags = {}) => {
+      if (!configModule) throw new Error('CliContext.prepare() must be awaited before a command runs');
+      return configModule.loadConfig({ flags: { dataDir: globals(cmd).dataDir, ...flags }, env: io.env });
+    },
     async withDeps(cmd, fn, flags) {
       const config = ctx.config(cmd, flags);
+      // Loaded here, not at the top: the services, SQLite and argon2 cost start time that `--help` does not need.
+      const [{ isInitialised }, { buildDeps }] = await Promise.all([import('../app/instance.ts'), import('../app/deps.ts')]);
       if (!isInitialised(config.dataDir)) {
         throw new AppError('not_found', `${config.dataDir} is not a kimauth data dir; run \`kimauth init\` first`);
       }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { processEnvironment } from '../app/config.ts';
+import { processEnvironment } from '../app/environment.ts';
 
 /** What a command may touch of the outside world; tests pass buffers, `main` passes the process's. */
 export interface CliIo {
@@ -15,7 +15,10 @@ export function processIo(): CliIo {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // A getter: touching process.stdin opens it, which `--version` or `--help` should not pay for.
+    get stdin() {
+      return process.stdin;
+    },
     env: processEnvironment(),
     onShutdownSignal(handler) {
       process.once('SIGINT', () => handler('SIGINT'));

@@ -1,43 +1,63 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../app/config.ts';
+import { ConfigError } from '../app/environment.ts';
 import type { Clock } from '../app/clock.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitCodeFor, isAppError } from '../app/errors.ts';
 import { VERSION } from '../app/version.ts';
 import { createCliContext, type CliContext } from './context.ts';
 import type { CliIo } from './io.ts';
-import { registerInitCommand } from './commands/init.ts';
-import { registerServeCommand } from './commands/serve.ts';
-import { registerTenantsCommand } from './commands/tenants.ts';
-import { registerKeysCommand } from './commands/keys.ts';
-import { registerMailCommand } from './commands/mail.ts';
-import { registerUsersCommand } from './commands/users.ts';
-import { registerAuditCommand } from './commands/audit.ts';
-import { registerMaintenanceCommand } from './commands/maintenance.ts';
-import { registerInvitationsCommand } from './commands/invitations.ts';
-import { registerPaymentProfilesCommand } from './commands/payment-profiles.ts';
-import { registerFxCommand } from './commands/fx.ts';
-import { registerOssReportCommand } from './commands/oss-report.ts';
 
-/** Command groups; each later capability adds its own file under commands/ and a line here. */
-const COMMAND_GROUPS: Array<(program: Command, ctx: CliContext) => void> = [
-  registerInitCommand,
-  registerServeCommand,
-  registerTenantsCommand,
-  registerKeysCommand,
-  registerMailCommand,
-  registerUsersCommand,
-  registerAuditCommand,
-  registerInvitationsCommand,
-  registerMaintenanceCommand,
-  registerPaymentProfilesCommand,
-  registerFxCommand,
-  registerOssReportCommand,
+/** A command group's register function: adds its top-level command (and subcommands) to the program. */
+type RegisterCommand = (program: Command, ctx: CliContext) => unknown;
+
+/**
+ * Command groups, each loaded only when its command runs, so `kimauth --version` or `kimauth users list` does
+ * not load the HTTP server, ink or every service. To add a group, add ONE line: its top-level command name and
+ * its register function, e.g.
+ *   { name: 'backup', load: () => import('./commands/backup.ts').then((m) => m.registerBackupCommand) },
+ * `kimauth --help`, `kimauth help …` and an unknown command load every group, so help lists them all.
+ */
+const COMMAND_GROUPS: Array<{ name: string; load: () => Promise<RegisterCommand> }> = [
+  { name: 'init', load: () => import('./commands/init.ts').then((m) => m.registerInitCommand) },
+  { name: 'serve', load: () => import('./commands/serve.ts').then((m) => m.registerServeCommand) },
+  { name: 'tenants', load: () => import('./commands/tenants.ts').then((m) => m.registerTenantsCommand) },
+  { name: 'keys', load: () => import('./commands/keys.ts').then((m) => m.registerKeysCommand) },
+  { name: 'mail', load: () => import('./commands/mail.ts').then((m) => m.registerMailCommand) },
+  { name: 'users', load: () => import('./commands/users.ts').then((m) => m.registerUsersCommand) },
+  { name: 'audit', load: () => import('./commands/audit.ts').then((m) => m.registerAuditCommand) },
+  { name: 'invitations', load: () => import('./commands/invitations.ts').then((m) => m.registerInvitationsCommand) },
+  { name: 'maintenance', load: () => import('./commands/maintenance.ts').then((m) => m.registerMaintenanceCommand) },
+  { name: 'payment-profiles', load: () => import('./commands/payment-profiles.ts').then((m) => m.registerPaymentProfilesCommand) },
+  { name: 'fx', load: () => import('./commands/fx.ts').then((m) => m.registerFxCommand) },
+  { name: 'oss-report', load: () => import('./commands/oss-report.ts').then((m) => m.registerOssReportCommand) },
 ];
 
-export function buildProgram(ctx: CliContext): Command {
+/** The command a command line names: its first word that is neither a global option nor that option's value. */
+function commandNamed(argv: string[], program: Command): string | undefined {
+  const takesValue = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') return argv[i + 1];
+    if (!arg.startsWith('-')) return arg;
+    if (takesValue.has(arg)) i++;
+  }
+  return undefined;
+}
+
+/** Which groups a command line needs: the one it names, none for a bare `--version`, else all (help, typos). */
+function groupsFor(argv: string[] | undefined, program: Command): typeof COMMAND_GROUPS {
+  if (!argv) return COMMAND_GROUPS;
+  const name = commandNamed(argv, program);
+  const named = COMMAND_GROUPS.filter((g) => g.name === name);
+  if (named.length) return named;
+  if (name === undefined && argv.some((a) => a === '-V' || a === '--version')) return [];
+  return COMMAND_GROUPS;
+}
+
+/** The program with the command groups `argv` needs (all of them without `argv`, e.g. to walk the tree). */
+export async function buildProgram(ctx: CliContext, argv?: string[]): Promise<Command> {
   const program = new Command('kimauth')
     .description('kimauth — identity and access appliance: HTTP server and operator CLI over an embedded SQLite store')
-    .version(VERSION, '-V, --version', 'print the version')
+    .version(`${VERSION} (Node.js ${process.version})`, '-V, --version', 'print the version and the Node.js it runs on')
     .option('--data-dir <dir>', 'data directory (default: $KIMAUTH_DATA_DIR or ./kimauth-data)')
     .option('--json', 'print one JSON document on stdout and nothing else')
     .option('--quiet', 'print only results, no progress or notes')
@@ -52,7 +72,10 @@ Examples:
   $ kimauth keys rotate --tenant acme
   $ kimauth users create --email jane@acme.com --name "Jane Doe"`,
     );
-  for (const register of COMMAND_GROUPS) register(program, ctx);
+  const groups = groupsFor(argv, program);
+  if (groups.length) await ctx.prepare();
+  const registers = await Promise.all(groups.map((g) => g.load()));
+  for (const register of registers) register(program, ctx);
 
   // Every command and subcommand reports to the same writer and throws instead of exiting, so runCli decides
   // the exit code in one place.
@@ -71,8 +94,8 @@ Examples:
 /** Runs one command line; returns the exit code (0 ok, 1 failed, 2 usage). */
 export async function runCli(argv: string[], io: CliIo, clock?: Clock): Promise<number> {
   const ctx = createCliContext(io, clock);
-  const program = buildProgram(ctx);
   try {
+    const program = await buildProgram(ctx, argv);
     await program.parseAsync(argv, { from: 'user' });
     return EXIT_OK;
   } catch (err) {

@@ -2,10 +2,11 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import fastifySwagger from '@fastify/swagger';
 import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Deps } from '../app/deps.ts';
+import { VERSION } from '../app/version.ts';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './plugins/errors.ts';
 import { authenticateBeforeParsing, createAuthenticate } from './plugins/authenticate.ts';
 import { registerSecurityHeaders } from './plugins/security-headers.ts';
-import { tidySchemaNames } from './openapi.ts';
+import { documentHook, documentOperations, routeDocs, SECURITY_SCHEMES, tidySchemaNames, type RouteDoc } from './openapi.ts';
 import { createIpRateLimiter } from './plugins/rate-limit.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jwksRoutes } from './routes/jwks.ts';
@@ -20,6 +21,7 @@ import { companyAccessRoutes } from './routes/company-access.ts';
 import { meAccessRoutes } from './routes/me-access.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { paymentsRoutes } from './routes/payments.ts';
+import { docsRoutes } from './routes/docs.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
 export type App = FastifyInstance<
@@ -48,6 +50,7 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   meAccessRoutes,
   invitationRoutes,
   paymentsRoutes,
+  docsRoutes,
 ];
 
 export interface BuildServerOptions {
@@ -85,31 +88,36 @@ export async function buildServer(deps: Deps, options: BuildServerOptions = {}):
   registerErrorHandling(app);
   app.decorateRequest('principal', null);
   // One verifier (cached public keys, prepared session query) shared by every Bearer route.
-  app.decorate('authenticate', createAuthenticate(deps));
+  app.decorate('authenticate', documentHook(createAuthenticate(deps), { security: [{ bearerAuth: [] }] }));
   // Every Bearer route authenticates on onRequest, before its body is parsed or validated (hooks added here
   // apply to every route registered after them).
   app.addHook('onRoute', authenticateBeforeParsing(app.authenticate));
   // Security headers and no-store on every response; CORS when configured.
   await registerSecurityHeaders(app, deps.config);
   // One per-IP bucket for every anonymous route that takes a password or a one-time token (seed 002 §4.1).
-  app.decorate('ipRateLimit', createIpRateLimiter(deps.clock, deps.config.rateLimitPerMinute));
+  app.decorate('ipRateLimit', documentHook(createIpRateLimiter(deps.clock, deps.config.rateLimitPerMinute), { rateLimited: true }));
   if (options.logRequests && deps.logger.isLevelEnabled('debug')) {
     app.addHook('onResponse', async (request, reply) => {
       request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
     });
   }
 
+  // What each route's hooks say about it (credentials, rate limit), for documentOperations in /openapi.json.
+  const documentedRoutes = new Map<string, RouteDoc>();
+  app.addHook('onRoute', (route) => {
+    for (const doc of routeDocs(route)) documentedRoutes.set(doc.key, doc);
+  });
   await app.register(fastifySwagger, {
     openapi: {
-      openapi: '3.0.3',
-      info: { title: 'kimauth', version: '0.1.0', description: 'kimauth identity appliance HTTP API' },
-      servers: [{ url: deps.config.publicUrl }],
-      components: {
-        securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          internalApiKey: { type: 'apiKey', in: 'header', name: 'X-Internal-API-Key' },
-        },
+      openapi: '3.1.0',
+      info: {
+        title: 'kimauth',
+        version: VERSION,
+        description: 'kimauth identity appliance HTTP API. Errors use the envelope `{ success: false, error: { code, message } }`.',
+        license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
       },
+      servers: [{ url: deps.config.publicUrl }],
+      components: { securitySchemes: SECURITY_SCHEMES },
     },
     transform: jsonSchemaTransform,
     // Schemas given an id with `.meta({ id })` become components.schemas and are referenced by $ref.
@@ -119,6 +127,6 @@ export async function buildServer(deps: Deps, options: BuildServerOptions = {}):
   for (const register of ROUTE_FAMILIES) await register(app, deps);
 
   let openapi: object | undefined;
-  app.get('/openapi.json', { schema: { hide: true } }, async () => (openapi ??= tidySchemaNames(app.swagger())));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => (openapi ??= documentOperations(tidySchemaNames(app.swagger()), documentedRoutes)));
   return app;
 }

@@ -34,6 +34,7 @@ export function auditRoutes(app: App, deps: Deps): void {
     '/t/:slug/audit/head',
     {
       schema: {
+        operationId: 'getAuditHead',
         tags: ['audit'],
         summary: "The tenant's latest published audit chain head",
         params: slugParams,
@@ -52,6 +53,7 @@ export function auditRoutes(app: App, deps: Deps): void {
     '/t/:slug/audit/heads',
     {
       schema: {
+        operationId: 'listAuditHeads',
         tags: ['audit'],
         summary: 'Published audit chain heads, oldest first, for external collectors',
         params: slugParams,

@@ -92,6 +92,7 @@ export function authRoutes(app: App, deps: Deps): void {
       onRequest: rateLimit,
       preValidation: async () => assertRegistrationOpen(deps),
       schema: {
+        operationId: 'registerUser',
         tags: ['auth'],
         summary: 'Self-service registration (KIMAUTH_PUBLIC_REGISTRATION=true); the account waits for approval',
         body: RegisterBody,
@@ -108,7 +109,7 @@ export function authRoutes(app: App, deps: Deps): void {
     '/auth/login',
     {
       onRequest: rateLimit,
-      schema: { tags: ['auth'], summary: 'Email/password sign-in', body: LoginBody, response: { 200: envelope(TokenPairSchema) } },
+      schema: { operationId: 'login', tags: ['auth'], summary: 'Email/password sign-in', body: LoginBody, response: { 200: envelope(TokenPairSchema) } },
     },
     async (request) => ok(await login(deps, ANONYMOUS_HTTP, request.body, client(request), throttle)),
   );
@@ -117,6 +118,7 @@ export function authRoutes(app: App, deps: Deps): void {
     '/auth/refresh',
     {
       schema: {
+        operationId: 'refreshTokens',
         tags: ['auth'],
         summary: 'Exchange a refresh token for a new pair (the presented one is spent)',
         body: RefreshTokenBody,
@@ -130,6 +132,7 @@ export function authRoutes(app: App, deps: Deps): void {
     '/auth/logout',
     {
       schema: {
+        operationId: 'logout',
         tags: ['auth'],
         summary: "End the refresh token's session (idempotent: unknown tokens also answer ok)",
         body: RefreshTokenBody,
@@ -147,6 +150,7 @@ export function authRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
+        operationId: 'logoutEverywhere',
         tags: ['auth'],
         summary: "End every session of the caller and invalidate all of the caller's access tokens",
         security: bearer,
@@ -163,7 +167,7 @@ export function authRoutes(app: App, deps: Deps): void {
     '/auth/me',
     {
       preHandler: app.authenticate,
-      schema: { tags: ['auth'], summary: 'The caller with its memberships', security: bearer, response: { 200: envelope(MeSchema) } },
+      schema: { operationId: 'getMe', tags: ['auth'], summary: 'The caller with its memberships', security: bearer, response: { 200: envelope(MeSchema) } },
     },
     async (request) => {
       const principal = principalOf(request);
@@ -184,6 +188,7 @@ export function authRoutes(app: App, deps: Deps): void {
     {
       onRequest: rateLimit,
       schema: {
+        operationId: 'requestPasswordReset',
         tags: ['auth'],
         summary: 'Mail a one-time reset link; always ok (no account enumeration)',
         body: ResetRequestBody,
@@ -199,6 +204,7 @@ export function authRoutes(app: App, deps: Deps): void {
       // The token is a credential guessed by anonymous callers, like a password.
       onRequest: rateLimit,
       schema: {
+        operationId: 'confirmPasswordReset',
         tags: ['auth'],
         summary: 'Set a new password with a reset token; ends every session',
         body: ResetConfirmBody,

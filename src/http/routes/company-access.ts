@@ -31,7 +31,7 @@ export function companyAccessRoutes(app: App, deps: Deps): void {
 
   app.get(
     '/internal/companies/:companyId/users/:userId/access',
-    { preHandler: app.authenticate, schema: { tags: ['access'], summary: "A member's module grants, permissions and effective access", security, params: memberParams } },
+    { preHandler: app.authenticate, schema: { operationId: 'getMemberAccess', tags: ['access'], summary: "A member's module grants, permissions and effective access", security, params: memberParams } },
     async (request) => ok(membershipAccessJson(await getMembershipAccess(deps, callerOf(request), request.params.companyId, request.params.userId))),
   );
 
@@ -40,6 +40,7 @@ export function companyAccessRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
+        operationId: 'setMemberAccess',
         tags: ['access'],
         summary: "Replace a member's module grants and/or permissions (within the caller's delegation)",
         security,
@@ -53,7 +54,7 @@ export function companyAccessRoutes(app: App, deps: Deps): void {
 
   app.get(
     '/internal/companies/:companyId/delegation-limits',
-    { preHandler: app.authenticate, schema: { tags: ['access'], summary: 'What ADMIN and MANAGER may hand out in this company', security, params: companyParams } },
+    { preHandler: app.authenticate, schema: { operationId: 'getDelegationLimits', tags: ['access'], summary: 'What ADMIN and MANAGER may hand out in this company', security, params: companyParams } },
     async (request) => ok(readDelegationPolicy(deps, callerOf(request), request.params.companyId)),
   );
 
@@ -62,6 +63,7 @@ export function companyAccessRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
+        operationId: 'setDelegationLimits',
         tags: ['access'],
         summary: 'Set delegation limits (TENANT_SUPERADMIN or platform admins); null = no limit beyond the role rule',
         security,

@@ -27,7 +27,7 @@ export function entitlementsRoutes(app: App, deps: Deps): void {
     '/internal/companies/:companyId/entitlements',
     {
       preHandler: app.authenticate,
-      schema: { tags: ['access'], summary: 'Modules a company has (platform staff)', security: [{ bearerAuth: [] }], params: companyParams },
+      schema: { operationId: 'getCompanyEntitlements', tags: ['access'], summary: 'Modules a company has (platform staff)', security: [{ bearerAuth: [] }], params: companyParams },
     },
     async (request) => {
       const company = getCompany(deps, getTenant(deps, request.params.companyId).id);
@@ -40,6 +40,7 @@ export function entitlementsRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
+        operationId: 'setCompanyEntitlements',
         tags: ['access'],
         summary: 'Replace the modules a company has (PLATFORM_ADMIN / PLATFORM_SUPERADMIN)',
         security: [{ bearerAuth: [] }],

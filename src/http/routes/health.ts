@@ -5,13 +5,13 @@ import { errorEnvelope } from '../plugins/errors.ts';
 import { checkReadiness } from '../../app/readiness.ts';
 
 export function healthRoutes(app: App, deps: Deps): void {
-  app.get('/health', { schema: { tags: ['discovery'], summary: 'Liveness: the process is up' } }, async () =>
+  app.get('/health', { schema: { operationId: 'getHealth', tags: ['discovery'], summary: 'Liveness: the process is up' } }, async () =>
     ok({ status: 'ok' }),
   );
 
   app.get(
     '/ready',
-    { schema: { tags: ['discovery'], summary: 'Readiness: database writable, migrations current, keys loadable' } },
+    { schema: { operationId: 'getReadiness', tags: ['discovery'], summary: 'Readiness: database writable, migrations current, keys loadable' } },
     async (_request, reply) => {
       const result = checkReadiness(deps);
       if (!result.ready) {

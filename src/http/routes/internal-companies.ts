@@ -29,6 +29,7 @@ export function internalCompaniesRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
+        operationId: 'listCompanyUsers',
         tags: ['internal companies'],
         summary: 'Users with an active membership in the company (platform staff or company rank ≥ MANAGER)',
         security,
@@ -44,6 +45,7 @@ export function internalCompaniesRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
+        operationId: 'upsertCompanyMembership',
         tags: ['internal companies'],
         summary: 'Create or update a company membership (idempotent; platform admin or company rank ≥ ADMIN)',
         security,
@@ -60,6 +62,7 @@ export function internalCompaniesRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
+        operationId: 'listBusinessUnitUsers',
         tags: ['internal companies'],
         summary: 'Users with an active membership in the business unit (platform staff or company rank ≥ MANAGER)',
         security,
@@ -75,6 +78,7 @@ export function internalCompaniesRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
+        operationId: 'upsertBusinessUnitMembership',
         tags: ['internal companies'],
         summary: 'Create or update a business-unit membership (idempotent; platform admin or company rank ≥ ADMIN)',
         security,

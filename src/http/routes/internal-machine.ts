@@ -42,6 +42,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
     {
       onRequest: requireKey,
       schema: {
+        operationId: 'revokeSession',
         tags: ['internal machine'],
         summary: 'Revoke one session',
         security,
@@ -61,6 +62,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
     {
       onRequest: requireKey,
       schema: {
+        operationId: 'revokeUserSessions',
         tags: ['internal machine'],
         summary: 'Revoke every session of a user and bump tokenVersion',
         security,
@@ -84,6 +86,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
     {
       onRequest: requireKey,
       schema: {
+        operationId: 'getUserContext',
         tags: ['internal machine'],
         summary: 'User fields and memberships, same shape as GET /auth/me',
         security,
@@ -99,6 +102,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
     {
       onRequest: requireKey,
       schema: {
+        operationId: 'resolveCompany',
         tags: ['internal machine'],
         summary: 'Resolve a company id, slug or legacy code to the canonical companyId',
         security,

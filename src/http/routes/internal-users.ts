@@ -18,6 +18,7 @@ export function internalUsersRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
+        operationId: 'listUsers',
         tags: ['internal users'],
         summary: 'List all users (platform staff only)',
         security,
@@ -33,6 +34,7 @@ export function internalUsersRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
+        operationId: 'createUser',
         tags: ['internal users'],
         summary: 'Create a user (PLATFORM_ADMIN / PLATFORM_SUPERADMIN); APPROVED and active by default',
         security,
@@ -51,6 +53,7 @@ export function internalUsersRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
+        operationId: 'updateUser',
         tags: ['internal users'],
         summary: 'Partial update; each field needs the caller’s right for it (seed 002 §5.1)',
         security,
@@ -67,6 +70,7 @@ export function internalUsersRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
+        operationId: 'deleteUser',
         tags: ['internal users'],
         summary: 'Soft-delete a user: deactivated, sessions revoked, tokens invalidated',
         security,

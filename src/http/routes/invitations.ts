@@ -36,6 +36,7 @@ export function invitationRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
+        operationId: 'createInvitation',
         tags: ['invitations'],
         summary: 'Invite an email to the x-org company with a role and optional initial modules / permissions',
         security,
@@ -56,26 +57,26 @@ export function invitationRoutes(app: App, deps: Deps): void {
     '/auth/invitations',
     {
       preHandler: app.authenticate,
-      schema: { tags: ['invitations'], summary: 'Invitations of the x-org company', security, headers: xOrgHeader, querystring: z.object({ status: z.enum(INVITATION_STATUSES).optional() }) },
+      schema: { operationId: 'listInvitations', tags: ['invitations'], summary: 'Invitations of the x-org company', security, headers: xOrgHeader, querystring: z.object({ status: z.enum(INVITATION_STATUSES).optional() }) },
     },
     async (request) => ok(listInvitations(deps, callerOf(request), companyOf(request), request.query)),
   );
 
   app.get(
     '/auth/invitations/:id',
-    { preHandler: app.authenticate, schema: { tags: ['invitations'], summary: 'One invitation of the x-org company', security, headers: xOrgHeader, params: idParams } },
+    { preHandler: app.authenticate, schema: { operationId: 'getInvitation', tags: ['invitations'], summary: 'One invitation of the x-org company', security, headers: xOrgHeader, params: idParams } },
     async (request) => ok(getInvitation(deps, callerOf(request), companyOf(request), request.params.id)),
   );
 
   app.post(
     '/auth/invitations/:id/resend',
-    { preHandler: app.authenticate, schema: { tags: ['invitations'], summary: 'New token and expiry, mailed again; the old link stops working', security, headers: xOrgHeader, params: idParams } },
+    { preHandler: app.authenticate, schema: { operationId: 'resendInvitation', tags: ['invitations'], summary: 'New token and expiry, mailed again; the old link stops working', security, headers: xOrgHeader, params: idParams } },
     async (request) => ok(resendInvitation(deps, callerOf(request), companyOf(request), request.params.id)),
   );
 
   app.delete(
     '/auth/invitations/:id',
-    { preHandler: app.authenticate, schema: { tags: ['invitations'], summary: 'Cancel an invitation', security, headers: xOrgHeader, params: idParams } },
+    { preHandler: app.authenticate, schema: { operationId: 'cancelInvitation', tags: ['invitations'], summary: 'Cancel an invitation', security, headers: xOrgHeader, params: idParams } },
     async (request) => ok(cancelInvitation(deps, callerOf(request), companyOf(request), request.params.id)),
   );
 
@@ -90,6 +91,7 @@ export function invitationRoutes(app: App, deps: Deps): void {
       onRequest: app.ipRateLimit,
       preHandler: optionalBearer,
       schema: {
+        operationId: 'acceptInvitation',
         tags: ['invitations'],
         summary: 'Accept an invitation: creates or links the user, creates the membership with the invited role and grants',
         security: [{}, { bearerAuth: [] }],

@@ -18,6 +18,7 @@ export function meAccessRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
+        operationId: 'getMyAccess',
         tags: ['auth'],
         summary: 'Effective access (modules, permissions) of the caller in the x-org company and every company they belong to',
         security: [{ bearerAuth: [] }],
@@ -36,6 +37,7 @@ export function meAccessRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
+        operationId: 'setDefaultCompany',
         tags: ['auth'],
         summary: 'Choose the company /auth/me/access uses when no x-org header is sent (null clears it)',
         security: [{ bearerAuth: [] }],

@@ -14,6 +14,7 @@ export function setPasswordRoutes(app: App, deps: Deps): void {
       // Anonymous callers guessing one-time tokens draw from the login bucket.
       onRequest: app.ipRateLimit,
       schema: {
+        operationId: 'setPassword',
         tags: ['auth'],
         summary: 'Set a password with the one-time link from the welcome mail (7 days, single use)',
         body: SetPasswordRequest,
