@@ -62,7 +62,7 @@ export function paymentsRoutes(app: App, deps: Deps): void {
     '/t/:slug/v1/payment-profiles',
     {
       preHandler: app.authenticate,
-      schema: { tags, summary: "Payment profiles (finance roles: all or one actor's; members: their own)", security, params: slugParams, querystring: z.object({ actorType: z.enum(PROFILE_ACTOR_TYPES).optional(), actorId: z.string().max(200).optional() }) },
+      schema: { operationId: 'listPaymentProfiles', tags, summary: "Payment profiles (finance roles: all or one actor's; members: their own)", security, params: slugParams, querystring: z.object({ actorType: z.enum(PROFILE_ACTOR_TYPES).optional(), actorId: z.string().max(200).optional() }) },
     },
     async (request) => {
       const { actorType, actorId } = request.query;
@@ -75,7 +75,7 @@ export function paymentsRoutes(app: App, deps: Deps): void {
     '/t/:slug/v1/payment-profiles',
     {
       preHandler: app.authenticate,
-      schema: { tags, summary: 'Create a payment profile (for yourself, or for any actor with a finance role)', security, params: slugParams, body: profileBody.extend({ actor: actor.optional() }) },
+      schema: { operationId: 'createPaymentProfile', tags, summary: 'Create a payment profile (for yourself, or for any actor with a finance role)', security, params: slugParams, body: profileBody.extend({ actor: actor.optional() }) },
     },
     async (request, reply) => {
       const { actor: owner, ...input } = request.body;
@@ -86,19 +86,19 @@ export function paymentsRoutes(app: App, deps: Deps): void {
 
   app.get(
     '/t/:slug/v1/payment-profiles/:id',
-    { preHandler: app.authenticate, schema: { tags, summary: 'One payment profile', security, params: idParams } },
+    { preHandler: app.authenticate, schema: { operationId: 'getPaymentProfile', tags, summary: 'One payment profile', security, params: idParams } },
     async (request) => ok(getProfileAs(deps, callerOf(request), request.params.slug, request.params.id)),
   );
 
   app.patch(
     '/t/:slug/v1/payment-profiles/:id',
-    { preHandler: app.authenticate, schema: { tags, summary: 'Change a payment profile (accounts replace all accounts)', security, params: idParams, body: profileBody } },
+    { preHandler: app.authenticate, schema: { operationId: 'updatePaymentProfile', tags, summary: 'Change a payment profile (accounts replace all accounts)', security, params: idParams, body: profileBody } },
     async (request) => ok(updateProfileAs(deps, callerOf(request), request.params.slug, request.params.id, request.body)),
   );
 
   app.delete(
     '/t/:slug/v1/payment-profiles/:id',
-    { preHandler: app.authenticate, schema: { tags, summary: 'Delete a payment profile no payment points to', security, params: idParams } },
+    { preHandler: app.authenticate, schema: { operationId: 'deletePaymentProfile', tags, summary: 'Delete a payment profile no payment points to', security, params: idParams } },
     async (request) => {
       deleteProfileAs(deps, callerOf(request), request.params.slug, request.params.id);
       return ok({ deleted: request.params.id });
@@ -109,7 +109,7 @@ export function paymentsRoutes(app: App, deps: Deps): void {
     '/t/:slug/v1/payments',
     {
       preHandler: app.authenticate,
-      schema: { tags, summary: 'Report a payment; records its VAT treatment. The same provider charge id again answers 200 with the existing record', security, params: slugParams, body: paymentBody },
+      schema: { operationId: 'reportPayment', tags, summary: 'Report a payment; records its VAT treatment. The same provider charge id again answers 200 with the existing record', security, params: slugParams, body: paymentBody },
     },
     async (request, reply) => {
       const { payment, created } = await reportPaymentAs(deps, callerOf(request), request.params.slug, request.body);
@@ -122,14 +122,14 @@ export function paymentsRoutes(app: App, deps: Deps): void {
     '/t/:slug/v1/payments',
     {
       preHandler: app.authenticate,
-      schema: { tags, summary: 'Reported payments, newest first', security, params: slugParams, querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).optional(), before: z.string().datetime({ offset: true }).optional() }) },
+      schema: { operationId: 'listPayments', tags, summary: 'Reported payments, newest first', security, params: slugParams, querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).optional(), before: z.string().datetime({ offset: true }).optional() }) },
     },
     async (request) => ok(listPaymentsAs(deps, callerOf(request), request.params.slug, request.query)),
   );
 
   app.get(
     '/t/:slug/v1/payments/:id',
-    { preHandler: app.authenticate, schema: { tags, summary: 'One payment with its refunds and VIES correction', security, params: idParams } },
+    { preHandler: app.authenticate, schema: { operationId: 'getPayment', tags, summary: 'One payment with its refunds and VIES correction', security, params: idParams } },
     async (request) => ok(getPaymentAs(deps, callerOf(request), request.params.slug, request.params.id)),
   );
 
@@ -138,6 +138,7 @@ export function paymentsRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
+        operationId: 'refundPayment',
         tags,
         summary: 'Refund part or all of what is left; inherits the treatment, rate and period of origin',
         security,
@@ -156,7 +157,7 @@ export function paymentsRoutes(app: App, deps: Deps): void {
     '/t/:slug/api/v1/oss-reports/:file',
     {
       preHandler: app.authenticate,
-      schema: { tags, summary: 'The OSS return of a quarter, built on request: 2026-Q3.xml (Belgian import scheme) or 2026-Q3.csv', security, params: slugParams.extend({ file: z.string().max(20) }) },
+      schema: { operationId: 'getOssReport', tags, summary: 'The OSS return of a quarter, built on request: 2026-Q3.xml (Belgian import scheme) or 2026-Q3.csv', security, params: slugParams.extend({ file: z.string().max(20) }) },
     },
     async (request, reply) => {
       const match = /^(\d{4}-Q[1-4])\.(xml|csv)$/.exec(request.params.file);
