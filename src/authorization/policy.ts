@@ -85,6 +85,20 @@ export interface Targets {
   'payment.report': { companyId: string };
   'payment.read': { companyId: string };
   'ossReport.read': { companyId: string };
+
+  // The tenant API (/t/{slug}/api/v1/…): actions named by the API-key scope they need (`<resource>:read|write`).
+  /** Members of the tenant and their effective permissions. */
+  'users:read': { companyId: string };
+  'users:write': { companyId: string };
+  /** Access roles (bundles of permissions) and their assignments. */
+  'roles:read': { companyId: string };
+  'roles:write': { companyId: string };
+  /** Groups, their members and their permissions. */
+  'groups:read': { companyId: string };
+  'groups:write': { companyId: string };
+  /** Direct grants of permissions to members. */
+  'grants:read': { companyId: string };
+  'grants:write': { companyId: string };
 }
 
 export type Action = keyof Targets;
@@ -186,6 +200,20 @@ const managesMoney = (s: Standing, companyId: string) => s.platformAdmin || fina
 const readsMoney = (s: Standing, companyId: string) => Boolean(s.platform) || financeRole(s, companyId);
 const ownsProfile = (s: Standing, owner: ProfileActor) => owner.type === 'user' && s.isUser(owner.id);
 
+/**
+ * The tenant API: platform staff read (platform admins and the operator also write), and the tenant's
+ * TENANT_SUPERADMIN and ADMIN do both. A scoped credential bound to a tenant (an API key: `scopes` already
+ * checked in `decide`) acts only in its own tenant; any other answers 404, so tenants cannot be enumerated.
+ */
+function tenantApi(s: Standing, companyId: string, write: boolean): AppError | null {
+  const p = s.principal;
+  if (p.scopes && p.tenantId !== undefined) return p.tenantId === companyId ? ALLOWED : notFound('Tenant');
+  if (write ? s.platformAdmin : s.platform) return ALLOWED;
+  const role = s.companyRole(companyId);
+  if (role === 'TENANT_SUPERADMIN' || role === 'ADMIN') return ALLOWED;
+  return forbidden(`The tenant API needs TENANT_SUPERADMIN or ADMIN in this tenant (or an API key with the ${write ? 'write' : 'read'} scope)`);
+}
+
 const RULES: { [A in Action]: Rule<A> } = {
   'user.list': (s) => (s.platform?.listUsers ? ALLOWED : forbidden('Listing all users is for platform staff only')),
   'user.create': (s) => (s.platform?.createUser ? ALLOWED : forbidden('Only PLATFORM_ADMIN or PLATFORM_SUPERADMIN may create users')),
@@ -270,6 +298,15 @@ const RULES: { [A in Action]: Rule<A> } = {
   'payment.read': (s, { companyId }) => (readsMoney(s, companyId) ? ALLOWED : forbidden('Payments are for FINANCE, TENANT_SUPERADMIN and platform staff')),
   'ossReport.read': (s, { companyId }) =>
     readsMoney(s, companyId) ? ALLOWED : forbidden('OSS reports are for FINANCE, TENANT_SUPERADMIN and platform staff (or an API key with reports:read)'),
+
+  'users:read': (s, { companyId }) => tenantApi(s, companyId, false),
+  'users:write': (s, { companyId }) => tenantApi(s, companyId, true),
+  'roles:read': (s, { companyId }) => tenantApi(s, companyId, false),
+  'roles:write': (s, { companyId }) => tenantApi(s, companyId, true),
+  'groups:read': (s, { companyId }) => tenantApi(s, companyId, false),
+  'groups:write': (s, { companyId }) => tenantApi(s, companyId, true),
+  'grants:read': (s, { companyId }) => tenantApi(s, companyId, false),
+  'grants:write': (s, { companyId }) => tenantApi(s, companyId, true),
 };
 
 export type Decision = { allowed: true } | { allowed: false; error: AppError };
