@@ -208,7 +208,8 @@ const ownsProfile = (s: Standing, owner: ProfileActor) => owner.type === 'user' 
 function tenantApi(s: Standing, companyId: string, write: boolean): AppError | null {
   const p = s.principal;
   if (p.scopes && p.tenantId !== undefined) return p.tenantId === companyId ? ALLOWED : notFound('Tenant');
-  if (write ? s.platformAdmin : s.platform) return ALLOWED;
+  // The platform row decides for platform staff (as in §5.1): moderators read, admins and the operator also write.
+  if (s.platform) return !write || s.platformAdmin ? ALLOWED : forbidden('PLATFORM_MODERATOR reads the tenant API; changes need PLATFORM_ADMIN');
   const role = s.companyRole(companyId);
   if (role === 'TENANT_SUPERADMIN' || role === 'ADMIN') return ALLOWED;
   return forbidden(`The tenant API needs TENANT_SUPERADMIN or ADMIN in this tenant (or an API key with the ${write ? 'write' : 'read'} scope)`);
