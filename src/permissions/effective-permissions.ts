@@ -1,7 +1,7 @@
 import type { Deps } from '../app/deps.ts';
 import { ME_ACCESS_CACHE_LIMIT } from '../access/access-caches.ts';
 import { computeEffectiveAccess } from '../access/effective-access.ts';
-import { catalogModules, companyEntitlementsNow, getCompanyEntitlements, type CompanyEntitlements } from '../access/entitlements.ts';
+import { companyEntitlementsNow, getCompanyEntitlements, type CompanyEntitlements } from '../access/entitlements.ts';
 import { readGrants } from '../access/membership-access.ts';
 import { currentAccessVersion } from '../access/me-access.ts';
 import { permissionModule } from '../access/modules.ts';
@@ -114,7 +114,7 @@ function empty(tenantId: string, subject: PermissionSubject, modules: Record<str
  */
 export function computeEffectivePermissions(deps: Deps, graph: TenantGraph, entitlements: CompanyEntitlements, subject: PermissionSubject): EffectivePermissions {
   const tenantId = graph.tenantId;
-  const knownModules = [...catalogModules(deps), ...entitlements.listed];
+  const knownModules = [...graph.catalogModules, ...entitlements.listed];
   let sources: Sources;
   let moduleGrants: readonly string[];
   if (subject.type === 'user') {

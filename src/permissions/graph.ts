@@ -1,4 +1,5 @@
 import type { Deps } from '../app/deps.ts';
+import { catalogModules } from '../access/entitlements.ts';
 import { currentAccessVersion } from '../access/me-access.ts';
 import { assignmentsOfTenant, groupPermissionsOfTenant, groupsOfTenant, rolesOfTenant, type GroupRow, type RoleRow } from './store.ts';
 
@@ -23,6 +24,8 @@ export interface TenantGraph {
   roles: Map<string, GraphRole>;
   /** Subject (`user:<id>` / `group:<id>`) → ids of the roles assigned to it. */
   assignments: Map<string, string[]>;
+  /** Built-in and operator-defined modules (read with the graph, under the same access_version). */
+  catalogModules: string[];
 }
 
 export function parsePermissions(row: RoleRow): string[] {
@@ -48,7 +51,7 @@ export function loadTenantGraph(deps: Deps, tenantId: string): TenantGraph {
   for (const r of rolesOfTenant(deps, tenantId)) roles.set(r.id, { id: r.id, name: r.name, clientId: r.client_id, permissions: parsePermissions(r) });
   const assignments = new Map<string, string[]>();
   for (const a of assignmentsOfTenant(deps, tenantId)) pushTo(assignments, `${a.subject_type}:${a.subject_id}`, a.role_id);
-  return { tenantId, groups, children, groupPermissions, roles, assignments };
+  return { tenantId, groups, children, groupPermissions, roles, assignments, catalogModules: catalogModules(deps) };
 }
 
 /** The graph as of now: from the cache while access_version is unchanged, else loaded (and cached outside transactions). */
