@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Deps } from '../../src/app/deps.ts';
 import { buildDeps } from '../../src/app/deps.ts';
 import { setCompanyEntitlements } from '../../src/access/entitlements.ts';
-import { writeGrants } from '../../src/access/membership-access.ts';
+import { getMembershipAccess, setMembershipAccess, writeGrants } from '../../src/access/membership-access.ts';
 import { removeCompanyMembership } from '../../src/memberships/memberships.ts';
 import { createTenant } from '../../src/tenants/tenants.ts';
 import type { TenantRow } from '../../src/tenants/tables.ts';
@@ -222,6 +222,23 @@ describe('effective permissions: direct ∪ roles ∪ groups and their ancestors
     // A refused change leaves nothing behind.
     await expect(updateGroup(deps, OP, 'acme', 'Engineering', { parent: 'Backend' })).rejects.toMatchObject({ code: 'conflict' });
     expect(deps.sqlite.prepare("SELECT count(*) AS n FROM audit_entries WHERE event_type = 'permissions.changed'").get()).toEqual({ n: 2 });
+  });
+
+  it('reports permissions.changed for changes made elsewhere too: `users access set`, membership removal', async () => {
+    await grantGroupPermissions(deps, OP, 'acme', 'Engineering', ['deploy:prod']);
+    await setMembershipAccess(deps, OP, acme.id, alice.id, { permissions: ['publish:article'] });
+    // The membership view reports the one effective set as well.
+    expect((await getMembershipAccess(deps, OP, acme.id, alice.id)).effective.permissions).toEqual(['deploy:prod', 'publish:article']);
+    removeCompanyMembership(deps, OP, acme.id, alice.id);
+    const entries = (
+      deps.sqlite.prepare("SELECT payload FROM audit_entries WHERE tenant_id = ? AND event_type = 'permissions.changed' ORDER BY seq").all(acme.id) as { payload: string }[]
+    ).map((r) => JSON.parse(r.payload));
+    const subjects = [{ type: 'user', id: alice.id }];
+    expect(entries).toEqual([
+      { subjects, added: ['deploy:prod'], removed: [] },
+      { subjects, added: ['publish:article'], removed: [] },
+      { subjects, added: [], removed: ['deploy:prod', 'publish:article'] },
+    ]);
   });
 
   it('serves from memory until a change, and sees a change made by another process on the next call', async () => {
