@@ -7,6 +7,8 @@ import type { TenantRow } from '../tenants/tables.ts';
 import type { RemoteEntitlementsEntry } from './access-caches.ts';
 import { BUILTIN_MODULES, MODULE_NAME_PATTERN, normalizeModules } from './modules.ts';
 import { companyEntitlements, moduleCatalog } from './tables.ts';
+import { memberIdsOfCompany } from '../memberships/memberships.ts';
+import { trackPermissionChanges } from '../permissions/permission-changes.ts';
 
 /** How long a remote answer is used without asking again. */
 export const ENTITLEMENTS_CACHE_MS = 60_000;
@@ -195,13 +197,16 @@ export function setCompanyEntitlements(deps: Deps, company: TenantRow, modules: 
       deps.db.insert(moduleCatalog).values({ name, createdAt: now }).run();
       deps.audit.append(deps.platformTenantId(), { actor, type: 'module.defined', target: { type: 'module', id: name }, payload: { companyId: company.id } });
     }
-    if (removed.length) {
-      deps.db
-        .delete(companyEntitlements)
-        .where(and(eq(companyEntitlements.companyId, company.id), inArray(companyEntitlements.module, removed)))
-        .run();
-    }
-    for (const module of added) deps.db.insert(companyEntitlements).values({ companyId: company.id, module, createdAt: now }).run();
+    // Members whose permissions a module gated gain or lose them: permissions.changed (src/permissions) names them.
+    trackPermissionChanges(deps, company.id, actor, () => (added.length || removed.length ? memberIdsOfCompany(deps, company.id) : []), () => {
+      if (removed.length) {
+        deps.db
+          .delete(companyEntitlements)
+          .where(and(eq(companyEntitlements.companyId, company.id), inArray(companyEntitlements.module, removed)))
+          .run();
+      }
+      for (const module of added) deps.db.insert(companyEntitlements).values({ companyId: company.id, module, createdAt: now }).run();
+    });
     if (added.length || removed.length) {
       deps.audit.append(company.id, {
         actor,

@@ -43,10 +43,12 @@ export function trackPermissionChanges<T>(
 
   if (users.size === 0) return result;
   const afterGraph = loadTenantGraph(deps, tenantId);
+  // Read again: the change may have been to the entitlements themselves (local mode reads its rows).
+  const entitlementsAfter = entitlementsSnapshot(deps, tenantId);
   const byDiff = new Map<string, PermissionsChangedPayload>();
   for (const id of [...users].sort()) {
     const was = new Set(before.get(id));
-    const now = new Set(computeEffectivePermissions(deps, afterGraph, entitlements, { type: 'user', id }).permissions);
+    const now = new Set(computeEffectivePermissions(deps, afterGraph, entitlementsAfter, { type: 'user', id }).permissions);
     const added = [...now].filter((p) => !was.has(p)).sort();
     const removed = [...was].filter((p) => !now.has(p)).sort();
     if (added.length === 0 && removed.length === 0) continue;

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Deps } from '../../src/app/deps.ts';
 import { buildDeps } from '../../src/app/deps.ts';
 import { setCompanyEntitlements } from '../../src/access/entitlements.ts';
-import { getMembershipAccess, setMembershipAccess, writeGrants } from '../../src/access/membership-access.ts';
+import { getMembershipAccess, setMembershipAccess } from '../../src/access/membership-access.ts';
 import { removeCompanyMembership } from '../../src/memberships/memberships.ts';
 import { createTenant } from '../../src/tenants/tenants.ts';
 import type { TenantRow } from '../../src/tenants/tables.ts';
@@ -162,11 +162,17 @@ describe('effective permissions: direct ∪ roles ∪ groups and their ancestors
       ['finance.report.view', 'finance'],
       ['market.sell', 'market'],
     ]);
-    deps.sqlite.transaction(() => writeGrants(deps, acme.id, alice.id, { modules: ['finance'] }, OP))();
+    await setMembershipAccess(deps, OP, acme.id, alice.id, { modules: ['finance'] });
     eff = can();
     expect(eff.permissions).toEqual(['finance.report.view', 'reports:read']);
     setCompanyEntitlements(deps, acme, ['basic'], OP);
     expect(can().permissions).toEqual(['reports:read']);
+    // Both changes of the effective set are named in the chain, the entitlement change included.
+    const changes = (deps.sqlite.prepare("SELECT payload FROM audit_entries WHERE tenant_id = ? AND event_type = 'permissions.changed' ORDER BY seq").all(acme.id) as { payload: string }[]).map((r) => JSON.parse(r.payload));
+    expect(changes.slice(-2)).toEqual([
+      { subjects: [{ type: 'user', id: alice.id }], added: ['finance.report.view'], removed: [] },
+      { subjects: [{ type: 'user', id: alice.id }], added: [], removed: ['finance.report.view'] },
+    ]);
   });
 
   it('refuses cycles (409) and deleting a group with sub-groups unless recursive', async () => {
