@@ -67,6 +67,12 @@ export interface Targets {
   'access.read': { companyId: string; userId: string };
   /** `ownAccess`: the caller's own effective access in the company (see `needsOwnAccess`). */
   'access.change': { companyId: string; targetRole: CompanyRole; change: AccessChange; ownAccess: EffectiveAccess | null };
+  /**
+   * Putting permissions where they reach members (an access role's bundle, a group, an assignment): the caller
+   * must control each one (§15), and `targetRole` (the member it reaches directly; null for a role or group) must be
+   * a role it manages.
+   */
+  'access.delegate': { companyId: string; permissions: readonly string[]; targetRole: CompanyRole | null };
   'delegation.read': { companyId: string };
   'delegation.set': { companyId: string };
 
@@ -269,6 +275,8 @@ const RULES: { [A in Action]: Rule<A> } = {
   'access.read': (s, { companyId, userId }) =>
     s.isUser(userId) ? ALLOWED : managerOrStaff(s, companyId, 'Reading access needs rank MANAGER or higher in this company'),
   'access.change': (s, { companyId, targetRole, change, ownAccess }) => accessChangeRefusal(authorityOf(s, companyId, ownAccess), targetRole, change),
+  'access.delegate': (s, { companyId, permissions, targetRole }) =>
+    accessChangeRefusal(authorityOf(s, companyId, null), targetRole ?? 'SUBMITTER', { modules: [], permissions: [...permissions] }),
   'delegation.read': (s, { companyId }) => managerOrStaff(s, companyId, 'Reading delegation limits needs rank MANAGER or higher in this company'),
   'delegation.set': (s, { companyId }) =>
     s.platformAdmin || s.companyRole(companyId) === 'TENANT_SUPERADMIN' ? ALLOWED : forbidden('Only TENANT_SUPERADMIN or platform admins may set delegation limits'),

@@ -25,7 +25,8 @@ import {
   updateGroupRow,
   type GroupRow,
 } from './store.ts';
-import { descriptionOf, groupName, memberOf, tenantFor } from './tenant-scope.ts';
+import { assertDelegates, descriptionOf, groupName, memberOf, tenantFor } from './tenant-scope.ts';
+import { effectivePermissionsOf } from './effective-permissions.ts';
 
 export interface GroupView {
   id: string;
@@ -89,6 +90,12 @@ function detail(deps: Deps, tenant: TenantRow, row: GroupRow): GroupDetail {
       .map((r) => ({ id: r.id, name: r.name, clientId: r.client_id }))
       .sort((a, b) => a.name.localeCompare(b.name)),
   };
+}
+
+/** Everything a group passes on to its members: its own and its ancestors' permissions and roles' bundles. */
+function groupPermissionsOf(deps: Deps, tenant: TenantRow, groupId: string): string[] {
+  const effective = effectivePermissionsOf(deps, tenant.id, { type: 'group', id: groupId });
+  return [...effective.permissions, ...effective.dropped.map((d) => d.permission)];
 }
 
 function memberView(m: { user_id: string; email: string; full_name: string; created_at: number }): GroupMemberView {
@@ -166,6 +173,12 @@ export async function updateGroup(deps: Deps, caller: Principal, tenantRef: stri
       }
       next.parent_id = parent?.id ?? null;
       parentName = parent?.name ?? null;
+      if (next.parent_id !== before.parent_id) {
+        // What the moved subtree gains from its new ancestors and loses from its old ones.
+        const old = new Set(before.parent_id ? groupPermissionsOf(deps, tenant, before.parent_id) : []);
+        const now = new Set(parent ? groupPermissionsOf(deps, tenant, parent.id) : []);
+        assertDelegates(deps, caller, tenant, [...[...now].filter((p) => !old.has(p)), ...[...old].filter((p) => !now.has(p))]);
+      }
     }
     const moved = next.parent_id !== before.parent_id;
     trackPermissionChanges(deps, tenant.id, caller, (graph) => (moved ? usersUnderGroups(deps, graph, [before.id]) : []), () => updateGroupRow(deps, next));
@@ -216,6 +229,7 @@ export async function addGroupMember(deps: Deps, caller: Principal, tenantRef: s
   return deps.sqlite.transaction(() => {
     const group = groupRef(deps, tenant, ref);
     const user = memberOf(deps, tenant, userRef);
+    assertDelegates(deps, caller, tenant, groupPermissionsOf(deps, tenant, group.id), user.id);
     const added = trackPermissionChanges(deps, tenant.id, caller, () => [user.id], () => insertMember(deps, tenant.id, group.id, user.id, deps.clock.nowMs()));
     if (added) {
       deps.audit.append(tenant.id, { actor: caller, type: 'group.member_added', target: { type: 'group', id: group.id }, payload: { group: group.name, userId: user.id } });
@@ -230,6 +244,7 @@ export async function removeGroupMember(deps: Deps, caller: Principal, tenantRef
   return deps.sqlite.transaction(() => {
     const group = groupRef(deps, tenant, ref);
     const user = getUser(deps, userRef);
+    assertDelegates(deps, caller, tenant, groupPermissionsOf(deps, tenant, group.id), user.id);
     const removed = trackPermissionChanges(deps, tenant.id, caller, () => [user.id], () => deleteMember(deps, group.id, user.id));
     if (!removed) throw notFound(`Member "${userRef}" of group "${group.name}"`);
     deps.audit.append(tenant.id, { actor: caller, type: 'group.member_removed', target: { type: 'group', id: group.id }, payload: { group: group.name, userId: user.id } });
@@ -248,6 +263,7 @@ async function changeGroupPermissions(deps: Deps, caller: Principal, tenantRef: 
     if (!grant && changing.length < wanted.length) {
       throw notFound(`Permission ${wanted.filter((p) => !held.has(p)).join(', ')} of group "${group.name}"`);
     }
+    assertDelegates(deps, caller, tenant, changing);
     trackPermissionChanges(deps, tenant.id, caller, (graph) => (changing.length ? usersUnderGroups(deps, graph, [group.id]) : []), () => {
       const now = deps.clock.nowMs();
       for (const p of changing) grant ? insertGroupPermission(deps, tenant.id, group.id, p, now) : deleteGroupPermission(deps, group.id, p);

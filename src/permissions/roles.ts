@@ -22,7 +22,7 @@ import {
   updateRoleRow,
   type RoleRow,
 } from './store.ts';
-import { clientIdOf, descriptionOf, memberOf, roleName, tenantFor } from './tenant-scope.ts';
+import { assertDelegates, clientIdOf, descriptionOf, memberOf, roleName, tenantFor } from './tenant-scope.ts';
 
 export interface RoleView {
   id: string;
@@ -117,6 +117,7 @@ export async function createRole(deps: Deps, caller: Principal, tenantRef: strin
     if (rolesNamed(deps, tenant.id, row.name).some((r) => r.client_id === row.client_id)) {
       throw conflict(`A ${row.client_id ? `role of client "${row.client_id}"` : 'tenant role'} named "${row.name}" already exists`);
     }
+    assertDelegates(deps, caller, tenant, parsePermissions(row));
     insertRole(deps, row);
     const view = roleView(row);
     deps.audit.append(tenant.id, { actor: caller, type: 'role.created', target: { type: 'role', id: row.id }, payload: { name: view.name, clientId: view.clientId, permissions: view.permissions } });
@@ -158,9 +159,11 @@ export async function updateRole(deps: Deps, caller: Principal, tenantRef: strin
     if (next.name !== before.name && rolesNamed(deps, tenant.id, next.name).some((r) => r.client_id === next.client_id)) {
       throw conflict(`A role named "${next.name}" already exists`);
     }
+    const was = parsePermissions(before);
+    const now = parsePermissions(next);
+    assertDelegates(deps, caller, tenant, [...now.filter((p) => !was.includes(p)), ...was.filter((p) => !now.includes(p))]);
     trackPermissionChanges(deps, tenant.id, caller, usersOfRole(deps, before.id), () => updateRoleRow(deps, next));
     const view = roleView(next);
-    const was = parsePermissions(before);
     deps.audit.append(tenant.id, {
       actor: caller,
       type: 'role.updated',
@@ -183,6 +186,7 @@ export async function deleteRole(deps: Deps, caller: Principal, tenantRef: strin
   return deps.sqlite.transaction(() => {
     const row = roleRef(deps, tenant, ref, clientId);
     const assignments = assignmentsOfRole(deps, row.id).length;
+    assertDelegates(deps, caller, tenant, parsePermissions(row));
     trackPermissionChanges(deps, tenant.id, caller, usersOfRole(deps, row.id), () => deleteRoleRow(deps, row.id));
     deps.audit.append(tenant.id, { actor: caller, type: 'role.deleted', target: { type: 'role', id: row.id }, payload: { name: row.name, clientId: row.client_id, assignments } });
     return roleView(row);
@@ -201,6 +205,7 @@ async function changeAssignment(deps: Deps, caller: Principal, tenantRef: string
       'user' in to
         ? { type: 'user' as const, id: (assign ? memberOf(deps, tenant, to.user) : getUser(deps, to.user)).id }
         : { type: 'group' as const, id: groupRef(deps, tenant, to.group).id };
+    assertDelegates(deps, caller, tenant, parsePermissions(role), subject.type === 'user' ? subject.id : null);
     const affected = (graph: Parameters<typeof usersUnderGroups>[1]) => (subject.type === 'user' ? [subject.id] : usersUnderGroups(deps, graph, [subject.id]));
     const changed = trackPermissionChanges(deps, tenant.id, caller, affected, () =>
       assign

@@ -26,6 +26,17 @@ export function tenantFor(deps: Deps, caller: Principal, ref: string, action: Te
   return tenant;
 }
 
+/**
+ * §15 for the tenant API: whoever puts permissions where they reach members must control them (an ADMIN stays
+ * inside the ADMIN delegation limit, and reaches only members ranked at or below it). A scoped credential is
+ * bounded by its scopes instead.
+ */
+export function assertDelegates(deps: Deps, caller: Principal, tenant: TenantRow, permissions: readonly string[], targetUserId: string | null = null): void {
+  if (caller.scopes || permissions.length === 0 && targetUserId === null) return;
+  const targetRole = targetUserId ? (activeMembershipsOf(deps, targetUserId).find((m) => m.companyId === tenant.id)?.role ?? null) : null;
+  authorize(deps, caller, 'access.delegate', { companyId: tenant.id, permissions, targetRole });
+}
+
 /** A user by id or email who holds an active membership in the tenant (404 otherwise, as for an unknown user). */
 export function memberOf(deps: Deps, tenant: TenantRow, ref: string): UserRow {
   const user = getUser(deps, ref);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer, type App } from '../../src/http/server.ts';
 import { setCompanyEntitlements } from '../../src/access/entitlements.ts';
-import { writeGrants } from '../../src/access/membership-access.ts';
+import { setDelegationPolicy, writeGrants } from '../../src/access/membership-access.ts';
 import { createTenant } from '../../src/tenants/tenants.ts';
 import type { TenantRow } from '../../src/tenants/tables.ts';
 import type { UserRow } from '../../src/identity/tables.ts';
@@ -114,6 +114,32 @@ describe('tenant API: /t/{slug}/api/v1/ users, roles, groups, grants', () => {
     expect((await call('DELETE', '/t/acme/api/v1/groups/Engineering?recursive=true', as)).json().data).toEqual({ deleted: ['Engineering', 'Backend'] });
     const missing = await call('GET', '/t/nope/api/v1/roles', as);
     expect([missing.statusCode, missing.json().error.code]).toEqual([404, 'not_found']);
+  });
+
+  it('keeps an ADMIN inside its delegation (§15): no permission it does not control reaches anyone through roles or groups', async () => {
+    setDelegationPolicy(t.deps, TEST_ACTOR, acme.id, { limits: { ADMIN: { modules: [], permissions: ['content.*'] } } });
+    try {
+      const as = 'admin';
+      expect((await call('POST', '/t/acme/api/v1/roles', as, { name: 'writer', permissions: ['content.edit'] })).statusCode).toBe(201);
+      const outside = await call('POST', '/t/acme/api/v1/roles', as, { name: 'deployer', permissions: ['deploy:prod'] });
+      expect([outside.statusCode, outside.json().error.message]).toEqual([403, 'You do not control permission deploy:prod; nothing was changed']);
+      expect((await call('PATCH', '/t/acme/api/v1/roles/writer', as, { permissions: ['content.edit', 'deploy:prod'] })).statusCode).toBe(403);
+
+      // A group holding what the ADMIN does not control: it may not join it, nor put others in it.
+      await call('POST', '/t/acme/api/v1/groups', 'superadmin', { name: 'Ops' });
+      await call('POST', '/t/acme/api/v1/groups/Ops/permissions', 'superadmin', { permissions: ['deploy:prod'] });
+      expect((await call('POST', '/t/acme/api/v1/groups/Ops/members', as, { user: 'admin@acme.test' })).statusCode).toBe(403);
+      expect((await call('POST', '/t/acme/api/v1/groups/Ops/permissions', as, { permissions: ['deploy:staging'] })).statusCode).toBe(403);
+      expect((await call('POST', '/t/acme/api/v1/groups', as, { name: 'Sub', parent: 'Ops' })).statusCode).toBe(201);
+      expect((await call('POST', '/t/acme/api/v1/groups/Sub/members', as, { user: 'jane@acme.test' })).statusCode).toBe(403);
+      // …and it reaches only members ranked at or below it.
+      expect((await call('POST', '/t/acme/api/v1/roles/writer/assignments', as, { user: 'owner@acme.test' })).statusCode).toBe(403);
+      expect((await call('POST', '/t/acme/api/v1/roles/writer/assignments', as, { user: 'jane@acme.test' })).statusCode).toBe(201);
+      // TENANT_SUPERADMIN controls everything.
+      expect((await call('POST', '/t/acme/api/v1/groups/Sub/members', 'superadmin', { user: 'jane@acme.test' })).statusCode).toBe(201);
+    } finally {
+      setDelegationPolicy(t.deps, TEST_ACTOR, acme.id, { limits: { ADMIN: null } });
+    }
   });
 
   it('validates bodies (400) and documents every route with an operationId', async () => {
