@@ -4,6 +4,7 @@ import type { Deps } from '../../src/app/deps.ts';
 import { buildTenantClaims, type TenantClaimsInput } from '../../src/claims/tenant-claims.ts';
 import { signRs256 } from '../../src/tokens/rs256.ts';
 import { createTenant } from '../../src/tenants/tenants.ts';
+import { writeGrants } from '../../src/access/membership-access.ts';
 import type { TenantRow } from '../../src/tenants/tables.ts';
 import type { UserRow } from '../../src/identity/tables.ts';
 import { addGroupMember, createGroup, grantGroupPermissions, removeGroupMember } from '../../src/permissions/groups.ts';
@@ -91,5 +92,44 @@ describe('the claims builder fills groups, can, realm_access and resource_access
     const other = await createTenant(deps, { slug: 'other', name: 'Other' }, OP);
     const outside = buildTenantClaims(deps, { tenant: other, subject: { type: 'user', id: alice.id }, scopes: [] });
     expect(outside).toMatchObject({ groups: [], can: [], realm_access: { roles: [] }, resource_access: {} });
+  });
+});
+
+describe('claims with KIMAUTH_ENTITLEMENTS_URL (remote entitlements, synchronous claims)', () => {
+  it('withholds module permissions until the entitlements are known, never grants them by mistake, and follows changes', async () => {
+    const { createServer } = await import('node:http');
+    let modules = ['finance'];
+    const service = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ modules }));
+    });
+    await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+    const t = await createTestInstance({ config: { entitlementsUrl: `http://127.0.0.1:${(service.address() as { port: number }).port}` } });
+    try {
+      const deps = t.deps;
+      const acme = await createTenant(deps, { slug: 'acme', name: 'Acme' }, OP);
+      const bob = await createMember(deps, acme.id, 'bob@acme.test', 'SUBMITTER');
+      deps.sqlite.transaction(() => writeGrants(deps, acme.id, bob.id, { modules: ['finance'] }, OP))();
+      createGroup(deps, OP, 'acme', { name: 'Finance' });
+      await addGroupMember(deps, OP, 'acme', 'Finance', bob.email);
+      await grantGroupPermissions(deps, OP, 'acme', 'Finance', ['finance.report.view', 'read:ledger']);
+      await deps.background.idle();
+      deps.accessCaches.remoteEntitlements.clear();
+
+      const claims = () => buildTenantClaims(deps, { tenant: acme, subject: { type: 'user', id: bob.id }, scopes: [] });
+      // Nothing fetched yet: the module-gated permission is withheld, and a fetch starts in the background.
+      expect(claims().can).toEqual(['read:ledger']);
+      await deps.background.idle();
+      expect(claims().can).toEqual(['finance.report.view', 'read:ledger']);
+
+      modules = [];
+      t.clock.advance(61_000);
+      expect(claims().can).toEqual(['finance.report.view', 'read:ledger']); // the stale answer, while a refresh runs
+      await deps.background.idle();
+      expect(claims().can).toEqual(['read:ledger']);
+    } finally {
+      t.close();
+      service.close();
+    }
   });
 });
