@@ -105,6 +105,16 @@ export interface Targets {
   /** Direct grants of permissions to members. */
   'grants:read': { companyId: string };
   'grants:write': { companyId: string };
+
+  // The ownership registry (seed 000; API keys with ownership:read / ownership:write join here).
+  /** Who owns a resource, one owner's resources, where a resource's money goes. */
+  'ownership.read': { companyId: string };
+  /** Register the owner of a resource nobody owns yet. */
+  'ownership.register': { companyId: string };
+  /** Transfer or forget a resource owned by `owner`. */
+  'ownership.change': { companyId: string; owner: ProfileActor };
+  /** What owners may do to their own resources, per resource type. */
+  'ownerPolicy.set': { companyId: string };
 }
 
 export type Action = keyof Targets;
@@ -221,6 +231,12 @@ function tenantApi(s: Standing, companyId: string, write: boolean): AppError | n
   return forbidden(`The tenant API needs TENANT_SUPERADMIN or ADMIN in this tenant (or an API key with the ${write ? 'write' : 'read'} scope)`);
 }
 
+/** The tenant's TENANT_SUPERADMIN and ADMIN, and platform admins, administer its registry (orphans included). */
+const administersTenant = (s: Standing, companyId: string) => {
+  const role = s.companyRole(companyId);
+  return s.platformAdmin || role === 'TENANT_SUPERADMIN' || role === 'ADMIN';
+};
+
 const RULES: { [A in Action]: Rule<A> } = {
   'user.list': (s) => (s.platform?.listUsers ? ALLOWED : forbidden('Listing all users is for platform staff only')),
   'user.create': (s) => (s.platform?.createUser ? ALLOWED : forbidden('Only PLATFORM_ADMIN or PLATFORM_SUPERADMIN may create users')),
@@ -316,6 +332,15 @@ const RULES: { [A in Action]: Rule<A> } = {
   'groups:write': (s, { companyId }) => tenantApi(s, companyId, true),
   'grants:read': (s, { companyId }) => tenantApi(s, companyId, false),
   'grants:write': (s, { companyId }) => tenantApi(s, companyId, true),
+
+  'ownership.read': (s, { companyId }) =>
+    s.platform || s.companyRole(companyId) ? ALLOWED : forbidden('The ownership registry is for members of this tenant (or an API key with ownership:read)'),
+  'ownership.register': (s, { companyId }) =>
+    administersTenant(s, companyId) ? ALLOWED : forbidden('Registering owners needs TENANT_SUPERADMIN or ADMIN (or an API key with ownership:write)'),
+  'ownership.change': (s, { companyId, owner }) =>
+    ownsProfile(s, owner) || administersTenant(s, companyId) ? ALLOWED : forbidden('Only the current owner or a tenant admin may transfer or remove this resource'),
+  'ownerPolicy.set': (s, { companyId }) =>
+    administersTenant(s, companyId) ? ALLOWED : forbidden("Setting the tenant's owner policy needs TENANT_SUPERADMIN or ADMIN"),
 };
 
 export type Decision = { allowed: true } | { allowed: false; error: AppError };

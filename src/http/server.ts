@@ -21,6 +21,7 @@ import { companyAccessRoutes } from './routes/company-access.ts';
 import { meAccessRoutes } from './routes/me-access.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { paymentsRoutes } from './routes/payments.ts';
+import { ownershipRoutes } from './routes/ownership.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { tenantMembersRoutes } from './routes/tenant-members.ts';
 import { tenantRolesGroupsRoutes } from './routes/tenant-roles-groups.ts';
@@ -54,6 +55,7 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   paymentsRoutes,
   tenantMembersRoutes,
   tenantRolesGroupsRoutes,
+  ownershipRoutes,
   docsRoutes,
 ];
 

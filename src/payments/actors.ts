@@ -31,3 +31,13 @@ export function assertActorOfTenant(deps: Deps, tenantId: string, actor: Profile
       throw validationError(`Payment profiles of ${actor.type}s are not available yet (their ${actor.type} registry is not part of this build)`);
   }
 }
+
+/** Whether the actor still belongs to the tenant (the same rule as assertActorOfTenant, as a yes/no). */
+export function isActorOfTenant(deps: Deps, tenantId: string, actor: ProfileActor): boolean {
+  try {
+    assertActorOfTenant(deps, tenantId, actor);
+    return true;
+  } catch {
+    return false;
+  }
+}
