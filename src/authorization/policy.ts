@@ -95,6 +95,13 @@ export interface Targets {
   'ownership.change': { companyId: string; owner: ProfileActor };
   /** What owners may do to their own resources, per resource type. */
   'ownerPolicy.set': { companyId: string };
+
+  // Agents (seed 000; API keys with agents:read / agents:write join here).
+  /** Create, change, rotate or revoke an agent owned by `owner`; read it. */
+  'agent.manage': { companyId: string; owner: { type: 'user' | 'group'; id: string } };
+  'agent.read': { companyId: string; owner: { type: 'user' | 'group'; id: string } };
+  /** Every agent of the tenant (otherwise a caller lists only its own). */
+  'agent.listAll': { companyId: string };
 }
 
 export type Action = keyof Targets;
@@ -196,6 +203,9 @@ const managesMoney = (s: Standing, companyId: string) => s.platformAdmin || fina
 const readsMoney = (s: Standing, companyId: string) => Boolean(s.platform) || financeRole(s, companyId);
 const ownsProfile = (s: Standing, owner: ProfileActor) => owner.type === 'user' && s.isUser(owner.id);
 
+/** A user owns the agents it created for itself (group-owned agents: their group's members, once groups exist). */
+const ownsAgent = (s: Standing, owner: { type: string; id: string }) => owner.type === 'user' && s.isUser(owner.id);
+
 /** The tenant's TENANT_SUPERADMIN and ADMIN, and platform admins, administer its registry (orphans included). */
 const administersTenant = (s: Standing, companyId: string) => {
   const role = s.companyRole(companyId);
@@ -292,6 +302,11 @@ const RULES: { [A in Action]: Rule<A> } = {
     administersTenant(s, companyId) ? ALLOWED : forbidden('Registering owners needs TENANT_SUPERADMIN or ADMIN (or an API key with ownership:write)'),
   'ownership.change': (s, { companyId, owner }) =>
     ownsProfile(s, owner) || administersTenant(s, companyId) ? ALLOWED : forbidden('Only the current owner or a tenant admin may transfer or remove this resource'),
+  'agent.manage': (s, { companyId, owner }) =>
+    ownsAgent(s, owner) || administersTenant(s, companyId) ? ALLOWED : forbidden('Only the owner or a tenant admin may manage this agent'),
+  'agent.read': (s, { companyId, owner }) =>
+    ownsAgent(s, owner) || administersTenant(s, companyId) || s.platform ? ALLOWED : notFound('This agent'),
+  'agent.listAll': (s, { companyId }) => (administersTenant(s, companyId) || s.platform ? ALLOWED : forbidden('Listing every agent is for tenant admins')),
   'ownerPolicy.set': (s, { companyId }) =>
     administersTenant(s, companyId) ? ALLOWED : forbidden("Setting the tenant's owner policy needs TENANT_SUPERADMIN or ADMIN"),
 };

@@ -21,6 +21,7 @@ import { companyAccessRoutes } from './routes/company-access.ts';
 import { meAccessRoutes } from './routes/me-access.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { paymentsRoutes } from './routes/payments.ts';
+import { agentsRoutes } from './routes/agents.ts';
 import { ownershipRoutes } from './routes/ownership.ts';
 import { docsRoutes } from './routes/docs.ts';
 
@@ -51,6 +52,7 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   meAccessRoutes,
   invitationRoutes,
   paymentsRoutes,
+  agentsRoutes,
   ownershipRoutes,
   docsRoutes,
 ];
