@@ -140,6 +140,27 @@ async function remoteEntitlements(deps: Deps, companyId: string): Promise<Compan
   }
 }
 
+/**
+ * Level 1 without waiting, for synchronous paths (token claims): the local rows, or the remote answer an earlier
+ * getCompanyEntitlements cached while it is usable; null when remote and nothing usable is cached.
+ */
+export function companyEntitlementsNow(deps: Deps, companyId: string): CompanyEntitlements | null {
+  if (!entitlementsAreRemote(deps)) return localEntitlements(deps, companyId);
+  const cached = deps.accessCaches.remoteEntitlements.get(companyId);
+  const now = deps.clock.nowMs();
+  if (!cached || now - cached.fetchedAtMs >= ENTITLEMENTS_STALE_MS) return null;
+  const stale = now - cached.fetchedAtMs >= ENTITLEMENTS_CACHE_MS;
+  return {
+    companyId,
+    modules: cached.modules,
+    listed: cached.listed,
+    source: 'remote',
+    fetchedAt: new Date(cached.fetchedAtMs),
+    stale,
+    freshUntilMs: stale ? now : cached.fetchedAtMs + ENTITLEMENTS_CACHE_MS,
+  };
+}
+
 /** GET /internal/companies/{id}/entitlements and `tenants entitlements show`: platform staff and the operator. */
 export async function readCompanyEntitlements(deps: Deps, caller: Principal, company: TenantRow): Promise<CompanyEntitlements> {
   authorize(deps, caller, 'entitlements.read', { companyId: company.id });

@@ -102,6 +102,19 @@ export interface Targets {
   'agent.read': { companyId: string; owner: { type: 'user' | 'group'; id: string } };
   /** Every agent of the tenant (otherwise a caller lists only its own). */
   'agent.listAll': { companyId: string };
+  // The tenant API (/t/{slug}/api/v1/…): actions named by the API-key scope they need (`<resource>:read|write`).
+  /** Members of the tenant and their effective permissions. */
+  'users:read': { companyId: string };
+  'users:write': { companyId: string };
+  /** Access roles (bundles of permissions) and their assignments. */
+  'roles:read': { companyId: string };
+  'roles:write': { companyId: string };
+  /** Groups, their members and their permissions. */
+  'groups:read': { companyId: string };
+  'groups:write': { companyId: string };
+  /** Direct grants of permissions to members. */
+  'grants:read': { companyId: string };
+  'grants:write': { companyId: string };
 }
 
 export type Action = keyof Targets;
@@ -211,6 +224,19 @@ const administersTenant = (s: Standing, companyId: string) => {
   const role = s.companyRole(companyId);
   return s.platformAdmin || role === 'TENANT_SUPERADMIN' || role === 'ADMIN';
 };
+/**
+ * The tenant API: platform staff read (platform admins and the operator also write), and the tenant's
+ * TENANT_SUPERADMIN and ADMIN do both. A scoped credential bound to a tenant (an API key: `scopes` already
+ * checked in `decide`) acts only in its own tenant; any other answers 404, so tenants cannot be enumerated.
+ */
+function tenantApi(s: Standing, companyId: string, write: boolean): AppError | null {
+  const p = s.principal;
+  if (p.scopes && p.tenantId !== undefined) return p.tenantId === companyId ? ALLOWED : notFound('Tenant');
+  if (write ? s.platformAdmin : s.platform) return ALLOWED;
+  const role = s.companyRole(companyId);
+  if (role === 'TENANT_SUPERADMIN' || role === 'ADMIN') return ALLOWED;
+  return forbidden(`The tenant API needs TENANT_SUPERADMIN or ADMIN in this tenant (or an API key with the ${write ? 'write' : 'read'} scope)`);
+}
 
 const RULES: { [A in Action]: Rule<A> } = {
   'user.list': (s) => (s.platform?.listUsers ? ALLOWED : forbidden('Listing all users is for platform staff only')),
@@ -309,6 +335,15 @@ const RULES: { [A in Action]: Rule<A> } = {
   'agent.listAll': (s, { companyId }) => (administersTenant(s, companyId) || s.platform ? ALLOWED : forbidden('Listing every agent is for tenant admins')),
   'ownerPolicy.set': (s, { companyId }) =>
     administersTenant(s, companyId) ? ALLOWED : forbidden("Setting the tenant's owner policy needs TENANT_SUPERADMIN or ADMIN"),
+
+  'users:read': (s, { companyId }) => tenantApi(s, companyId, false),
+  'users:write': (s, { companyId }) => tenantApi(s, companyId, true),
+  'roles:read': (s, { companyId }) => tenantApi(s, companyId, false),
+  'roles:write': (s, { companyId }) => tenantApi(s, companyId, true),
+  'groups:read': (s, { companyId }) => tenantApi(s, companyId, false),
+  'groups:write': (s, { companyId }) => tenantApi(s, companyId, true),
+  'grants:read': (s, { companyId }) => tenantApi(s, companyId, false),
+  'grants:write': (s, { companyId }) => tenantApi(s, companyId, true),
 };
 
 export type Decision = { allowed: true } | { allowed: false; error: AppError };

@@ -94,7 +94,7 @@ export function agentsRoutes(app: App, deps: Deps): void {
         summary: 'Exchange an agent API token (Authorization: Bearer kimauth_{slug}_agt_…) for a short-lived JWT signed with the tenant key',
         security,
         params: slugParams,
-        body: z.object({ audience: z.string().min(1).max(200).optional() }).optional(),
+        body: z.object({ audience: z.string().min(1).max(200).optional() }).nullish(),
       },
     },
     async (request, reply) => {
