@@ -2,6 +2,7 @@ import type { Deps } from '../app/deps.ts';
 import { buildTenantClaims } from '../claims/tenant-claims.ts';
 import { findUserById } from '../identity/users.ts';
 import { activeCompanyRole } from '../memberships/active-memberships.ts';
+import { groupById } from '../permissions/store.ts';
 
 /** Who owns an agent: a user of the tenant, or one of its groups. */
 export type AgentOwner = { type: 'user' | 'group'; id: string };
@@ -21,7 +22,8 @@ export function ownerStanding(deps: Deps, tenantId: string, owner: AgentOwner): 
     if (!activeCompanyRole(deps, owner.id, tenantId)) return { present: false, reason: `The owner ${owner.id} is not an active member of this tenant` };
     return { present: true };
   }
-  return { present: false, reason: 'Group owners need the groups of the access protocol, which this build does not have' };
+  if (!groupById(deps, tenantId, owner.id)) return { present: false, reason: `The owner group ${owner.id} does not exist in this tenant` };
+  return { present: true };
 }
 
 /** The owner's effective permissions now, from the one claims builder every tenant token uses. */

@@ -4,8 +4,10 @@ import { cliActor } from '../../audit/actors.ts';
 import { agentView, createAgent, getAgent, listAgents, revokeAgent, rotateAgentToken, updateAgent, type Agent } from '../../agents/agents.ts';
 import type { AgentOwner } from '../../agents/owners.ts';
 import type { Deps } from '../../app/deps.ts';
+import type { TenantRow } from '../../tenants/tables.ts';
 import { getUser } from '../../identity/users.ts';
 import { getTenant } from '../../tenants/tenants.ts';
+import { groupRef } from '../../permissions/groups.ts';
 import type { CliContext } from '../context.ts';
 import type { Column, Output } from '../output.ts';
 
@@ -30,10 +32,10 @@ export function parseLifetime(text: string): number {
 
 const splitList = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
 
-function ownerFrom(deps: Deps, opts: { owner?: string; ownerGroup?: string }): AgentOwner {
+function ownerFrom(deps: Deps, tenant: TenantRow, opts: { owner?: string; ownerGroup?: string }): AgentOwner {
   if (opts.owner && opts.ownerGroup) throw validationError('Give --owner or --owner-group, not both');
   if (opts.owner) return { type: 'user', id: getUser(deps, opts.owner).id };
-  if (opts.ownerGroup) return { type: 'group', id: opts.ownerGroup };
+  if (opts.ownerGroup) return { type: 'group', id: groupRef(deps, tenant, opts.ownerGroup).id };
   throw validationError('An agent needs an owner: --owner EMAIL or --owner-group GROUP');
 }
 
@@ -85,7 +87,7 @@ export function registerAgentsCommand(program: Command, ctx: CliContext): void {
           tenant,
           {
             name: opts.name,
-            owner: ownerFrom(deps, opts),
+            owner: ownerFrom(deps, tenant, opts),
             permissions: splitList(opts.permissions),
             audiences: splitList(opts.audience),
             expiresInSeconds: opts.expires ? parseLifetime(opts.expires) : undefined,
