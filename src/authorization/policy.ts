@@ -96,6 +96,9 @@ export interface Targets {
   /** What owners may do to their own resources, per resource type. */
   'ownerPolicy.set': { companyId: string };
 
+  /** Ask the authorization check about a subject of the tenant (resource servers: API keys with authorize:read, clients, platform staff). */
+  'decision.check': { companyId: string };
+
   // Agents (seed 000; API keys with agents:read / agents:write join here).
   /** Create, change, rotate or revoke an agent owned by `owner`; read it. */
   'agent.manage': { companyId: string; owner: { type: 'user' | 'group'; id: string } };
@@ -328,6 +331,8 @@ const RULES: { [A in Action]: Rule<A> } = {
     administersTenant(s, companyId) ? ALLOWED : forbidden('Registering owners needs TENANT_SUPERADMIN or ADMIN (or an API key with ownership:write)'),
   'ownership.change': (s, { companyId, owner }) =>
     ownsProfile(s, owner) || administersTenant(s, companyId) ? ALLOWED : forbidden('Only the current owner or a tenant admin may transfer or remove this resource'),
+  'decision.check': (s) =>
+    s.platform ? ALLOWED : forbidden('The authorization check is for resource servers: an API key with authorize:read, a confidential client of the tenant, or platform staff'),
   'agent.manage': (s, { companyId, owner }) =>
     ownsAgent(s, owner) || administersTenant(s, companyId) ? ALLOWED : forbidden('Only the owner or a tenant admin may manage this agent'),
   'agent.read': (s, { companyId, owner }) =>

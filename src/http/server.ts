@@ -22,6 +22,7 @@ import { meAccessRoutes } from './routes/me-access.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { paymentsRoutes } from './routes/payments.ts';
 import { agentsRoutes } from './routes/agents.ts';
+import { accessCheckRoutes } from './routes/access-checks.ts';
 import { ownershipRoutes } from './routes/ownership.ts';
 import { docsRoutes } from './routes/docs.ts';
 
@@ -53,6 +54,7 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   invitationRoutes,
   paymentsRoutes,
   agentsRoutes,
+  accessCheckRoutes,
   ownershipRoutes,
   docsRoutes,
 ];
