@@ -1,5 +1,5 @@
 import type { Deps } from '../app/deps.ts';
-import { agentStillActive, tenantIssuer } from '../agents/agent-tokens.ts';
+import { agentRowMayAct, tenantIssuer } from '../agents/agent-tokens.ts';
 import { agentEffectivePermissions } from '../agents/agents.ts';
 import { agentRowById } from '../agents/store.ts';
 import { effectivePermissionsOf } from '../permissions/effective-permissions.ts';
@@ -49,7 +49,7 @@ function ofActor(deps: Deps, tenant: { id: string; slug: string }, type: string,
     }
     case 'agent': {
       const row = agentRowById(deps, tenant.id, id);
-      if (!row || !agentStillActive(deps, tenant.id, id)) return refused(type, id, 'the agent is revoked, expired or its owner is gone');
+      if (!row || !agentRowMayAct(deps, row)) return refused(type, id, 'the agent is revoked, expired or its owner is gone');
       const agentOwner = owner ?? { type: row.owner_type, id: row.owner_id };
       const groupIds = once(() =>
         agentOwner.type === 'user' ? groupIdsReachedBy(deps, tenant.id, agentOwner.id) : groupAndAncestorIds(deps, tenant.id, agentOwner.id),

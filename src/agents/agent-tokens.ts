@@ -79,6 +79,11 @@ export async function exchangeAgentToken(
 /** Whether the agent a token names still may act (introspection answers `active: false` once it may not). */
 export function agentStillActive(deps: Deps, tenantId: string, agentId: string): boolean {
   const row = agentRowById(deps, tenantId, agentId);
-  if (!row || agentView(deps, row).status !== 'active') return false;
-  return ownerStanding(deps, tenantId, { type: row.owner_type as 'user' | 'group', id: row.owner_id }).present;
+  return row !== undefined && agentRowMayAct(deps, row);
+}
+
+/** Not revoked, not expired, and its owner still present. */
+export function agentRowMayAct(deps: Deps, row: AgentRow): boolean {
+  if (row.status !== 'active' || (row.expires_at !== null && row.expires_at <= deps.clock.nowMs())) return false;
+  return ownerStanding(deps, row.tenant_id, { type: row.owner_type as 'user' | 'group', id: row.owner_id }).present;
 }

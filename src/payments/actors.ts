@@ -1,6 +1,6 @@
 import type { Deps } from '../app/deps.ts';
 import { validationError } from '../app/errors.ts';
-import { listCompanyMembershipsOfUser } from '../memberships/memberships.ts';
+import { isActiveMemberOf } from '../memberships/active-memberships.ts';
 import { groupById } from '../permissions/store.ts';
 import { agentRowById } from '../agents/store.ts';
 
@@ -24,8 +24,7 @@ export function assertActorOfTenant(deps: Deps, tenantId: string, actor: Profile
   if (!actor.id || actor.id.length > 200) throw validationError('actor.id is required (at most 200 characters)');
   switch (actor.type) {
     case 'user': {
-      const memberships = listCompanyMembershipsOfUser(deps, actor.id, { companyId: tenantId, activeOnly: true });
-      if (memberships.length === 0) throw validationError(`User ${actor.id} is not an active member of this tenant`);
+      if (!isActiveMemberOf(deps, actor.id, tenantId)) throw validationError(`User ${actor.id} is not an active member of this tenant`);
       return;
     }
     case 'group':
