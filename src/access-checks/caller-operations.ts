@@ -3,7 +3,7 @@ import { authorize } from '../authorization/policy.ts';
 import type { Principal } from '../authorization/principal.ts';
 import { getTenant } from '../tenants/tenants.ts';
 import { checkAccess, checkAccessBatch, type CheckInput } from './decisions.ts';
-import type { TenantTokenVerifier } from './subject-tokens.ts';
+import type { TenantTokenVerifier } from '../tokens/tenant-tokens.ts';
 
 /** `POST /t/{slug}/v1/authorize` as a caller reaches it: the tenant, the policy (who may ask), then the check. */
 export function checkAccessAs(deps: Deps, caller: Principal, slug: string, verifier: TenantTokenVerifier, input: CheckInput) {

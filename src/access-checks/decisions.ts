@@ -3,7 +3,7 @@ import { validationError } from '../app/errors.ts';
 import { checkedResource, findOwnership, type ResourceKey } from '../ownership/ownership.ts';
 import { ownerActionsFor } from '../ownership/owner-policy.ts';
 import { resolveSubject, type ResolvedSubject, type SubjectRef } from './subjects.ts';
-import type { TenantTokenVerifier } from './subject-tokens.ts';
+import type { TenantTokenVerifier } from '../tokens/tenant-tokens.ts';
 
 /**
  * The authorization check applications make "with the ownership context, not just the actor identity"

@@ -4,7 +4,7 @@ import { agentEffectivePermissions } from '../agents/agents.ts';
 import { agentRowById } from '../agents/store.ts';
 import { effectivePermissionsOf } from '../permissions/effective-permissions.ts';
 import { groupAndAncestorIds, groupIdsReachedBy } from '../permissions/group-reach.ts';
-import type { TenantTokenVerifier } from './subject-tokens.ts';
+import type { TenantTokenVerifier } from '../tokens/tenant-tokens.ts';
 
 /** Whom a check is about: an access token of the tenant, or an actor named by type and id. */
 export type SubjectRef = string | { type: 'user' | 'group' | 'agent'; id: string };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkAccess, checkAccessBatch, type CheckInput } from '../../src/access-checks/decisions.ts';
-import { TenantTokenVerifier } from '../../src/access-checks/subject-tokens.ts';
+import { TenantTokenVerifier } from '../../src/tokens/tenant-tokens.ts';
 import { exchangeAgentToken } from '../../src/agents/agent-tokens.ts';
 import { createAgent, revokeAgent } from '../../src/agents/agents.ts';
 import { writeGrants } from '../../src/access/membership-access.ts';

@@ -1,9 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import type { Deps } from '../app/deps.ts';
-import { JwsError, publicKeysOf, verifyRs256 } from '../tokens/rs256.ts';
+import { JwsError, publicKeysOf, verifyRs256 } from './rs256.ts';
 
 /**
- * Verifies tenant-scoped access tokens handed to the authorization check as its subject: the tenant's own keys
+ * Verifies tenant-scoped access tokens presented to kimauth itself (the authorization check's subject, act-as): the tenant's own keys
  * (never another tenant's), its issuer, and `exp` on the injected clock. A resource server checks the same
  * token many times in its lifetime, so verified signatures are remembered by token string (claims and expiry are
  * re-checked every time); the memory is emptied when the tenant's key set changes.
