@@ -115,6 +115,16 @@ export interface Targets {
   'ownership.change': { companyId: string; owner: ProfileActor };
   /** What owners may do to their own resources, per resource type. */
   'ownerPolicy.set': { companyId: string };
+
+  /** Ask the authorization check about a subject of the tenant (resource servers: API keys with authorize:read, clients, platform staff). */
+  'decision.check': { companyId: string };
+
+  // Agents (seed 000; API keys with agents:read / agents:write join here).
+  /** Create, change, rotate or revoke an agent owned by `owner`; read it. */
+  'agent.manage': { companyId: string; owner: { type: 'user' | 'group'; id: string } };
+  'agent.read': { companyId: string; owner: { type: 'user' | 'group'; id: string } };
+  /** Every agent of the tenant (otherwise a caller lists only its own). */
+  'agent.listAll': { companyId: string };
 }
 
 export type Action = keyof Targets;
@@ -231,6 +241,9 @@ function tenantApi(s: Standing, companyId: string, write: boolean): AppError | n
   return forbidden(`The tenant API needs TENANT_SUPERADMIN or ADMIN in this tenant (or an API key with the ${write ? 'write' : 'read'} scope)`);
 }
 
+/** A user owns the agents it created for itself (group-owned agents are managed by tenant admins). */
+const ownsAgent = (s: Standing, owner: { type: string; id: string }) => owner.type === 'user' && s.isUser(owner.id);
+
 /** The tenant's TENANT_SUPERADMIN and ADMIN, and platform admins, administer its registry (orphans included). */
 const administersTenant = (s: Standing, companyId: string) => {
   const role = s.companyRole(companyId);
@@ -339,6 +352,13 @@ const RULES: { [A in Action]: Rule<A> } = {
     administersTenant(s, companyId) ? ALLOWED : forbidden('Registering owners needs TENANT_SUPERADMIN or ADMIN (or an API key with ownership:write)'),
   'ownership.change': (s, { companyId, owner }) =>
     ownsProfile(s, owner) || administersTenant(s, companyId) ? ALLOWED : forbidden('Only the current owner or a tenant admin may transfer or remove this resource'),
+  'decision.check': (s) =>
+    s.platform ? ALLOWED : forbidden('The authorization check is for resource servers: an API key with authorize:read, a confidential client of the tenant, or platform staff'),
+  'agent.manage': (s, { companyId, owner }) =>
+    ownsAgent(s, owner) || administersTenant(s, companyId) ? ALLOWED : forbidden('Only the owner or a tenant admin may manage this agent'),
+  'agent.read': (s, { companyId, owner }) =>
+    ownsAgent(s, owner) || administersTenant(s, companyId) || s.platform ? ALLOWED : notFound('This agent'),
+  'agent.listAll': (s, { companyId }) => (administersTenant(s, companyId) || s.platform ? ALLOWED : forbidden('Listing every agent is for tenant admins')),
   'ownerPolicy.set': (s, { companyId }) =>
     administersTenant(s, companyId) ? ALLOWED : forbidden("Setting the tenant's owner policy needs TENANT_SUPERADMIN or ADMIN"),
 };

@@ -21,6 +21,8 @@ import { companyAccessRoutes } from './routes/company-access.ts';
 import { meAccessRoutes } from './routes/me-access.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { paymentsRoutes } from './routes/payments.ts';
+import { agentsRoutes } from './routes/agents.ts';
+import { accessCheckRoutes } from './routes/access-checks.ts';
 import { ownershipRoutes } from './routes/ownership.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { tenantMembersRoutes } from './routes/tenant-members.ts';
@@ -55,6 +57,8 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   paymentsRoutes,
   tenantMembersRoutes,
   tenantRolesGroupsRoutes,
+  agentsRoutes,
+  accessCheckRoutes,
   ownershipRoutes,
   docsRoutes,
 ];
