@@ -32,8 +32,6 @@ const COMMAND_GROUPS: Array<{ name: string; load: () => Promise<RegisterCommand>
   { name: 'groups', load: () => import('./commands/groups.ts').then((m) => m.registerGroupsCommand) },
   { name: 'ownership', load: () => import('./commands/ownership.ts').then((m) => m.registerOwnershipCommand) },
   { name: 'agents', load: () => import('./commands/agents.ts').then((m) => m.registerAgentsCommand) },
-  { name: 'roles', load: () => import('./commands/roles.ts').then((m) => m.registerRolesCommand) },
-  { name: 'groups', load: () => import('./commands/groups.ts').then((m) => m.registerGroupsCommand) },
   { name: 'oss-report', load: () => import('./commands/oss-report.ts').then((m) => m.registerOssReportCommand) },
 ];
 
