@@ -29,6 +29,8 @@ const COMMAND_GROUPS: Array<{ name: string; load: () => Promise<RegisterCommand>
   { name: 'payment-profiles', load: () => import('./commands/payment-profiles.ts').then((m) => m.registerPaymentProfilesCommand) },
   { name: 'fx', load: () => import('./commands/fx.ts').then((m) => m.registerFxCommand) },
   { name: 'oss-report', load: () => import('./commands/oss-report.ts').then((m) => m.registerOssReportCommand) },
+  { name: 'api-keys', load: () => import('./commands/api-keys.ts').then((m) => m.registerApiKeysCommand) },
+  { name: 'webhooks', load: () => import('./commands/webhooks.ts').then((m) => m.registerWebhooksCommand) },
 ];
 
 /** The command a command line names: its first word that is neither a global option nor that option's value. */

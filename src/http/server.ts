@@ -22,6 +22,8 @@ import { meAccessRoutes } from './routes/me-access.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { paymentsRoutes } from './routes/payments.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { apiKeysRoutes } from './routes/api-keys.ts';
+import { webhooksRoutes } from './routes/webhooks.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
 export type App = FastifyInstance<
@@ -50,6 +52,8 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   meAccessRoutes,
   invitationRoutes,
   paymentsRoutes,
+  apiKeysRoutes,
+  webhooksRoutes,
   docsRoutes,
 ];
 
@@ -87,6 +91,7 @@ export async function buildServer(deps: Deps, options: BuildServerOptions = {}):
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerErrorHandling(app);
   app.decorateRequest('principal', null);
+  app.decorateRequest('apiKeyPrincipal', null);
   // One verifier (cached public keys, prepared session query) shared by every Bearer route.
   app.decorate('authenticate', documentHook(createAuthenticate(deps), { security: [{ bearerAuth: [] }] }));
   // Every Bearer route authenticates on onRequest, before its body is parsed or validated (hooks added here
