@@ -14,6 +14,7 @@ export interface ReceivedWebhook {
 export interface WebhookReceiver {
   url: string;
   received: ReceivedWebhook[];
+  /** Opens the port again (a no-op while running). */
   /** Answer every request with this status while set (e.g. 503); null = 204. */
   failWith: number | null;
   stop(): Promise<void>;
@@ -28,6 +29,7 @@ export async function startWebhookReceiver(path = '/hooks/kimauth'): Promise<Web
     received: [],
     failWith: null,
     async start() {
+      if (server) return;
       server = createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));
@@ -37,7 +39,10 @@ export async function startWebhookReceiver(path = '/hooks/kimauth'): Promise<Web
           res.end();
         });
       });
-      await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(port, '127.0.0.1', resolve);
+      });
       port = (server.address() as AddressInfo).port;
       receiver.url = `http://127.0.0.1:${port}${path}`;
     },
