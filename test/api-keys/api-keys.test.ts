@@ -8,6 +8,7 @@ import { createApiKey, parseExpiry, revokeApiKey } from '../../src/api-keys/api-
 import { apiKeySlug, base62, hashApiKey } from '../../src/api-keys/key-format.ts';
 import { buildServer, type App } from '../../src/http/server.ts';
 import { createUser } from '../../src/identity/users.ts';
+import { updateTenant } from '../../src/tenants/tenants.ts';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TEST_ACTOR } from '../support/deps.ts';
 import { addMember } from '../support/members.ts';
 import { paymentInput, paymentsFixture, type PaymentsFixture } from '../support/payments.ts';
@@ -145,6 +146,31 @@ describe('tenant API keys', () => {
       expect(audit).not.toContain(secret);
       expect(logs).not.toContain(secret);
       expect(f.deps.sqlite.prepare('SELECT 1 FROM api_keys WHERE key_hash = ?').get(hashApiKey(key))).toBeDefined();
+    }
+  });
+
+  it('records its last use (at most once a minute); a key of a disabled tenant is 403', async () => {
+    const { key, apiKey } = createApiKey(f.deps, TEST_ACTOR, 'acme', { name: 'usage', scopes: ['payments:read'] });
+    issued.push(key);
+    const lastUsed = () => (f.deps.sqlite.prepare('SELECT last_used_at AS at FROM api_keys WHERE id = ?').get(apiKey.id) as { at: number | null }).at;
+    expect(lastUsed()).toBeNull();
+    await call('GET', '/t/acme/v1/payments', key);
+    const first = lastUsed();
+    expect(first).toBe(f.clock.nowMs());
+    f.clock.advance(30_000);
+    await call('GET', '/t/acme/v1/payments', key);
+    expect(lastUsed()).toBe(first);
+    f.clock.advance(30_000);
+    await call('GET', '/t/acme/v1/payments', key);
+    expect(lastUsed()).toBe(f.clock.nowMs());
+
+    updateTenant(f.deps, 'acme', { status: 'disabled' }, TEST_ACTOR);
+    try {
+      const refused = await call('GET', '/t/acme/v1/payments', key);
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json().error.message).toBe('This tenant is disabled');
+    } finally {
+      updateTenant(f.deps, 'acme', { status: 'active' }, TEST_ACTOR);
     }
   });
 
