@@ -115,6 +115,8 @@ const FIELDS = {
   corsOrigins: { env: 'KIMAUTH_CORS_ORIGINS', schema: corsOrigins, default: '' },
   refreshReuseGrace: { env: 'KIMAUTH_REFRESH_REUSE_GRACE', schema: int(0, 300), default: 0 },
   masterKeyFile: { env: 'KIMAUTH_MASTER_KEY_FILE', schema: z.string().min(1).optional(), default: undefined },
+  /** Webhook targets on loopback, private or link-local networks (refused by default: SSRF). */
+  webhookAllowPrivateNetworks: { env: 'KIMAUTH_WEBHOOK_ALLOW_PRIVATE_NETWORKS', schema: bool, default: false },
   /** GET /docs, the rendered API reference. */
   docs: { env: 'KIMAUTH_DOCS', schema: bool, default: true },
   logLevel: {

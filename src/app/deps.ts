@@ -12,6 +12,7 @@ import { createSigningKeyring, type SigningKeyring } from '../keys/signing-keys.
 import { createAccessCaches, type AccessCaches } from '../access/access-caches.ts';
 import { defaultHttpClient, type HttpClient } from './http-client.ts';
 import { createBackgroundTasks, type BackgroundTasks } from './background-tasks.ts';
+import { subscribeWebhookEvents } from '../webhooks/events.ts';
 
 /**
  * Everything a service function may use, built once per process (or per test) and passed explicitly as the
@@ -78,7 +79,7 @@ export function buildDeps(options: BuildDepsOptions): Deps {
   const statements = new Map<string, Statement>();
   const findPlatform = handle.sqlite.prepare("SELECT id FROM tenants WHERE slug = 'master'");
   const logger = options.logger ?? silentLogger();
-  return {
+  const deps: Deps = {
     config: options.config,
     clock,
     logger,
@@ -107,4 +108,7 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     },
     close: handle.close,
   };
+  // Audit entries that concern integrators become webhook events, in the transaction of their change (src/webhooks).
+  subscribeWebhookEvents(deps);
+  return deps;
 }

@@ -3,7 +3,7 @@ import type { Sqlite } from '../db/client.ts';
 import type { Clock } from '../app/clock.ts';
 import { deriveKey, type MasterKeyring } from '../keys/master-key.ts';
 
-export type ActorType = 'user' | 'operator' | 'system' | 'machine' | 'agent' | 'group' | 'anonymous';
+export type ActorType = 'user' | 'operator' | 'system' | 'machine' | 'agent' | 'group' | 'anonymous' | 'api-key';
 export type Channel = 'http' | 'cli' | 'job';
 
 /** Who did it, and through which door. `id` is a user id, an OS user name (cli), a job name… */
@@ -72,6 +72,13 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
+/**
+ * Called synchronously inside every append, after the entry is written — so inside the caller's transaction: what a
+ * listener writes (the webhook outbox) commits or rolls back with the change. A listener that throws fails the
+ * change. Listeners must not append audit entries themselves.
+ */
+export type AuditListener = (entry: AuditEntry, event: AuditEvent) => void;
+
 export interface AuditLog {
   /**
    * Appends to the tenant's chain inside the caller's open transaction; throws when there is none, because a
@@ -80,6 +87,8 @@ export interface AuditLog {
   append(tenantId: string, event: AuditEvent): AuditEntry;
   /** The HMAC key for a master key id (current when omitted). */
   hmacKey(keyId?: string): Buffer;
+  /** Adds a listener for every entry appended from now on (registered when Deps are built); returns its removal. */
+  subscribe(listener: AuditListener): () => void;
 }
 
 export function createAuditLog(sqlite: Sqlite, masterKeys: MasterKeyring, clock: Clock): AuditLog {
@@ -93,6 +102,7 @@ export function createAuditLog(sqlite: Sqlite, masterKeys: MasterKeyring, clock:
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const keys = new Map<string, Buffer>();
+  const listeners: AuditListener[] = [];
   const hmacKey = (keyId = masterKeys.currentId) => {
     let key = keys.get(keyId);
     if (!key) {
@@ -104,6 +114,13 @@ export function createAuditLog(sqlite: Sqlite, masterKeys: MasterKeyring, clock:
 
   return {
     hmacKey,
+    subscribe(listener) {
+      listeners.push(listener);
+      return () => {
+        const at = listeners.indexOf(listener);
+        if (at >= 0) listeners.splice(at, 1);
+      };
+    },
     append(tenantId, event) {
       if (!sqlite.inTransaction) {
         throw new Error(`audit: ${event.type} must be appended inside the transaction of its change`);
@@ -129,6 +146,7 @@ export function createAuditLog(sqlite: Sqlite, masterKeys: MasterKeyring, clock:
         entry.tenantId, entry.seq, entry.at, entry.actorType, entry.actorId, entry.channel, entry.eventType,
         entry.targetType, entry.targetId, entry.payload, entry.keyId, entry.prevHmac, entry.hmac,
       );
+      for (const listener of listeners) listener(entry, event);
       return entry;
     },
   };

@@ -11,7 +11,7 @@
  * plain function call without a query.
  *
  * The rules' data: the seed 002 §5.1 table (rights-table.ts), §15 delegation (delegation.ts), role ranks and
- * platform roles (roles.ts).
+ * platform roles (roles.ts), API-key scopes (scopes.ts: an API key's standing is its scopes, in its tenant).
  *
  * How to add a rule — one place, this file:
  *   1. add the action and the shape of its target to `Targets` below (name it `<thing>.<verb>`);
@@ -31,6 +31,7 @@ import { accessChangeRefusal, companyAuthority, PLATFORM_AUTHORITY, type AccessC
 import type { Principal } from './principal.ts';
 import { COMPANY_RIGHTS, type AdminRights, type CompanyRight, type PatchableUserField } from './rights-table.ts';
 import { companyRank, isPlatformAdmin, isPlatformStaff } from './roles.ts';
+import { scopeRequiredFor, scopesAllow } from './scopes.ts';
 import { Standing } from './standing.ts';
 
 /** A user an action is aimed at: enough of the row to judge it. */
@@ -125,6 +126,12 @@ export interface Targets {
   'agent.read': { companyId: string; owner: { type: 'user' | 'group'; id: string } };
   /** Every agent of the tenant (otherwise a caller lists only its own). */
   'agent.listAll': { companyId: string };
+  // The tenant API's credentials and integrations (issue 15 §6–§7). API keys are managed by people only (no scope
+  // opens them); webhooks by people and by API keys with webhooks:read / webhooks:write.
+  'apiKey.read': { companyId: string };
+  'apiKey.manage': { companyId: string };
+  'webhooks:read': { companyId: string };
+  'webhooks:write': { companyId: string };
 }
 
 export type Action = keyof Targets;
@@ -249,6 +256,14 @@ const administersTenant = (s: Standing, companyId: string) => {
   const role = s.companyRole(companyId);
   return s.platformAdmin || role === 'TENANT_SUPERADMIN' || role === 'ADMIN';
 };
+/** TENANT_SUPERADMIN and ADMIN of the tenant administer its tenant API (keys, webhooks). */
+function tenantAdmin(s: Standing, companyId: string): boolean {
+  const role = s.companyRole(companyId);
+  return role === 'TENANT_SUPERADMIN' || role === 'ADMIN';
+}
+/** Platform staff read, platform admins change; the tenant's own TENANT_SUPERADMIN/ADMIN do both. */
+const readsTenantApi = (s: Standing, companyId: string) => Boolean(s.platform) || tenantAdmin(s, companyId);
+const runsTenantApi = (s: Standing, companyId: string) => s.platformAdmin || tenantAdmin(s, companyId);
 
 const RULES: { [A in Action]: Rule<A> } = {
   'user.list': (s) => (s.platform?.listUsers ? ALLOWED : forbidden('Listing all users is for platform staff only')),
@@ -361,15 +376,46 @@ const RULES: { [A in Action]: Rule<A> } = {
   'agent.listAll': (s, { companyId }) => (administersTenant(s, companyId) || s.platform ? ALLOWED : forbidden('Listing every agent is for tenant admins')),
   'ownerPolicy.set': (s, { companyId }) =>
     administersTenant(s, companyId) ? ALLOWED : forbidden("Setting the tenant's owner policy needs TENANT_SUPERADMIN or ADMIN"),
+  'apiKey.read': (s, { companyId }) => (readsTenantApi(s, companyId) ? ALLOWED : forbidden('API keys are for TENANT_SUPERADMIN, ADMIN and platform staff')),
+  'apiKey.manage': (s, { companyId }) =>
+    runsTenantApi(s, companyId) ? ALLOWED : forbidden('Managing API keys needs TENANT_SUPERADMIN or ADMIN in this tenant (or a platform admin)'),
+  'webhooks:read': (s, { companyId }) => (readsTenantApi(s, companyId) ? ALLOWED : forbidden('Webhooks are for TENANT_SUPERADMIN, ADMIN and platform staff (or an API key with webhooks:read)')),
+  'webhooks:write': (s, { companyId }) =>
+    runsTenantApi(s, companyId) ? ALLOWED : forbidden('Managing webhooks needs TENANT_SUPERADMIN or ADMIN in this tenant (or an API key with webhooks:write)'),
 };
+
+/** The tenant a target lies in (tenant-API targets name it `companyId` or `tenantId`), or null. */
+function tenantOfTarget(target: unknown): string | null {
+  const t = target as { companyId?: unknown; tenantId?: unknown } | null;
+  const id = t?.companyId ?? t?.tenantId;
+  return typeof id === 'string' ? id : null;
+}
+
+/**
+ * An API key's whole standing: exactly the actions its scopes cover (write implies read), in its own tenant. A
+ * target in another tenant is 404, word for word what an unknown tenant gets, so keys cannot enumerate tenants.
+ */
+function apiKeyRefusal(s: Standing, action: Action, target: unknown): AppError | null {
+  const key = s.apiKey!;
+  if (!scopesAllow(key.scopes, action)) {
+    const needed = scopeRequiredFor(action);
+    return forbidden(needed ? `This API key lacks the scope ${needed}` : `API keys may not ${action}`);
+  }
+  return tenantOfTarget(target) === key.tenantId ? ALLOWED : notFound('Tenant');
+}
 
 export type Decision = { allowed: true } | { allowed: false; error: AppError };
 
 export function decide<A extends Action>(deps: Deps, principal: Principal, action: A, target: Targets[A]): Decision {
-  if (principal.scopes && !principal.scopes.includes(action)) {
+  const standing = new Standing(deps, principal);
+  if (standing.apiKey) {
+    const refusal = apiKeyRefusal(standing, action, target);
+    return refusal ? { allowed: false, error: refusal } : { allowed: true };
+  }
+  if (principal.scopes && !principal.scopes.includes(action) && !scopesAllow(principal.scopes, action)) {
     return { allowed: false, error: forbidden(`This credential is not allowed to ${action}`) };
   }
-  const error = RULES[action](new Standing(deps, principal), target);
+  const error = RULES[action](standing, target);
   return error ? { allowed: false, error } : { allowed: true };
 }
 

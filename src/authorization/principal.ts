@@ -16,10 +16,10 @@ import type { GlobalRole } from '../identity/tables.ts';
  *
  * The principals still to come fit the same shape: an agent (`type: 'agent'`, acting for an owner user with
  * `scopes`), a group a user acts as (`type: 'group'`, its rights from the group's memberships), an API key or
- * an OAuth client (`type: 'machine'` with `scopes`, bound to one company). Each adds one member here and one
+ * an OAuth client (`type: 'machine'` with `scopes`, bound to one company); the API key is `type: 'api-key'`. Each adds one member here and one
  * case in `standingOf` (src/authorization/standing.ts); `scopes` narrow any principal before a rule runs.
  */
-export type Principal = UserPrincipal | OperatorPrincipal | SystemPrincipal | MachinePrincipal | AnonymousPrincipal;
+export type Principal = UserPrincipal | OperatorPrincipal | SystemPrincipal | MachinePrincipal | AnonymousPrincipal | ApiKeyPrincipal;
 
 interface PrincipalBase extends Actor {
   /**
@@ -55,6 +55,20 @@ export interface MachinePrincipal extends PrincipalBase {
   id: string;
 }
 
+/**
+ * A tenant API key (`Authorization: Bearer kimauth_<slug>_…`, src/api-keys): it may do exactly the actions its
+ * scopes cover (`payments:write`, `users:read`… see scopes.ts), in its own tenant only. Audited as actor
+ * `api-key` with the key's id — never the key.
+ */
+export interface ApiKeyPrincipal extends PrincipalBase {
+  type: 'api-key';
+  /** The key's id (also `keyId`), as the audit actor id. */
+  id: string;
+  keyId: string;
+  tenantId: string;
+  scopes: readonly string[];
+}
+
 export interface AnonymousPrincipal extends PrincipalBase {
   type: 'anonymous';
   id: null;
@@ -81,6 +95,10 @@ export function systemJob(job: string): SystemPrincipal {
 
 export function anonymous(channel: Channel): AnonymousPrincipal {
   return { type: 'anonymous', id: null, channel };
+}
+
+export function apiKeyPrincipal(key: { id: string; tenantId: string; scopes: readonly string[] }, channel: Channel): ApiKeyPrincipal {
+  return { type: 'api-key', id: key.id, keyId: key.id, tenantId: key.tenantId, scopes: key.scopes, channel };
 }
 
 /** A backend calling with the internal API key. */

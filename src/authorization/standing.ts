@@ -2,7 +2,7 @@ import type { Deps } from '../app/deps.ts';
 import { getDelegationPolicy, type DelegationPolicy } from '../access/delegation-limits.ts';
 import { activeMembershipsOf, type ActiveMembership } from '../memberships/active-memberships.ts';
 import type { CompanyRole } from '../memberships/tables.ts';
-import type { Principal } from './principal.ts';
+import type { ApiKeyPrincipal, Principal } from './principal.ts';
 import { FULL_RIGHTS, PLATFORM_RIGHTS, type AdminRights } from './rights-table.ts';
 import { isPlatformAdmin } from './roles.ts';
 
@@ -33,6 +33,11 @@ export class Standing {
   get platformAdmin(): boolean {
     const p = this.principal;
     return p.type === 'operator' || p.type === 'system' || (p.type === 'user' && isPlatformAdmin(p.globalRole));
+  }
+
+  /** The API key asking (its tenant and scopes are its whole standing, see policy.ts), or null. */
+  get apiKey(): ApiKeyPrincipal | null {
+    return this.principal.type === 'api-key' ? this.principal : null;
   }
 
   /** Whether the principal is this user (a signed-in person reading or acting on their own account). */

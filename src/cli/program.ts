@@ -33,6 +33,8 @@ const COMMAND_GROUPS: Array<{ name: string; load: () => Promise<RegisterCommand>
   { name: 'ownership', load: () => import('./commands/ownership.ts').then((m) => m.registerOwnershipCommand) },
   { name: 'agents', load: () => import('./commands/agents.ts').then((m) => m.registerAgentsCommand) },
   { name: 'oss-report', load: () => import('./commands/oss-report.ts').then((m) => m.registerOssReportCommand) },
+  { name: 'api-keys', load: () => import('./commands/api-keys.ts').then((m) => m.registerApiKeysCommand) },
+  { name: 'webhooks', load: () => import('./commands/webhooks.ts').then((m) => m.registerWebhooksCommand) },
 ];
 
 /** The command a command line names: its first word that is neither a global option nor that option's value. */

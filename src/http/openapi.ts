@@ -96,6 +96,12 @@ export function tidySchemaNames<T extends object>(document: T): T {
 export const SECURITY_SCHEMES = {
   bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Access token from /auth/login or /auth/refresh' },
   internalApiKey: { type: 'apiKey', in: 'header', name: 'X-Internal-API-Key', description: 'KIMAUTH_INTERNAL_API_KEY, for machine callers' },
+  tenantApiKey: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'kimauth_<slug>_<43 base62 characters>',
+    description: 'A tenant API key (`kimauth api-keys create`), on that tenant\'s /t/{slug}/… routes; the roles listed are the scope it needs',
+  },
 } as const;
 
 export type SecurityRequirement = Record<string, string[]>;
@@ -119,17 +125,21 @@ export function documentHook<T extends object>(hook: T, doc: HookDoc): T {
 /** What the document needs to know of one route, gathered from its options when it is registered. */
 export interface RouteDoc extends HookDoc {
   key: string;
+  /** The API-key scope a tenant API route needs (`config.requiredScope`, src/http/tenant-api.ts); null: none may. */
+  requiredScope?: string | null;
 }
 
 type RouteHook = unknown;
 
 /** For fastify's onRoute hook: the route's method(s) and OpenAPI path, with what its hooks say. */
-export function routeDocs(route: { method: string | string[]; url: string; onRequest?: RouteHook; preValidation?: RouteHook; preHandler?: RouteHook }): RouteDoc[] {
+export function routeDocs(route: { method: string | string[]; url: string; onRequest?: RouteHook; preValidation?: RouteHook; preHandler?: RouteHook; config?: unknown }): RouteDoc[] {
   const hooks = [route.onRequest, route.preValidation, route.preHandler].flat().filter(Boolean) as Array<{ [HOOK_DOC]?: HookDoc }>;
   const marks = hooks.map((h) => h[HOOK_DOC]).filter((d): d is HookDoc => Boolean(d));
-  const doc: HookDoc = {
+  const config = route.config as { requiredScope?: string | null } | undefined;
+  const doc: Omit<RouteDoc, 'key'> = {
     security: marks.find((m) => m.security)?.security,
     rateLimited: marks.some((m) => m.rateLimited),
+    ...(config && 'requiredScope' in config ? { requiredScope: config.requiredScope ?? null } : {}),
   };
   const path = route.url.replace(/:(\w+)/g, '{$1}');
   return [route.method].flat().map((method) => ({ key: `${method.toLowerCase()} ${path}`, ...doc }));
@@ -172,6 +182,7 @@ interface OperationFacts {
 
 type Operation = {
   operationId?: string;
+  'x-required-scope'?: string | null;
   security?: SecurityRequirement[];
   parameters?: Json[];
   requestBody?: { content?: Record<string, { example?: Json }> };
@@ -197,6 +208,7 @@ export function documentOperations<T extends object>(document: T, routes: Map<st
   for (const { method, path, operation } of operationsOf(doc)) {
     const route = routes.get(`${method} ${path}`);
     operation.security ??= route?.security ?? [];
+    if (route?.requiredScope !== undefined) operation['x-required-scope'] = route.requiredScope;
     for (const requirement of operation.security) Object.keys(requirement).forEach((name) => used.add(name));
 
     const facts: OperationFacts = {

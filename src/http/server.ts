@@ -27,6 +27,8 @@ import { ownershipRoutes } from './routes/ownership.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { tenantMembersRoutes } from './routes/tenant-members.ts';
 import { tenantRolesGroupsRoutes } from './routes/tenant-roles-groups.ts';
+import { apiKeysRoutes } from './routes/api-keys.ts';
+import { webhooksRoutes } from './routes/webhooks.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
 export type App = FastifyInstance<
@@ -60,6 +62,8 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   agentsRoutes,
   accessCheckRoutes,
   ownershipRoutes,
+  apiKeysRoutes,
+  webhooksRoutes,
   docsRoutes,
 ];
 
@@ -97,6 +101,7 @@ export async function buildServer(deps: Deps, options: BuildServerOptions = {}):
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerErrorHandling(app);
   app.decorateRequest('principal', null);
+  app.decorateRequest('apiKeyPrincipal', null);
   // One verifier (cached public keys, prepared session query) shared by every Bearer route.
   app.decorate('authenticate', documentHook(createAuthenticate(deps), { security: [{ bearerAuth: [] }] }));
   // Every Bearer route authenticates on onRequest, before its body is parsed or validated (hooks added here

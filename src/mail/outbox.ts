@@ -5,6 +5,7 @@ import { conflict, notFound } from '../app/errors.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { openSealedText, sealToText } from '../keys/master-key.ts';
 import { mailOutbox, type MailOutboxRow } from './tables.ts';
+import { outboxDepth, type OutboxDepth } from '../outbox/store.ts';
 import type { z } from 'zod';
 import type { MailDataSchemas } from './templates.ts';
 
@@ -123,6 +124,11 @@ export function requeueFailedMail(deps: Deps, actor: Actor): MailOutboxRow[] {
       .all()
       .map((row) => requeueRow(deps, row, actor)),
   )();
+}
+
+/** How deep the mail queue is and how much of it failed (the one outbox loop's depth, src/outbox). */
+export function mailOutboxDepth(deps: Deps): OutboxDepth {
+  return outboxDepth(deps, 'mail_outbox', deps.clock.nowMs());
 }
 
 /** Sent messages are kept this long (their data is already emptied), then deleted. */

@@ -28,7 +28,10 @@ const selfActor = (caller: Principal): ProfileActor | undefined => (caller.type 
 export function listProfilesAs(deps: Deps, caller: Principal, slug: string, owner?: ProfileActor) {
   const tenantId = tenantIdOf(deps, slug);
   if (decide(deps, caller, 'paymentProfile.listAll', { companyId: tenantId }).allowed) return listPaymentProfiles(deps, tenantId, owner);
-  return listPaymentProfiles(deps, tenantId, selfActor(caller));
+  const self = selfActor(caller);
+  // A caller that is no user (an API key without payments:read) has no profiles of its own: refused, not "all".
+  if (!self) authorize(deps, caller, 'paymentProfile.listAll', { companyId: tenantId });
+  return listPaymentProfiles(deps, tenantId, self);
 }
 
 export function createProfileAs(deps: Deps, caller: Principal, slug: string, owner: ProfileActor | undefined, input: ProfileInput) {

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { cliActor } from '../../audit/actors.ts';
 import { AppError, validationError } from '../../app/errors.ts';
-import { listOutbox, MAIL_STATUSES, requeueFailedMail, requeueMail, type MailStatus } from '../../mail/outbox.ts';
+import { listOutbox, mailOutboxDepth, MAIL_STATUSES, requeueFailedMail, requeueMail, type MailStatus } from '../../mail/outbox.ts';
 import { createMailOutboxWorker } from '../../mail/outbox-worker.ts';
 import { createSmtpTransport } from '../../mail/transport.ts';
 import type { MailOutboxRow } from '../../mail/tables.ts';
@@ -54,6 +54,8 @@ export function registerMailCommand(program: Command, ctx: CliContext): void {
             { header: 'last error', value: (r) => r.lastError },
           ]),
         );
+        const depth = mailOutboxDepth(deps);
+        out.note(`Outbox: ${depth.pending} pending (${depth.due} due), ${depth.failed} failed, ${depth.sent} sent`);
         if (!deps.config.emailEnabled) out.note('note: KIMAUTH_EMAIL_ENABLED is false; nothing is queued or sent');
       }),
     );

@@ -4,6 +4,9 @@ import { AppError } from '../../app/errors.ts';
 import { createAccessTokenVerifier, type AccessClaims } from '../../tokens/access-tokens.ts';
 import type { ApprovalStatus, GlobalRole } from '../../identity/tables.ts';
 import { accountStatusError } from '../../identity/account-status.ts';
+import { authenticateApiKey } from '../../api-keys/api-keys.ts';
+import { looksLikeApiKey } from '../../api-keys/key-format.ts';
+import type { ApiKeyPrincipal } from '../../authorization/principal.ts';
 
 /** Who is calling, after the Bearer token, its session and tokenVersion were checked. */
 export interface Principal {
@@ -17,6 +20,8 @@ export interface Principal {
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** Set instead of `principal` when a tenant API key (`Bearer kimauth_<slug>_…`) authenticated the request. */
+    apiKeyPrincipal: ApiKeyPrincipal | null;
   }
   interface FastifyInstance {
     /** For Bearer routes: `{ preHandler: app.authenticate }` (moved to onRequest by authenticateBeforeParsing). */
@@ -35,7 +40,8 @@ interface SessionState {
 }
 
 /**
- * A preHandler for every Bearer route. Order of checks: token (signature, alg, iss, aud, exp) → session live
+ * A preHandler for every Bearer route. A credential that starts `kimauth_` is a tenant API key (checked by
+ * authenticateApiKey); anything else is an access token. Order of checks for a token: token (signature, alg, iss, aud, exp) → session live
  * (else 401 session_revoked) → account usable (else the login codes) → tokenVersion current (else 401, so the
  * client refreshes and gets a token with the new globalRole/tokenVersion).
  */
@@ -51,6 +57,11 @@ export function createAuthenticate(deps: Deps) {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match) throw new AppError('unauthorized', 'Missing or malformed Authorization: Bearer header');
+    if (looksLikeApiKey(match[1])) {
+      // Tenant API keys are good on `/t/{slug}/…` routes only, and only for their own tenant (src/api-keys).
+      request.apiKeyPrincipal = authenticateApiKey(deps, match[1], (request.params as { slug?: string } | undefined)?.slug);
+      return;
+    }
     const claims = await verify(match[1]);
     const state = sessionState.get(claims.sessionId, claims.sub) as SessionState | undefined;
     if (!state || state.revoked_at !== null || state.expires_at <= deps.clock.nowMs()) {

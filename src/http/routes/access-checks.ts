@@ -9,6 +9,7 @@ import { actAsGroup } from '../../sessions/act-as-group.ts';
 import { tenantIssuer } from '../../agents/agent-tokens.ts';
 import { findTenant } from '../../tenants/tenants.ts';
 import { callerOf } from '../caller.ts';
+import { tenantApi, tenantApiDocs } from '../tenant-api.ts';
 import { ok } from '../envelope.ts';
 
 const part = z.string().min(1).max(200);
@@ -30,13 +31,13 @@ export function accessCheckRoutes(app: App, deps: Deps): void {
   app.post(
     '/t/:slug/v1/authorize',
     {
-      preHandler: app.authenticate,
+      preHandler: app.authenticate, ...tenantApi('authorize:read'),
       schema: {
         operationId: 'checkAuthorization',
         tags: ['authorization'],
         summary:
           'May a subject (an access token of the tenant, or {type, id}) take an action on a resource? By permission (action:type in its can) or by ownership and the owner policy. Send {checks: […]} for many',
-        security: [{ bearerAuth: [] }],
+        ...tenantApiDocs('authorize:read'),
         params: z.object({ slug: z.string().min(1).max(63) }),
         body: z.union([check, z.object({ checks: z.array(check).min(1).max(MAX_BATCH) })]),
       },
@@ -57,6 +58,7 @@ export function accessCheckRoutes(app: App, deps: Deps): void {
   app.post(
     '/t/:slug/v1/sessions/act-as',
     {
+      ...tenantApi(null),
       // The credential before the body: a request without a live tenant token learns nothing else.
       onRequest: async (request) => {
         const token = memberTokenOf(request.headers.authorization);
@@ -69,7 +71,7 @@ export function accessCheckRoutes(app: App, deps: Deps): void {
         operationId: 'actAsGroup',
         tags: ['sessions'],
         summary: "Exchange a member's tenant access token (Authorization: Bearer) for a token acting as one of its groups: actor_type group, act.sub the user, the group's can",
-        security: [{ bearerAuth: [] }],
+        ...tenantApiDocs(null, "The credential is the member's own tenant access token."),
         params: z.object({ slug: z.string().min(1).max(63) }),
         body: z.object({ group: z.string().min(1).max(200) }),
       },

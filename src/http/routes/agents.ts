@@ -7,11 +7,10 @@ import { findTenant } from '../../tenants/tenants.ts';
 import { createAgentAs, getAgentAs, listAgentsAs, revokeAgentAs, rotateAgentTokenAs, updateAgentAs } from '../../agents/caller-operations.ts';
 import { AgentExchangeLimiter } from '../../agents/exchange-limiter.ts';
 import { callerOf } from '../caller.ts';
+import { tenantApi, tenantApiDocs } from '../tenant-api.ts';
 import { ok } from '../envelope.ts';
 
 const security = [{ bearerAuth: [] }];
-/** The scope an API key needs; owners use their own Bearer token for their own agents. */
-const needs = (scope: string) => `Needs \`${scope}\`: an API key with that scope, a tenant admin's Bearer token, or the owner's own for its agents.`;
 const slugParams = z.object({ slug: z.string().min(1).max(63) });
 const refParams = slugParams.extend({ agent: z.string().min(1).max(100) });
 const owner = z.object({ type: z.enum(['user', 'group']), id: z.string().min(1).max(200) });
@@ -30,19 +29,19 @@ export function agentsRoutes(app: App, deps: Deps): void {
 
   app.get(
     '/t/:slug/api/v1/agents',
-    { preHandler: app.authenticate, schema: { operationId: 'listAgents', description: needs('agents:read'), tags, summary: "The tenant's agents (tenant admins: all; others: their own)", security, params: slugParams } },
+    { preHandler: app.authenticate, ...tenantApi('agents:read'), schema: { operationId: 'listAgents', tags, summary: "The tenant's agents (tenant admins: all; others: their own)", ...tenantApiDocs('agents:read'), params: slugParams } },
     async (request) => ok(listAgentsAs(deps, callerOf(request), request.params.slug)),
   );
 
   app.post(
     '/t/:slug/api/v1/agents',
     {
-      preHandler: app.authenticate,
+      preHandler: app.authenticate, ...tenantApi('agents:write'),
       schema: {
-        operationId: 'createAgent', description: needs('agents:write'),
+        operationId: 'createAgent',
         tags,
         summary: "Create an agent; its permissions must be a subset of the owner's. The API token is in this answer only",
-        security,
+        ...tenantApiDocs('agents:write'),
         params: slugParams,
         body: z.object({ name: z.string().min(1).max(100), owner: owner.optional(), permissions: list.min(1), audiences: list.min(1), expiresInSeconds: expiresIn.optional() }),
       },
@@ -56,19 +55,19 @@ export function agentsRoutes(app: App, deps: Deps): void {
 
   app.get(
     '/t/:slug/api/v1/agents/:agent',
-    { preHandler: app.authenticate, schema: { operationId: 'getAgent', description: needs('agents:read'), tags, summary: 'One agent, by id or name (never its token)', security, params: refParams } },
+    { preHandler: app.authenticate, ...tenantApi('agents:read'), schema: { operationId: 'getAgent', tags, summary: 'One agent, by id or name (never its token)', ...tenantApiDocs('agents:read'), params: refParams } },
     async (request) => ok(getAgentAs(deps, callerOf(request), request.params.slug, request.params.agent)),
   );
 
   app.patch(
     '/t/:slug/api/v1/agents/:agent',
     {
-      preHandler: app.authenticate,
+      preHandler: app.authenticate, ...tenantApi('agents:write'),
       schema: {
-        operationId: 'updateAgent', description: needs('agents:write'),
+        operationId: 'updateAgent',
         tags,
         summary: 'Rename an agent or change its permissions (still within the owner’s), audiences or expiry',
-        security,
+        ...tenantApiDocs('agents:write'),
         params: refParams,
         body: z.object({ name: z.string().min(1).max(100).optional(), permissions: list.min(1).optional(), audiences: list.min(1).optional(), expiresInSeconds: expiresIn.nullable().optional() }),
       },
@@ -78,13 +77,13 @@ export function agentsRoutes(app: App, deps: Deps): void {
 
   app.post(
     '/t/:slug/api/v1/agents/:agent/rotate-token',
-    { preHandler: app.authenticate, schema: { operationId: 'rotateAgentToken', description: needs('agents:write'), tags, summary: 'A new API token (in this answer only); the old one stops working at once', security, params: refParams } },
+    { preHandler: app.authenticate, ...tenantApi('agents:write'), schema: { operationId: 'rotateAgentToken', tags, summary: 'A new API token (in this answer only); the old one stops working at once', ...tenantApiDocs('agents:write'), params: refParams } },
     async (request) => ok(rotateAgentTokenAs(deps, callerOf(request), request.params.slug, request.params.agent)),
   );
 
   app.post(
     '/t/:slug/api/v1/agents/:agent/revoke',
-    { preHandler: app.authenticate, schema: { operationId: 'revokeAgent', description: needs('agents:write'), tags, summary: 'Revoke an agent for good: its next exchange fails', security, params: refParams } },
+    { preHandler: app.authenticate, ...tenantApi('agents:write'), schema: { operationId: 'revokeAgent', tags, summary: 'Revoke an agent for good: its next exchange fails', ...tenantApiDocs('agents:write'), params: refParams } },
     async (request) => ok(revokeAgentAs(deps, callerOf(request), request.params.slug, request.params.agent)),
   );
 
@@ -98,6 +97,7 @@ export function agentsRoutes(app: App, deps: Deps): void {
   app.post(
     '/t/:slug/v1/agents/token',
     {
+      ...tenantApi(null),
       onRequest: async (request) => {
         const token = bearerOf(request.headers.authorization);
         // An unknown tenant answers like a bad token: the endpoint does not tell which tenants exist.
@@ -109,7 +109,7 @@ export function agentsRoutes(app: App, deps: Deps): void {
         operationId: 'exchangeAgentToken',
         tags,
         summary: 'Exchange an agent API token (Authorization: Bearer kimauth_{slug}_agt_…) for a short-lived JWT signed with the tenant key',
-        security,
+        ...tenantApiDocs(null, 'The credential is the agent API token itself (`Authorization: Bearer kimauth_{slug}_agt_…`).'),
         params: slugParams,
         body: z.object({ audience: z.string().min(1).max(200).optional() }).nullish(),
       },

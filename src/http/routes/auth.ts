@@ -14,7 +14,7 @@ import { confirmPasswordReset, requestPasswordResetAfterResponse } from '../../i
 import { refreshSession } from '../../sessions/refresh.ts';
 import { logout, logoutEverywhere } from '../../sessions/sign-out.ts';
 import { ANONYMOUS_HTTP } from '../../audit/actors.ts';
-import { callerOf } from '../caller.ts';
+import { callerOf, userCallerOf } from '../caller.ts';
 
 /** "" (and null) mean "not given" for optional strings, as existing clients send them (seed 002 §4.1). */
 const optionalText = <T extends z.ZodType<string>>(schema: T) =>
@@ -158,7 +158,7 @@ export function authRoutes(app: App, deps: Deps): void {
       },
     },
     async (request) => {
-      logoutEverywhere(deps, callerOf(request), principalOf(request).sessionId);
+      logoutEverywhere(deps, userCallerOf(request), principalOf(request).sessionId);
       return ok({ status: 'ok' as const });
     },
   );

@@ -3,7 +3,7 @@ import type { App } from '../server.ts';
 import type { Deps } from '../../app/deps.ts';
 import { meAccessBody, setDefaultCompany } from '../../access/me-access.ts';
 import { ok } from '../envelope.ts';
-import { callerOf } from '../caller.ts';
+import { userCallerOf } from '../caller.ts';
 
 export function xOrgOf(headers: Record<string, string | string[] | undefined>): string | undefined {
   const raw = headers['x-org'];
@@ -26,7 +26,7 @@ export function meAccessRoutes(app: App, deps: Deps): void {
       },
     },
     async (request, reply) => {
-      const body = await meAccessBody(deps, callerOf(request), xOrgOf(request.headers));
+      const body = await meAccessBody(deps, userCallerOf(request), xOrgOf(request.headers));
       // Already the serialized envelope (cached as such): send as is.
       return reply.header('cache-control', 'no-store').type('application/json; charset=utf-8').send(body);
     },
@@ -45,7 +45,7 @@ export function meAccessRoutes(app: App, deps: Deps): void {
       },
     },
     async (request) => {
-      return ok(setDefaultCompany(deps, callerOf(request), request.body.companyId));
+      return ok(setDefaultCompany(deps, userCallerOf(request), request.body.companyId));
     },
   );
 }

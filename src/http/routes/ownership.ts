@@ -11,6 +11,7 @@ import {
   transferOwnershipAs,
 } from '../../ownership/caller-operations.ts';
 import { callerOf } from '../caller.ts';
+import { tenantApi, tenantApiDocs } from '../tenant-api.ts';
 import { ok } from '../envelope.ts';
 
 const security = [{ bearerAuth: [] }];
@@ -39,12 +40,12 @@ export function ownershipRoutes(app: App, deps: Deps): void {
   app.get(
     '/t/:slug/v1/ownership',
     {
-      preHandler: app.authenticate,
+      preHandler: app.authenticate, ...tenantApi('ownership:read'),
       schema: {
         operationId: 'listOwnerships',
         tags,
         summary: "The tenant's registered resources, a page at a time: one owner's (owner=type:id), or those whose owner left (orphaned=true)",
-        security,
+        ...tenantApiDocs('ownership:read'),
         params: slugParams,
         querystring: z.object({
           owner: ownerQuery.optional(),
@@ -62,19 +63,19 @@ export function ownershipRoutes(app: App, deps: Deps): void {
 
   app.get(
     '/t/:slug/v1/ownership/:app/:type/:id',
-    { preHandler: app.authenticate, schema: { operationId: 'getOwnership', tags, summary: 'The owner of a resource', security, params: resourceParams } },
+    { preHandler: app.authenticate, ...tenantApi('ownership:read'), schema: { operationId: 'getOwnership', tags, summary: 'The owner of a resource', ...tenantApiDocs('ownership:read'), params: resourceParams } },
     async (request) => ok(getOwnershipAs(deps, callerOf(request), request.params.slug, key(request.params))),
   );
 
   app.put(
     '/t/:slug/v1/ownership/:app/:type/:id',
     {
-      preHandler: app.authenticate,
+      preHandler: app.authenticate, ...tenantApi('ownership:write'),
       schema: {
         operationId: 'setOwnership',
         tags,
         summary: 'Register the owner of a resource (201); the same owner again answers 200; another owner is a transfer (409)',
-        security,
+        ...tenantApiDocs('ownership:write'),
         params: resourceParams,
         body: z.object({ owner }),
       },
@@ -89,15 +90,15 @@ export function ownershipRoutes(app: App, deps: Deps): void {
   app.post(
     '/t/:slug/v1/ownership/:app/:type/:id/transfer',
     {
-      preHandler: app.authenticate,
-      schema: { operationId: 'transferOwnership', tags, summary: 'Hand a resource to a new owner (the current owner or a tenant admin)', security, params: resourceParams, body: z.object({ owner }) },
+      preHandler: app.authenticate, ...tenantApi('ownership:write'),
+      schema: { operationId: 'transferOwnership', tags, summary: 'Hand a resource to a new owner (the current owner or a tenant admin)', ...tenantApiDocs('ownership:write'), params: resourceParams, body: z.object({ owner }) },
     },
     async (request) => ok(transferOwnershipAs(deps, callerOf(request), request.params.slug, key(request.params), request.body.owner)),
   );
 
   app.delete(
     '/t/:slug/v1/ownership/:app/:type/:id',
-    { preHandler: app.authenticate, schema: { operationId: 'removeOwnership', tags, summary: 'Forget who owns a resource (the application deleted it)', security, params: resourceParams } },
+    { preHandler: app.authenticate, ...tenantApi('ownership:write'), schema: { operationId: 'removeOwnership', tags, summary: 'Forget who owns a resource (the application deleted it)', ...tenantApiDocs('ownership:write'), params: resourceParams } },
     async (request) => {
       removeOwnershipAs(deps, callerOf(request), request.params.slug, key(request.params));
       return ok({ removed: key(request.params) });
@@ -107,12 +108,12 @@ export function ownershipRoutes(app: App, deps: Deps): void {
   app.get(
     '/t/:slug/v1/ownership/:app/:type/:id/payment-profile',
     {
-      preHandler: app.authenticate,
+      preHandler: app.authenticate, ...tenantApi('ownership:read'),
       schema: {
         operationId: 'getResourcePaymentProfile',
         tags: [...tags, 'payments'],
         summary: "Where the money for a resource goes: its owner's default payment profile (404 when the resource or the owner's profile is missing)",
-        security,
+        ...tenantApiDocs('ownership:read'),
         params: resourceParams,
       },
     },

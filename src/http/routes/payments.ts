@@ -19,8 +19,8 @@ import { SUPPLY_TYPES } from '../../payments/payments.ts';
 import { renderOssReportAs } from '../../oss/report-files.ts';
 import { callerOf } from '../caller.ts';
 import { ok } from '../envelope.ts';
+import { tenantApi, tenantApiDocs } from '../tenant-api.ts';
 
-const security = [{ bearerAuth: [] }];
 const slugParams = z.object({ slug: z.string().min(1).max(63) });
 const idParams = slugParams.extend({ id: z.string().min(1).max(100) });
 const actor = z.object({ type: z.enum(PROFILE_ACTOR_TYPES), id: z.string().min(1).max(200) });
@@ -51,7 +51,8 @@ const paymentBody = z.object({
 
 /**
  * Payment profiles, reported payments and refunds (`/t/{slug}/v1/…`) and OSS returns for finance staff
- * (`/t/{slug}/api/v1/oss-reports/…`). Bearer tokens for now; API keys join through the tenant API plugin.
+ * (`/t/{slug}/api/v1/oss-reports/…`). Callers: Bearer tokens of people, or tenant API keys with payments:read,
+ * payments:write or reports:read (src/http/tenant-api.ts).
  * Where the money for a resource goes (`…/ownership/{app}/{type}/{id}/payment-profile`) is in routes/ownership.ts.
  */
 export function paymentsRoutes(app: App, deps: Deps): void {
@@ -60,8 +61,8 @@ export function paymentsRoutes(app: App, deps: Deps): void {
   app.get(
     '/t/:slug/v1/payment-profiles',
     {
-      preHandler: app.authenticate,
-      schema: { operationId: 'listPaymentProfiles', tags, summary: "Payment profiles (finance roles: all or one actor's; members: their own)", security, params: slugParams, querystring: z.object({ actorType: z.enum(PROFILE_ACTOR_TYPES).optional(), actorId: z.string().max(200).optional() }) },
+      preHandler: app.authenticate, ...tenantApi('payments:read'),
+      schema: { operationId: 'listPaymentProfiles', tags, summary: "Payment profiles (finance roles: all or one actor's; members: their own)", ...tenantApiDocs('payments:read'), params: slugParams, querystring: z.object({ actorType: z.enum(PROFILE_ACTOR_TYPES).optional(), actorId: z.string().max(200).optional() }) },
     },
     async (request) => {
       const { actorType, actorId } = request.query;
@@ -73,8 +74,8 @@ export function paymentsRoutes(app: App, deps: Deps): void {
   app.post(
     '/t/:slug/v1/payment-profiles',
     {
-      preHandler: app.authenticate,
-      schema: { operationId: 'createPaymentProfile', tags, summary: 'Create a payment profile (for yourself, or for any actor with a finance role)', security, params: slugParams, body: profileBody.extend({ actor: actor.optional() }) },
+      preHandler: app.authenticate, ...tenantApi('payments:write'),
+      schema: { operationId: 'createPaymentProfile', tags, summary: 'Create a payment profile (for yourself, or for any actor with a finance role)', ...tenantApiDocs('payments:write'), params: slugParams, body: profileBody.extend({ actor: actor.optional() }) },
     },
     async (request, reply) => {
       const { actor: owner, ...input } = request.body;
@@ -85,19 +86,19 @@ export function paymentsRoutes(app: App, deps: Deps): void {
 
   app.get(
     '/t/:slug/v1/payment-profiles/:id',
-    { preHandler: app.authenticate, schema: { operationId: 'getPaymentProfile', tags, summary: 'One payment profile', security, params: idParams } },
+    { preHandler: app.authenticate, ...tenantApi('payments:read'), schema: { operationId: 'getPaymentProfile', tags, summary: 'One payment profile', ...tenantApiDocs('payments:read'), params: idParams } },
     async (request) => ok(getProfileAs(deps, callerOf(request), request.params.slug, request.params.id)),
   );
 
   app.patch(
     '/t/:slug/v1/payment-profiles/:id',
-    { preHandler: app.authenticate, schema: { operationId: 'updatePaymentProfile', tags, summary: 'Change a payment profile (accounts replace all accounts)', security, params: idParams, body: profileBody } },
+    { preHandler: app.authenticate, ...tenantApi('payments:write'), schema: { operationId: 'updatePaymentProfile', tags, summary: 'Change a payment profile (accounts replace all accounts)', ...tenantApiDocs('payments:write'), params: idParams, body: profileBody } },
     async (request) => ok(updateProfileAs(deps, callerOf(request), request.params.slug, request.params.id, request.body)),
   );
 
   app.delete(
     '/t/:slug/v1/payment-profiles/:id',
-    { preHandler: app.authenticate, schema: { operationId: 'deletePaymentProfile', tags, summary: 'Delete a payment profile no payment points to', security, params: idParams } },
+    { preHandler: app.authenticate, ...tenantApi('payments:write'), schema: { operationId: 'deletePaymentProfile', tags, summary: 'Delete a payment profile no payment points to', ...tenantApiDocs('payments:write'), params: idParams } },
     async (request) => {
       deleteProfileAs(deps, callerOf(request), request.params.slug, request.params.id);
       return ok({ deleted: request.params.id });
@@ -107,8 +108,8 @@ export function paymentsRoutes(app: App, deps: Deps): void {
   app.post(
     '/t/:slug/v1/payments',
     {
-      preHandler: app.authenticate,
-      schema: { operationId: 'reportPayment', tags, summary: 'Report a payment; records its VAT treatment. The same provider charge id again answers 200 with the existing record', security, params: slugParams, body: paymentBody },
+      preHandler: app.authenticate, ...tenantApi('payments:write'),
+      schema: { operationId: 'reportPayment', tags, summary: 'Report a payment; records its VAT treatment. The same provider charge id again answers 200 with the existing record', ...tenantApiDocs('payments:write'), params: slugParams, body: paymentBody },
     },
     async (request, reply) => {
       const { payment, created } = await reportPaymentAs(deps, callerOf(request), request.params.slug, request.body);
@@ -120,27 +121,27 @@ export function paymentsRoutes(app: App, deps: Deps): void {
   app.get(
     '/t/:slug/v1/payments',
     {
-      preHandler: app.authenticate,
-      schema: { operationId: 'listPayments', tags, summary: 'Reported payments, newest first', security, params: slugParams, querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).optional(), before: z.string().datetime({ offset: true }).optional() }) },
+      preHandler: app.authenticate, ...tenantApi('payments:read'),
+      schema: { operationId: 'listPayments', tags, summary: 'Reported payments, newest first', ...tenantApiDocs('payments:read'), params: slugParams, querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).optional(), before: z.string().datetime({ offset: true }).optional() }) },
     },
     async (request) => ok(listPaymentsAs(deps, callerOf(request), request.params.slug, request.query)),
   );
 
   app.get(
     '/t/:slug/v1/payments/:id',
-    { preHandler: app.authenticate, schema: { operationId: 'getPayment', tags, summary: 'One payment with its refunds and VIES correction', security, params: idParams } },
+    { preHandler: app.authenticate, ...tenantApi('payments:read'), schema: { operationId: 'getPayment', tags, summary: 'One payment with its refunds and VIES correction', ...tenantApiDocs('payments:read'), params: idParams } },
     async (request) => ok(getPaymentAs(deps, callerOf(request), request.params.slug, request.params.id)),
   );
 
   app.post(
     '/t/:slug/v1/payments/:id/refunds',
     {
-      preHandler: app.authenticate,
+      preHandler: app.authenticate, ...tenantApi('payments:write'),
       schema: {
         operationId: 'refundPayment',
         tags,
         summary: 'Refund part or all of what is left; inherits the treatment, rate and period of origin',
-        security,
+        ...tenantApiDocs('payments:write'),
         params: idParams,
         body: z.object({ amount: minorUnits, refundedAt: z.string().datetime({ offset: true }).optional(), providerRefundId: z.string().min(1).max(200).optional() }),
       },
@@ -155,8 +156,8 @@ export function paymentsRoutes(app: App, deps: Deps): void {
   app.get(
     '/t/:slug/api/v1/oss-reports/:file',
     {
-      preHandler: app.authenticate,
-      schema: { operationId: 'getOssReport', tags, summary: 'The OSS return of a quarter, built on request: 2026-Q3.xml (Belgian import scheme) or 2026-Q3.csv', security, params: slugParams.extend({ file: z.string().max(20) }) },
+      preHandler: app.authenticate, ...tenantApi('reports:read'),
+      schema: { operationId: 'getOssReport', tags, summary: 'The OSS return of a quarter, built on request: 2026-Q3.xml (Belgian import scheme) or 2026-Q3.csv', ...tenantApiDocs('reports:read'), params: slugParams.extend({ file: z.string().max(20) }) },
     },
     async (request, reply) => {
       const match = /^(\d{4}-Q[1-4])\.(xml|csv)$/.exec(request.params.file);

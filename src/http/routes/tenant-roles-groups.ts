@@ -15,12 +15,13 @@ import {
 } from '../../permissions/groups.ts';
 import { explainGroupPermissions } from '../../permissions/grants.ts';
 import { assignRole, createRole, deleteRole, listRoles, showRole, unassignRole, updateRole } from '../../permissions/roles.ts';
+import { tenantApi, tenantApiDocs } from '../tenant-api.ts';
+import type { Scope } from '../../authorization/scopes.ts';
 import { callerOf } from '../caller.ts';
 import { ok } from '../envelope.ts';
 import { envelope } from '../schemas/user-admin.ts';
 import { AccessRole, AccessRoleDetail, GroupDetail, GroupMember, GroupTreeEntry, PermissionExplanation } from '../schemas/permissions.ts';
 
-const security = [{ bearerAuth: [] }];
 const slug = z.object({ slug: z.string().min(1).max(63) });
 const ref = z.string().min(1).max(200);
 const roleParams = slug.extend({ role: ref });
@@ -30,25 +31,25 @@ const clientQuery = z.object({ clientId: z.string().min(1).max(128).optional() }
 const text = z.string().max(500).nullable().optional();
 
 /** What the tenant API documents of each operation: the scope an API key needs for it. */
-const scoped = (scope: string, summary: string) => ({ summary, description: `Needs \`${scope}\`: an API key with that scope, or a Bearer token of platform staff or the tenant's TENANT_SUPERADMIN/ADMIN.` });
+const scoped = (scope: Scope, summary: string) => ({ summary, ...tenantApiDocs(scope) });
 
 /**
  * Access roles and groups of one tenant (`/t/{slug}/api/v1/roles|groups…`), in the seed envelope. Thin: each route
  * calls one service of src/permissions, which asks the policy (`roles:*`, `groups:*`).
  */
 export function tenantRolesGroupsRoutes(app: App, deps: Deps): void {
-  const roles = { tags: ['roles'], security };
-  const groups = { tags: ['groups'], security };
+  const roles = { tags: ['roles'] };
+  const groups = { tags: ['groups'] };
   const base = '/t/:slug/api/v1';
 
-  app.get(`${base}/roles`, { preHandler: app.authenticate, schema: { ...roles, operationId: 'listTenantRoles', response: { 200: envelope(z.array(AccessRole)) }, ...scoped('roles:read', 'Access roles of the tenant (of one client with clientId)'), params: slug, querystring: clientQuery } }, async (request) =>
+  app.get(`${base}/roles`, { preHandler: app.authenticate, ...tenantApi('roles:read'), schema: { ...roles, operationId: 'listTenantRoles', response: { 200: envelope(z.array(AccessRole)) }, ...scoped('roles:read', 'Access roles of the tenant (of one client with clientId)'), params: slug, querystring: clientQuery } }, async (request) =>
     ok(listRoles(deps, callerOf(request), request.params.slug, { clientId: request.query.clientId })),
   );
 
   app.post(
     `${base}/roles`,
     {
-      preHandler: app.authenticate,
+      preHandler: app.authenticate, ...tenantApi('roles:write'),
       schema: {
         ...roles,
         operationId: 'createTenantRole', response: { 201: envelope(AccessRole) },
@@ -63,14 +64,14 @@ export function tenantRolesGroupsRoutes(app: App, deps: Deps): void {
     },
   );
 
-  app.get(`${base}/roles/:role`, { preHandler: app.authenticate, schema: { ...roles, operationId: 'getTenantRole', response: { 200: envelope(AccessRoleDetail) }, ...scoped('roles:read', 'One role (by id or name) and who it is assigned to'), params: roleParams, querystring: clientQuery } }, async (request) =>
+  app.get(`${base}/roles/:role`, { preHandler: app.authenticate, ...tenantApi('roles:read'), schema: { ...roles, operationId: 'getTenantRole', response: { 200: envelope(AccessRoleDetail) }, ...scoped('roles:read', 'One role (by id or name) and who it is assigned to'), params: roleParams, querystring: clientQuery } }, async (request) =>
     ok(showRole(deps, callerOf(request), request.params.slug, request.params.role, request.query.clientId)),
   );
 
   app.patch(
     `${base}/roles/:role`,
     {
-      preHandler: app.authenticate,
+      preHandler: app.authenticate, ...tenantApi('roles:write'),
       schema: {
         ...roles,
         operationId: 'updateTenantRole', response: { 200: envelope(AccessRole) },
@@ -83,14 +84,14 @@ export function tenantRolesGroupsRoutes(app: App, deps: Deps): void {
     async (request) => ok(await updateRole(deps, callerOf(request), request.params.slug, request.params.role, request.body, request.query.clientId)),
   );
 
-  app.delete(`${base}/roles/:role`, { preHandler: app.authenticate, schema: { ...roles, operationId: 'deleteTenantRole', response: { 200: envelope(z.object({ deleted: AccessRole })) }, ...scoped('roles:write', 'Delete a role and its assignments'), params: roleParams, querystring: clientQuery } }, async (request) =>
+  app.delete(`${base}/roles/:role`, { preHandler: app.authenticate, ...tenantApi('roles:write'), schema: { ...roles, operationId: 'deleteTenantRole', response: { 200: envelope(z.object({ deleted: AccessRole })) }, ...scoped('roles:write', 'Delete a role and its assignments'), params: roleParams, querystring: clientQuery } }, async (request) =>
     ok({ deleted: await deleteRole(deps, callerOf(request), request.params.slug, request.params.role, request.query.clientId) }),
   );
 
   app.post(
     `${base}/roles/:role/assignments`,
     {
-      preHandler: app.authenticate,
+      preHandler: app.authenticate, ...tenantApi('roles:write'),
       schema: {
         ...roles,
         operationId: 'assignTenantRole', response: { 201: envelope(AccessRoleDetail) },
@@ -109,7 +110,7 @@ export function tenantRolesGroupsRoutes(app: App, deps: Deps): void {
   app.delete(
     `${base}/roles/:role/assignments/:subjectType/:subjectId`,
     {
-      preHandler: app.authenticate,
+      preHandler: app.authenticate, ...tenantApi('roles:write'),
       schema: {
         ...roles,
         operationId: 'unassignTenantRole', response: { 200: envelope(AccessRoleDetail) },
@@ -125,14 +126,14 @@ export function tenantRolesGroupsRoutes(app: App, deps: Deps): void {
     },
   );
 
-  app.get(`${base}/groups`, { preHandler: app.authenticate, schema: { ...groups, operationId: 'listTenantGroups', response: { 200: envelope(z.array(GroupTreeEntry)) }, ...scoped('groups:read', 'Groups of the tenant, depth first (parents before their sub-groups)'), params: slug } }, async (request) =>
+  app.get(`${base}/groups`, { preHandler: app.authenticate, ...tenantApi('groups:read'), schema: { ...groups, operationId: 'listTenantGroups', response: { 200: envelope(z.array(GroupTreeEntry)) }, ...scoped('groups:read', 'Groups of the tenant, depth first (parents before their sub-groups)'), params: slug } }, async (request) =>
     ok(listGroups(deps, callerOf(request), request.params.slug)),
   );
 
   app.post(
     `${base}/groups`,
     {
-      preHandler: app.authenticate,
+      preHandler: app.authenticate, ...tenantApi('groups:write'),
       schema: {
         ...groups,
         operationId: 'createTenantGroup', response: { 201: envelope(GroupDetail) },
@@ -147,14 +148,14 @@ export function tenantRolesGroupsRoutes(app: App, deps: Deps): void {
     },
   );
 
-  app.get(`${base}/groups/:group`, { preHandler: app.authenticate, schema: { ...groups, operationId: 'getTenantGroup', response: { 200: envelope(GroupDetail) }, ...scoped('groups:read', 'One group: its path, sub-groups, permissions, roles and members'), params: groupParams } }, async (request) =>
+  app.get(`${base}/groups/:group`, { preHandler: app.authenticate, ...tenantApi('groups:read'), schema: { ...groups, operationId: 'getTenantGroup', response: { 200: envelope(GroupDetail) }, ...scoped('groups:read', 'One group: its path, sub-groups, permissions, roles and members'), params: groupParams } }, async (request) =>
     ok(showGroup(deps, callerOf(request), request.params.slug, request.params.group)),
   );
 
   app.patch(
     `${base}/groups/:group`,
     {
-      preHandler: app.authenticate,
+      preHandler: app.authenticate, ...tenantApi('groups:write'),
       schema: {
         ...groups,
         operationId: 'updateTenantGroup', response: { 200: envelope(GroupDetail) },
@@ -169,7 +170,7 @@ export function tenantRolesGroupsRoutes(app: App, deps: Deps): void {
   app.delete(
     `${base}/groups/:group`,
     {
-      preHandler: app.authenticate,
+      preHandler: app.authenticate, ...tenantApi('groups:write'),
       schema: {
         ...groups,
         operationId: 'deleteTenantGroup', response: { 200: envelope(z.object({ deleted: z.array(z.string()) })) },
@@ -181,14 +182,14 @@ export function tenantRolesGroupsRoutes(app: App, deps: Deps): void {
     async (request) => ok(await deleteGroup(deps, callerOf(request), request.params.slug, request.params.group, { recursive: request.query.recursive === 'true' })),
   );
 
-  app.get(`${base}/groups/:group/members`, { preHandler: app.authenticate, schema: { ...groups, operationId: 'listTenantGroupMembers', response: { 200: envelope(z.array(GroupMember)) }, ...scoped('groups:read', "A group's direct members"), params: groupParams } }, async (request) =>
+  app.get(`${base}/groups/:group/members`, { preHandler: app.authenticate, ...tenantApi('groups:read'), schema: { ...groups, operationId: 'listTenantGroupMembers', response: { 200: envelope(z.array(GroupMember)) }, ...scoped('groups:read', "A group's direct members"), params: groupParams } }, async (request) =>
     ok(listGroupMembers(deps, callerOf(request), request.params.slug, request.params.group)),
   );
 
   app.post(
     `${base}/groups/:group/members`,
     {
-      preHandler: app.authenticate,
+      preHandler: app.authenticate, ...tenantApi('groups:write'),
       schema: { ...groups, operationId: 'addTenantGroupMember', response: { 201: envelope(GroupDetail) }, ...scoped('groups:write', 'Add a member of the tenant (user: id or email) to a group'), params: groupParams, body: z.object({ user: ref }) },
     },
     async (request, reply) => {
@@ -199,20 +200,20 @@ export function tenantRolesGroupsRoutes(app: App, deps: Deps): void {
 
   app.delete(
     `${base}/groups/:group/members/:user`,
-    { preHandler: app.authenticate, schema: { ...groups, operationId: 'removeTenantGroupMember', response: { 200: envelope(GroupDetail) }, ...scoped('groups:write', 'Remove a user from a group'), params: groupParams.extend({ user: ref }) } },
+    { preHandler: app.authenticate, ...tenantApi('groups:write'), schema: { ...groups, operationId: 'removeTenantGroupMember', response: { 200: envelope(GroupDetail) }, ...scoped('groups:write', 'Remove a user from a group'), params: groupParams.extend({ user: ref }) } },
     async (request) => ok(await removeGroupMember(deps, callerOf(request), request.params.slug, request.params.group, request.params.user)),
   );
 
   app.get(
     `${base}/groups/:group/permissions`,
-    { preHandler: app.authenticate, schema: { ...groups, operationId: 'getTenantGroupPermissions', response: { 200: envelope(PermissionExplanation) }, ...scoped('groups:read', 'The effective permissions of a group as a subject, with every path'), params: groupParams } },
+    { preHandler: app.authenticate, ...tenantApi('groups:read'), schema: { ...groups, operationId: 'getTenantGroupPermissions', response: { 200: envelope(PermissionExplanation) }, ...scoped('groups:read', 'The effective permissions of a group as a subject, with every path'), params: groupParams } },
     async (request) => ok(await explainGroupPermissions(deps, callerOf(request), request.params.slug, request.params.group)),
   );
 
   app.post(
     `${base}/groups/:group/permissions`,
     {
-      preHandler: app.authenticate,
+      preHandler: app.authenticate, ...tenantApi('groups:write'),
       schema: { ...groups, operationId: 'grantTenantGroupPermissions', response: { 200: envelope(GroupDetail) }, ...scoped('groups:write', 'Grant permissions to a group (they reach its members and its sub-groups’ members)'), params: groupParams, body: z.object({ permissions: permissionList.min(1) }) },
     },
     async (request) => ok(await grantGroupPermissions(deps, callerOf(request), request.params.slug, request.params.group, request.body.permissions)),
@@ -220,7 +221,7 @@ export function tenantRolesGroupsRoutes(app: App, deps: Deps): void {
 
   app.delete(
     `${base}/groups/:group/permissions/:permission`,
-    { preHandler: app.authenticate, schema: { ...groups, operationId: 'revokeTenantGroupPermission', response: { 200: envelope(GroupDetail) }, ...scoped('groups:write', 'Revoke one permission of a group'), params: groupParams.extend({ permission: z.string().min(1).max(128) }) } },
+    { preHandler: app.authenticate, ...tenantApi('groups:write'), schema: { ...groups, operationId: 'revokeTenantGroupPermission', response: { 200: envelope(GroupDetail) }, ...scoped('groups:write', 'Revoke one permission of a group'), params: groupParams.extend({ permission: z.string().min(1).max(128) }) } },
     async (request) => ok(await revokeGroupPermissions(deps, callerOf(request), request.params.slug, request.params.group, [request.params.permission])),
   );
 }
