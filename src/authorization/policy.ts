@@ -85,6 +85,10 @@ export interface Targets {
   'payment.report': { companyId: string };
   'payment.read': { companyId: string };
   'ossReport.read': { companyId: string };
+
+  // Applications (OAuth clients) of one tenant (issue 11); named by the API-key scope they need.
+  'clients:read': { companyId: string };
+  'clients:write': { companyId: string };
 }
 
 export type Action = keyof Targets;
@@ -186,6 +190,12 @@ const managesMoney = (s: Standing, companyId: string) => s.platformAdmin || fina
 const readsMoney = (s: Standing, companyId: string) => Boolean(s.platform) || financeRole(s, companyId);
 const ownsProfile = (s: Standing, owner: ProfileActor) => owner.type === 'user' && s.isUser(owner.id);
 
+/** TENANT_SUPERADMIN and ADMIN of the tenant manage its applications. */
+function tenantAdmin(s: Standing, companyId: string): boolean {
+  const role = s.companyRole(companyId);
+  return role === 'TENANT_SUPERADMIN' || role === 'ADMIN';
+}
+
 const RULES: { [A in Action]: Rule<A> } = {
   'user.list': (s) => (s.platform?.listUsers ? ALLOWED : forbidden('Listing all users is for platform staff only')),
   'user.create': (s) => (s.platform?.createUser ? ALLOWED : forbidden('Only PLATFORM_ADMIN or PLATFORM_SUPERADMIN may create users')),
@@ -270,6 +280,11 @@ const RULES: { [A in Action]: Rule<A> } = {
   'payment.read': (s, { companyId }) => (readsMoney(s, companyId) ? ALLOWED : forbidden('Payments are for FINANCE, TENANT_SUPERADMIN and platform staff')),
   'ossReport.read': (s, { companyId }) =>
     readsMoney(s, companyId) ? ALLOWED : forbidden('OSS reports are for FINANCE, TENANT_SUPERADMIN and platform staff (or an API key with reports:read)'),
+
+  'clients:read': (s, { companyId }) =>
+    s.platform || tenantAdmin(s, companyId) ? ALLOWED : forbidden('Applications are for TENANT_SUPERADMIN, ADMIN and platform staff'),
+  'clients:write': (s, { companyId }) =>
+    s.platformAdmin || tenantAdmin(s, companyId) ? ALLOWED : forbidden('Changing applications needs TENANT_SUPERADMIN, ADMIN or a platform admin role'),
 };
 
 export type Decision = { allowed: true } | { allowed: false; error: AppError };

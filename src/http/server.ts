@@ -22,6 +22,7 @@ import { meAccessRoutes } from './routes/me-access.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { paymentsRoutes } from './routes/payments.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { clientsRoutes } from './routes/clients.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
 export type App = FastifyInstance<
@@ -50,6 +51,7 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   meAccessRoutes,
   invitationRoutes,
   paymentsRoutes,
+  clientsRoutes,
   docsRoutes,
 ];
 
