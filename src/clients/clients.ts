@@ -11,6 +11,7 @@ import { deleteClientRow, insertClient, selectClient, selectClients, updateClien
 import { GRANT_TYPES, type ClientType, type GrantType } from './tables.ts';
 
 export type { OAuthClient } from './store.ts';
+export { selectClient as findClient, selectTenantScopes as tenantScopes } from './store.ts';
 
 /** Scopes every tenant knows (OIDC Core §5.4, §11). */
 export const STANDARD_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;

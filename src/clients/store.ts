@@ -128,3 +128,9 @@ export function updateClientRow(deps: Deps, c: OAuthClient): void {
 export function deleteClientRow(deps: Deps, id: string): void {
   deps.statement('DELETE FROM oauth_clients WHERE id = ?').run(id);
 }
+
+/** Every scope any client of the tenant may ask for (discovery's scopes_supported). */
+export function selectTenantScopes(deps: Deps, tenantId: string): string[] {
+  const rows = deps.statement('SELECT scopes FROM oauth_clients WHERE tenant_id = ?').all(tenantId) as { scopes: string }[];
+  return [...new Set(rows.flatMap((r) => JSON.parse(r.scopes) as string[]))];
+}

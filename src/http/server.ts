@@ -23,6 +23,7 @@ import { invitationRoutes } from './routes/invitations.ts';
 import { paymentsRoutes } from './routes/payments.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { clientsRoutes } from './routes/clients.ts';
+import { oidcRoutes } from './routes/oidc.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
 export type App = FastifyInstance<
@@ -52,6 +53,7 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   invitationRoutes,
   paymentsRoutes,
   clientsRoutes,
+  oidcRoutes,
   docsRoutes,
 ];
 
