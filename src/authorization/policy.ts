@@ -89,6 +89,8 @@ export interface Targets {
   // Applications (OAuth clients) of one tenant (issue 11); named by the API-key scope they need.
   'clients:read': { companyId: string };
   'clients:write': { companyId: string };
+  /** The tenant as an OpenID Provider: signing algorithm, hosted-page branding. */
+  'tenant.oidc.configure': { companyId: string };
 }
 
 export type Action = keyof Targets;
@@ -285,6 +287,8 @@ const RULES: { [A in Action]: Rule<A> } = {
     s.platform || tenantAdmin(s, companyId) ? ALLOWED : forbidden('Applications are for TENANT_SUPERADMIN, ADMIN and platform staff'),
   'clients:write': (s, { companyId }) =>
     s.platformAdmin || tenantAdmin(s, companyId) ? ALLOWED : forbidden('Changing applications needs TENANT_SUPERADMIN, ADMIN or a platform admin role'),
+  'tenant.oidc.configure': (s, { companyId }) =>
+    s.platformAdmin || s.companyRole(companyId) === 'TENANT_SUPERADMIN' ? ALLOWED : forbidden('Only TENANT_SUPERADMIN or platform admins may configure sign-in'),
 };
 
 export type Decision = { allowed: true } | { allowed: false; error: AppError };
