@@ -213,7 +213,7 @@ export async function oidcRoutes(app: App, deps: Deps): Promise<void> {
       response: { 200: z.record(z.string(), z.unknown()), 401: oauthError },
     });
     oauth.get('/t/:slug/protocol/openid-connect/userinfo', { schema: userinfoSchema('getUserinfo') }, userinfoHandler);
-    oauth.post('/t/:slug/protocol/openid-connect/userinfo', { schema: { ...userinfoSchema('postUserinfo'), body: form.optional() } }, userinfoHandler);
+    oauth.post('/t/:slug/protocol/openid-connect/userinfo', { schema: { ...userinfoSchema('postUserinfo'), body: form.nullish() } }, userinfoHandler);
 
     oauth.post(
       '/t/:slug/protocol/openid-connect/introspect',
@@ -261,7 +261,7 @@ export async function oidcRoutes(app: App, deps: Deps): Promise<void> {
       response: { 200: html, 303: z.null() },
     });
     oauth.get('/t/:slug/protocol/openid-connect/logout', { config: { page: true }, schema: logoutSchema('getEndSession') }, logout);
-    oauth.post('/t/:slug/protocol/openid-connect/logout', { config: { page: true }, schema: { ...logoutSchema('postEndSession'), body: form.optional() } }, logout);
+    oauth.post('/t/:slug/protocol/openid-connect/logout', { config: { page: true }, schema: { ...logoutSchema('postEndSession'), body: form.nullish() } }, logout);
   });
 }
 
