@@ -10,11 +10,11 @@ import { ssoSessionIdOf } from './sso-cookie.ts';
 import { insertAuthorizationCode } from './store.ts';
 import { userMayUseTenant } from './user-access.ts';
 
-/** What /auth answers: a page (nothing can be sent to the client), or a redirect (to the client or the sign-in page). */
+/** What /auth answers: an error page (nothing can be sent to the client), a redirect to the client, or the sign-in form. */
 export type AuthorizeOutcome =
   | { kind: 'page'; status: number; title: string; message: string; provider?: Provider }
   | { kind: 'redirect'; location: string }
-  | { kind: 'login'; location: string };
+  | { kind: 'login'; sealed: string };
 
 export type QueryParams = Record<string, unknown>;
 
@@ -133,9 +133,7 @@ export function authorize(deps: Deps, slug: string, query: QueryParams, ssoCooki
     return { kind: 'redirect', location };
   }
   if (prompts.includes('none')) return fail('login_required', 'The user is not signed in to this workspace');
-  const login = new URL(provider.endpoints.login);
-  login.searchParams.set('request', sealAuthorization(deps, provider.tenant.id, pending));
-  return { kind: 'login', location: login.toString() };
+  return { kind: 'login', sealed: sealAuthorization(deps, provider.tenant.id, pending) };
 }
 
 /** The SSO session behind the cookie, when it is live, its user may still use the tenant and it is fresh enough. */

@@ -87,7 +87,7 @@ export async function submitLogin(
   }
   const email = (form.email ?? '').slice(0, 320);
   const again = (status: number, error: string) => formAnswer(deps, provider, form.request!, pending.redirectUri, app.name, { status, email, error });
-  if (!email || !form.password) return again(400, 'Enter your email address and password.');
+  if (!email || !form.password) return again(200, 'Enter your email address and password.');
   const audit = { auditTenantId: provider.tenant.id, auditPayload: { client_id: app.clientId } };
   let user;
   try {

@@ -164,8 +164,7 @@ describe('attacks on the OpenID Provider, each refused', () => {
 
   it('a form post without the CSRF cookie is refused', async () => {
     const jar = new CookieJar();
-    const first = await get(authUrl('acme', { code_challenge: verifierPair().challenge, code_challenge_method: 'S256' }), jar);
-    const page = await (await get(first.headers.get('location')!, jar)).text();
+    const page = await (await get(authUrl('acme', { code_challenge: verifierPair().challenge, code_challenge_method: 'S256' }), jar)).text();
     const body = new URLSearchParams({ request: hiddenField(page, 'request'), csrf: hiddenField(page, 'csrf'), email: w.member.email, password: 'member-password-1' });
     const res = await fetch(`${w.base}/t/acme/login`, { method: 'POST', redirect: 'manual', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(res.status).toBe(403);

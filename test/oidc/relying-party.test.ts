@@ -131,7 +131,9 @@ describe('a real relying party (openid-client v6) against tenant acme', () => {
     expect(sso.headers.get('location')).toMatch(/^http:\/\/127\.0\.0\.1:9\/cb\?code=/);
     const forced = new URL(again);
     forced.searchParams.set('prompt', 'login');
-    expect((await get(forced.href, jar)).headers.get('location')).toContain('/t/acme/login?');
+    const form = await get(forced.href, jar);
+    expect(form.status).toBe(200);
+    expect(await form.text()).toContain('<form method="post"');
 
     const logout = oidc.buildEndSessionUrl(pub, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://127.0.0.1:9/bye', state: 'st' });
     const out = await get(logout.href, jar);

@@ -113,19 +113,15 @@ export function hiddenField(html: string, name: string): string {
 }
 
 /**
- * Follows an authorization URL the way a browser without JavaScript would: /auth → 303 to the hosted page → the
+ * Follows an authorization URL the way a browser without JavaScript would: /auth → the hosted form → the
  * form posted with its CSRF token → 303 to the redirect URI. Returns the last response (the redirect back, or the page).
  */
 export async function signInThroughHostedPage(authUrl: string, jar: CookieJar, email: string, password = PASSWORD): Promise<Response> {
   const first = await get(authUrl, jar);
-  if (first.status !== 303) return first;
-  const location = first.headers.get('location')!;
-  if (!location.includes('/login?')) return first;
-  const page = await get(location, jar);
-  const html = await page.text();
+  if (first.status !== 200) return first;
+  const html = await first.text();
   const body = new URLSearchParams({ request: hiddenField(html, 'request'), csrf: hiddenField(html, 'csrf'), email, password });
-  const action = new URL(location);
-  action.search = '';
+  const action = new URL(/<form method="post" action="([^"]+)"/.exec(html)![1].replace(/&#x2F;/g, '/').replace(/&#x3D;/g, '='));
   const res = await fetch(action, {
     method: 'POST',
     redirect: 'manual',

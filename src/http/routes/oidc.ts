@@ -131,15 +131,31 @@ export async function oidcRoutes(app: App, deps: Deps): Promise<void> {
         schema: {
           operationId: 'authorize',
           tags,
-          summary: 'Authorization endpoint (code + PKCE S256): redirects to the hosted sign-in page or back to the client',
+          summary: 'Authorization endpoint (code + PKCE S256): the hosted sign-in form, or back to the client (SSO, errors)',
           params: slugParams,
-          querystring: z.record(z.string(), z.unknown()),
-          response: { 303: z.null().describe('to the sign-in page or the redirect URI'), 400: html },
+          querystring: z
+            .object({
+              response_type: z.string(),
+              client_id: z.string(),
+              redirect_uri: z.string(),
+              scope: z.string(),
+              state: z.string(),
+              nonce: z.string(),
+              code_challenge: z.string(),
+              code_challenge_method: z.string(),
+              prompt: z.string(),
+              max_age: z.string(),
+              response_mode: z.string(),
+            })
+            .partial()
+            .loose(),
+          response: { 200: html.describe('the sign-in form'), 303: z.null().describe('to the redirect URI'), 400: html },
         },
       },
       async (request, reply) => {
         const outcome = authorize(deps, request.params.slug, request.query as QueryParams, parseCookies(request.headers.cookie)[SSO_COOKIE]);
         if (outcome.kind === 'page') return sendHosted(reply, hostedMessage(deps, request.params.slug, outcome.status, outcome.title, outcome.message));
+        if (outcome.kind === 'login') return sendHosted(reply, loginPage(deps, request.params.slug, outcome.sealed));
         return reply.redirect(outcome.location, 303);
       },
     );
@@ -171,7 +187,7 @@ export async function oidcRoutes(app: App, deps: Deps): Promise<void> {
           summary: 'Sign in on the hosted page (form post, CSRF-protected); 303 to the redirect URI with a code',
           params: slugParams,
           body: z.object({ request: z.string().optional(), csrf: z.string().optional(), email: z.string().optional(), password: z.string().optional() }),
-          response: { 303: z.null(), 401: html },
+          response: { 200: html.describe('the form again, asking for what is missing'), 303: z.null(), 401: html },
         },
       },
       async (request, reply) => {
@@ -252,16 +268,17 @@ export async function oidcRoutes(app: App, deps: Deps): Promise<void> {
       const params = { ...(request.query as Record<string, string>), ...((request.body as Record<string, string> | undefined) ?? {}) };
       return sendHosted(reply, endSession(deps, caller, request.params.slug, params, parseCookies(request.headers.cookie)[SSO_COOKIE]));
     };
+    const logoutParams = z.object({ id_token_hint: z.string(), post_logout_redirect_uri: z.string(), state: z.string(), client_id: z.string() }).partial();
     const logoutSchema = (operationId: string) => ({
       operationId,
       tags,
       summary: 'RP-initiated logout: ends the SSO session; back to a registered post_logout_redirect_uri only',
       params: slugParams,
-      querystring: form,
+      querystring: logoutParams,
       response: { 200: html, 303: z.null() },
     });
     oauth.get('/t/:slug/protocol/openid-connect/logout', { config: { page: true }, schema: logoutSchema('getEndSession') }, logout);
-    oauth.post('/t/:slug/protocol/openid-connect/logout', { config: { page: true }, schema: { ...logoutSchema('postEndSession'), body: form.nullish() } }, logout);
+    oauth.post('/t/:slug/protocol/openid-connect/logout', { config: { page: true }, schema: { ...logoutSchema('postEndSession'), body: logoutParams.nullish() } }, logout);
   });
 }
 
