@@ -185,7 +185,7 @@ async function startStock(count: number) {
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'kimauth-bench-oidc-'));
   const dataDir = path.join(dir, 'data');
-  const env = { KIMAUTH_RATE_LIMIT_PER_MINUTE: '1000000', KIMAUTH_LOG_LEVEL: 'warn' };
+  const env = { KIMAUTH_RATE_LIMIT_PER_MINUTE: '1000000' };
   const cli = async (...args: string[]) => {
     const res = await runKimauth(['--data-dir', dataDir, ...args, '--json'], { env });
     if (res.code !== 0) throw new Error(`kimauth ${args.join(' ')} failed: ${res.stderr}`);

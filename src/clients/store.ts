@@ -64,12 +64,31 @@ function toClient(r: ClientRecord): OAuthClient {
   };
 }
 
-/** One prepared read (the token endpoint's client lookup). */
+/**
+ * Parsed clients by row, per Deps: the token endpoint reads the row on every request (a disabled client stops at
+ * once) but parses its JSON lists only when a column changed.
+ */
+const parsed = new WeakMap<Deps, Map<string, { record: ClientRecord; client: OAuthClient }>>();
+
+function sameRecord(a: ClientRecord, b: ClientRecord): boolean {
+  for (const k of Object.keys(a) as Array<keyof ClientRecord>) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/** One prepared read (the token endpoint's client lookup). Treat the result as read-only. */
 export function selectClient(deps: Deps, tenantId: string, clientId: string): OAuthClient | undefined {
   const r = deps.statement(`SELECT ${COLUMNS} FROM oauth_clients WHERE tenant_id = ? AND client_id = ?`).get(tenantId, clientId) as
     | ClientRecord
     | undefined;
-  return r ? toClient(r) : undefined;
+  if (!r) return undefined;
+  let cache = parsed.get(deps);
+  if (!cache) parsed.set(deps, (cache = new Map()));
+  const hit = cache.get(r.id);
+  if (hit && sameRecord(hit.record, r)) return hit.client;
+  const client = toClient(r);
+  if (cache.size > 10_000) cache.clear();
+  cache.set(r.id, { record: r, client });
+  return client;
 }
 
 export function selectClients(deps: Deps, tenantId: string): OAuthClient[] {
