@@ -68,6 +68,18 @@ describe('kimauth clients (CLI)', () => {
     expect(r.stderr).toContain(message);
   });
 
+  it('tenants update --signing-alg rotates to a key of that type, the old one still listed; branding options', async () => {
+    const r = await run('tenants', 'update', 'acme', '--signing-alg', 'ES256', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ slug: 'acme', signingAlg: 'ES256', newKid: expect.any(String) });
+    const shown = await run('tenants', 'show', 'acme', '--json');
+    expect(shown.json<{ keys: Array<{ status: string }> }>().keys.map((k) => k.status)).toEqual(['inactive', 'active']);
+    expect((await run('tenants', 'update', 'acme', '--signing-alg', 'HS256')).code).toBe(2);
+    const look = await run('tenants', 'update', 'acme', '--display-name', 'Acme Inc', '--accent-color', '#123456', '--json');
+    expect(look.json()).toMatchObject({ branding: { displayName: 'Acme Inc', accentColor: '#123456', logoUrl: null } });
+    expect((await run('tenants', 'update', 'acme', '--logo-url', 'http://insecure.example/logo.png')).code).toBe(2);
+  });
+
   it('audits every change in the tenant chain', async () => {
     const r = await run('audit', 'verify', '--tenant', 'acme', '--json');
     expect(r.code, r.stderr).toBe(0);
