@@ -112,3 +112,8 @@ export function insertRevokedAccessToken(deps: Deps, jti: string, tenantId: stri
 export function isAccessTokenRevoked(deps: Deps, jti: string): boolean {
   return deps.statement('SELECT 1 FROM oidc_revoked_access_tokens WHERE jti = ?').get(jti) !== undefined;
 }
+
+/** Revoked access tokens past their exp need no remembering. */
+export function deleteExpiredRevocations(deps: Deps, beforeMs: number): number {
+  return deps.statement('DELETE FROM oidc_revoked_access_tokens WHERE expires_at < ?').run(beforeMs).changes;
+}
