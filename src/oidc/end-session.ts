@@ -6,14 +6,20 @@ import { redirectTo } from './authorize.ts';
 import { hostedMessage, type HostedAnswer } from './hosted-login.ts';
 import { verifyJws } from './jws.ts';
 import { providerOf, type Provider } from './provider.ts';
-import { cookieHeader, SSO_COOKIE, ssoSessionIdOf } from './sso-cookie.ts';
-import { deleteBrowserSessions } from './store.ts';
+import { cookieHeader, CSRF_COOKIE, SSO_COOKIE, ssoSessionIdOf } from './sso-cookie.ts';
+import { deleteBrowserSessions, selectBranding } from './store.ts';
+import { randomBytes } from 'node:crypto';
+import { sameSecret } from '../tokens/opaque-tokens.ts';
+import { lookOf, pagePolicy, renderLogoutConfirmation } from './pages.ts';
 
 export interface EndSessionParams {
   id_token_hint?: string;
   post_logout_redirect_uri?: string;
   state?: string;
   client_id?: string;
+  /** The confirmation form's answer (a request without an ID token hint asks the user first). */
+  confirm?: string;
+  csrf?: string;
 }
 
 /** The ID token hint's claims, when this tenant signed it (an expired one still names its session and client). */
@@ -30,13 +36,40 @@ function hintClaims(deps: Deps, provider: Provider, hint: string | undefined): R
 
 /**
  * GET/POST /t/{slug}/protocol/openid-connect/logout (OIDC RP-Initiated Logout 1.0). Ends the SSO session (the
- * cookie's, or the one the id_token_hint's grant hangs off) and every grant session of it; returns to
+ * cookie's, or the one the id_token_hint's grant hangs off; without a hint only after the user confirmed) and every grant session of it; returns to
  * `post_logout_redirect_uri` only when it is registered for the client the hint (or client_id) names — anything
  * else gets the signed-out page, never an open redirect.
  */
-export function endSession(deps: Deps, caller: Principal, slug: string, params: EndSessionParams, ssoCookie: string | undefined): HostedAnswer {
+export function endSession(
+  deps: Deps,
+  caller: Principal,
+  slug: string,
+  params: EndSessionParams,
+  cookies: { sso?: string; csrf?: string },
+  method: 'GET' | 'POST' = 'GET',
+): HostedAnswer {
+  const ssoCookie = cookies.sso;
   const provider = providerOf(deps, slug);
   const hint = hintClaims(deps, provider, params.id_token_hint);
+  // Without proof that the application asks (an ID token hint), the user confirms with a CSRF-protected form, so a
+  // link on another site cannot sign anyone out.
+  const confirmed = method === 'POST' && params.confirm === 'yes' && !!params.csrf && !!cookies.csrf && sameSecret(params.csrf, cookies.csrf);
+  if (!hint && !confirmed) {
+    const look = lookOf(provider.tenant.name, selectBranding(deps, provider.tenant.id));
+    const csrf = randomBytes(32).toString('base64url');
+    return {
+      status: 200,
+      html: renderLogoutConfirmation(look, {
+        action: provider.endpoints.endSession,
+        csrf,
+        clientId: params.client_id,
+        postLogoutRedirectUri: params.post_logout_redirect_uri,
+        state: params.state,
+      }),
+      policy: pagePolicy({ formTarget: params.post_logout_redirect_uri, logoUrl: look.logoUrl }),
+      cookies: [cookieHeader(deps, provider.tenant.slug, CSRF_COOKIE, csrf, 600)],
+    };
+  }
   const hintAud = hint ? (Array.isArray(hint.aud) ? hint.aud[0] : hint.aud) : undefined;
   const clientId = typeof hintAud === 'string' ? hintAud : params.client_id;
   if (hint && params.client_id && params.client_id !== hintAud) {

@@ -73,3 +73,7 @@ export function pagePolicy(extra: { formTarget?: string; logoUrl?: string | null
     "base-uri 'none'",
   ].join('; ');
 }
+
+export function renderLogoutConfirmation(look: PageLook, view: { action: string; csrf: string; clientId?: string; postLogoutRedirectUri?: string; state?: string }): string {
+  return page(look, 'Sign out', 'Sign out', null, Mustache.render(template('logout'), { ...view, workspace: look.workspace }));
+}

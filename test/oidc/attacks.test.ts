@@ -203,6 +203,36 @@ describe('attacks on the OpenID Provider, each refused', () => {
     },
   );
 
+  it('a logout link without an ID token hint only asks; the CSRF-protected confirmation signs out', async () => {
+    const jar = new CookieJar();
+    const { challenge } = verifierPair();
+    const signedIn = await signInThroughHostedPage(authUrl('acme', { code_challenge: challenge, code_challenge_method: 'S256' }), jar, w.member.email);
+    expect(signedIn.status).toBe(303);
+    const sso = () => get(authUrl('acme', { code_challenge: challenge, code_challenge_method: 'S256' }), jar);
+    const ask = await get(`${acmeUrl()}/logout`, jar);
+    expect(ask.status).toBe(200);
+    const page = await ask.text();
+    expect(page).toContain('Do you want to sign out');
+    expect((await sso()).status).toBe(303);
+    const forged = await fetch(`${acmeUrl()}/logout`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ confirm: 'yes', csrf: 'guess' }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: jar.header(`${acmeUrl()}/logout`) },
+    });
+    expect(await forged.text()).toContain('Do you want to sign out');
+    expect((await sso()).status).toBe(303);
+    const done = await fetch(`${acmeUrl()}/logout`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ confirm: 'yes', csrf: hiddenField(page, 'csrf') }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: jar.header(`${acmeUrl()}/logout`) },
+    });
+    jar.store(done);
+    expect(await done.text()).toContain('signed out');
+    expect((await sso()).status).toBe(200);
+  });
+
   it('alg none and HS256-with-the-public-key tokens are refused at userinfo', async () => {
     const tokens = await tokensFor();
     const [, payload] = tokens.access_token.split('.');

@@ -266,9 +266,13 @@ export async function oidcRoutes(app: App, deps: Deps): Promise<void> {
 
     const logout = async (request: FastifyRequest<{ Params: { slug: string } }>, reply: FastifyReply) => {
       const params = { ...(request.query as Record<string, string>), ...((request.body as Record<string, string> | undefined) ?? {}) };
-      return sendHosted(reply, endSession(deps, caller, request.params.slug, params, parseCookies(request.headers.cookie)[SSO_COOKIE]));
+      const cookies = parseCookies(request.headers.cookie);
+      const method = request.method === 'POST' ? 'POST' : 'GET';
+      return sendHosted(reply, endSession(deps, caller, request.params.slug, params, { sso: cookies[SSO_COOKIE], csrf: cookies[CSRF_COOKIE] }, method));
     };
-    const logoutParams = z.object({ id_token_hint: z.string(), post_logout_redirect_uri: z.string(), state: z.string(), client_id: z.string() }).partial();
+    const logoutParams = z
+      .object({ id_token_hint: z.string(), post_logout_redirect_uri: z.string(), state: z.string(), client_id: z.string(), confirm: z.string(), csrf: z.string() })
+      .partial();
     const logoutSchema = (operationId: string) => ({
       operationId,
       tags,
