@@ -151,6 +151,21 @@ describe('clients over HTTP (/t/{slug}/api/v1/clients)', () => {
     expect(del.statusCode).toBe(200);
   });
 
+  it.each([
+    // role in acme, clients:read, clients:write, tenant.oidc.configure
+    ['TENANT_SUPERADMIN', true, true, true],
+    ['FINANCE', false, false, false],
+    ['ADMIN', true, true, false],
+    ['MANAGER', false, false, false],
+    ['SUBMITTER', false, false, false],
+  ] as const)('the policy for a %s of the tenant: read %s, write %s, configure %s', async (role, read, write, configure) => {
+    const user = await createMember(t.deps, acme.id, `policy-${role.toLowerCase()}@acme.test`, role);
+    const p = userPrincipal(user.id, 'NONE', 'http');
+    expect(decide(t.deps, p, 'clients:read', { companyId: acme.id }).allowed).toBe(read);
+    expect(decide(t.deps, p, 'clients:write', { companyId: acme.id }).allowed).toBe(write);
+    expect(decide(t.deps, p, 'tenant.oidc.configure', { companyId: acme.id }).allowed).toBe(configure);
+  });
+
   it('the policy: clients:read for every platform staff role, clients:write for admins only', () => {
     const mod = userPrincipal('m', 'PLATFORM_MODERATOR', 'http');
     expect(decide(t.deps, mod, 'clients:read', { companyId: acme.id }).allowed).toBe(true);
