@@ -84,7 +84,14 @@ export function listSigningKeys(deps: Deps, tenantId?: string): SigningKeyRow[] 
 }
 
 /** Makes a new active key; the old one stays published (inactive) until it is retired. */
-export async function rotateSigningKey(deps: Deps, tenantId: string, actor: Actor, alg: SigningAlg = SIGNING_ALG): Promise<SigningKeyRow> {
+export async function rotateSigningKey(deps: Deps, tenantId: string, actor: Actor, requestedAlg?: SigningAlg): Promise<SigningKeyRow> {
+  // Without an algorithm, the tenant keeps the one it signs with now (an ES256 tenant rotates to a new ES256 key).
+  const current = deps.db
+    .select({ alg: signingKeys.alg })
+    .from(signingKeys)
+    .where(and(eq(signingKeys.tenantId, tenantId), eq(signingKeys.status, 'active')))
+    .get();
+  const alg = requestedAlg ?? ((current?.alg as SigningAlg | undefined) ?? SIGNING_ALG);
   if (!(SIGNING_ALGS as readonly string[]).includes(alg)) throw new AppError('validation_error', `Signing algorithm must be one of ${SIGNING_ALGS.join(', ')}`);
   const fresh = await generateSigningKey(alg);
   const row = deps.sqlite.transaction(() => {

@@ -173,5 +173,8 @@ describe('OpenID conformance checklist (Basic OP, Config OP)', () => {
     const conf = await oidc.discovery(new URL(issuer('beta')), 'rp', undefined, oidc.None(), insecure);
     expect((await oidc.fetchUserInfo(conf, tokens.access_token, w.member.id)).email).toBe(w.member.email);
     expect(await setTenantSigningAlg(w.t.deps, cliOperator(), 'beta', alg)).toBeNull();
+    // `kimauth keys rotate` keeps the tenant's algorithm.
+    w.t.clock.advance(1_000);
+    expect((await rotateSigningKey(w.t.deps, w.beta.id, TEST_ACTOR)).alg).toBe(alg);
   });
 });
