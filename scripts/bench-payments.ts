@@ -12,7 +12,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { testConfig } from '../src/app/config.ts';
 import { buildDeps, type Deps } from '../src/app/deps.ts';
-import { generateMasterKeyring, readMasterKeyring, writeMasterKeyring } from '../src/keys/master-key.ts';
+import { generateMasterKeyring, MASTER_KEY_FILE, readMasterKeyring, writeMasterKeyring } from '../src/keys/master-key.ts';
 import { createTenant, MASTER_SLUG } from '../src/tenants/tenants.ts';
 import { createUser } from '../src/identity/users.ts';
 import { upsertCompanyMembership } from '../src/memberships/memberships.ts';
@@ -33,7 +33,7 @@ const actor = { type: 'operator', id: 'bench', channel: 'cli' } as const;
 const ECB_CSV = 'Date,USD,GBP,SEK\n2026-09-30,1.1689,0.8702,10.9960\n';
 
 function open(dir: string): Deps {
-  return buildDeps({ config: testConfig({ dataDir: dir }), masterKeys: readMasterKeyring(dir), databaseFile: path.join(dir, 'kimauth.db'), migrate: true });
+  return buildDeps({ config: testConfig({ dataDir: dir }), masterKeys: readMasterKeyring(path.join(dir, MASTER_KEY_FILE)), databaseFile: path.join(dir, 'kimauth.db'), migrate: true });
 }
 
 // The child: one oss-report run over the prepared data dir, reporting its own time and peak RSS.
@@ -50,7 +50,7 @@ if (process.argv[2] === 'report-child') {
 const PAYMENTS = arg('--payments', 1_000_000);
 const REPORTS = arg('--reports', 20_000);
 const dir = mkdtempSync(path.join(tmpdir(), 'kimauth-bench-payments-'));
-writeMasterKeyring(dir, generateMasterKeyring());
+writeMasterKeyring(path.join(dir, MASTER_KEY_FILE), generateMasterKeyring());
 const deps = open(dir);
 console.log(`machine: ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (wall figures assume idle cores)`);
 try {

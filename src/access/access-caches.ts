@@ -24,6 +24,10 @@ export interface AccessCaches {
   remoteFetches: Map<string, Promise<RemoteEntitlementsEntry>>;
   /** /auth/me/access results keyed by `${userId}:${companyId}`. */
   meAccess: Map<string, CachedAccessEntry<unknown>>;
+  /** Effective permissions (src/permissions) keyed by `${tenantId}\0${subjectType}\0${subjectId}`. */
+  effectivePermissions: Map<string, CachedAccessEntry<unknown>>;
+  /** A tenant's roles, groups and grants as loaded by src/permissions, keyed by tenant id. */
+  permissionGraphs: Map<string, CachedAccessEntry<unknown>>;
   /** Reads access_version (a prepared statement, made on first use). */
   readVersion?: () => number;
 }
@@ -32,5 +36,5 @@ export interface AccessCaches {
 export const ME_ACCESS_CACHE_LIMIT = 10_000;
 
 export function createAccessCaches(): AccessCaches {
-  return { remoteEntitlements: new Map(), remoteFetches: new Map(), meAccess: new Map() };
+  return { remoteEntitlements: new Map(), remoteFetches: new Map(), meAccess: new Map(), effectivePermissions: new Map(), permissionGraphs: new Map() };
 }

@@ -7,6 +7,8 @@ import type { TenantRow } from '../tenants/tables.ts';
 import type { RemoteEntitlementsEntry } from './access-caches.ts';
 import { BUILTIN_MODULES, MODULE_NAME_PATTERN, normalizeModules } from './modules.ts';
 import { companyEntitlements, moduleCatalog } from './tables.ts';
+import { memberIdsOfCompany } from '../memberships/memberships.ts';
+import { trackPermissionChanges } from '../permissions/permission-changes.ts';
 
 /** How long a remote answer is used without asking again. */
 export const ENTITLEMENTS_CACHE_MS = 60_000;
@@ -140,6 +142,27 @@ async function remoteEntitlements(deps: Deps, companyId: string): Promise<Compan
   }
 }
 
+/**
+ * Level 1 without waiting, for synchronous paths (token claims): the local rows, or the remote answer an earlier
+ * getCompanyEntitlements cached while it is usable; null when remote and nothing usable is cached.
+ */
+export function companyEntitlementsNow(deps: Deps, companyId: string): CompanyEntitlements | null {
+  if (!entitlementsAreRemote(deps)) return localEntitlements(deps, companyId);
+  const cached = deps.accessCaches.remoteEntitlements.get(companyId);
+  const now = deps.clock.nowMs();
+  if (!cached || now - cached.fetchedAtMs >= ENTITLEMENTS_STALE_MS) return null;
+  const stale = now - cached.fetchedAtMs >= ENTITLEMENTS_CACHE_MS;
+  return {
+    companyId,
+    modules: cached.modules,
+    listed: cached.listed,
+    source: 'remote',
+    fetchedAt: new Date(cached.fetchedAtMs),
+    stale,
+    freshUntilMs: stale ? now : cached.fetchedAtMs + ENTITLEMENTS_CACHE_MS,
+  };
+}
+
 /** GET /internal/companies/{id}/entitlements and `tenants entitlements show`: platform staff and the operator. */
 export async function readCompanyEntitlements(deps: Deps, caller: Principal, company: TenantRow): Promise<CompanyEntitlements> {
   authorize(deps, caller, 'entitlements.read', { companyId: company.id });
@@ -174,13 +197,16 @@ export function setCompanyEntitlements(deps: Deps, company: TenantRow, modules: 
       deps.db.insert(moduleCatalog).values({ name, createdAt: now }).run();
       deps.audit.append(deps.platformTenantId(), { actor, type: 'module.defined', target: { type: 'module', id: name }, payload: { companyId: company.id } });
     }
-    if (removed.length) {
-      deps.db
-        .delete(companyEntitlements)
-        .where(and(eq(companyEntitlements.companyId, company.id), inArray(companyEntitlements.module, removed)))
-        .run();
-    }
-    for (const module of added) deps.db.insert(companyEntitlements).values({ companyId: company.id, module, createdAt: now }).run();
+    // Members whose permissions a module gated gain or lose them: permissions.changed (src/permissions) names them.
+    trackPermissionChanges(deps, company.id, actor, () => (added.length || removed.length ? memberIdsOfCompany(deps, company.id) : []), () => {
+      if (removed.length) {
+        deps.db
+          .delete(companyEntitlements)
+          .where(and(eq(companyEntitlements.companyId, company.id), inArray(companyEntitlements.module, removed)))
+          .run();
+      }
+      for (const module of added) deps.db.insert(companyEntitlements).values({ companyId: company.id, module, createdAt: now }).run();
+    });
     if (added.length || removed.length) {
       deps.audit.append(company.id, {
         actor,

@@ -10,6 +10,7 @@ import { ME_ACCESS_CACHE_LIMIT } from './access-caches.ts';
 import { getCompanyEntitlements } from './entitlements.ts';
 import { effectiveAccessFrom, readGrants } from './membership-access.ts';
 import { userAccessPreferences } from './tables.ts';
+import { effectivePermissionsOf } from '../permissions/effective-permissions.ts';
 
 /** The body of GET /auth/me/access (seed 002 §4.7), exactly. */
 export interface MeAccess {
@@ -71,7 +72,9 @@ async function computeMeAccess(deps: Deps, userId: string, xOrg: string | undefi
       const entitlements = await getCompanyEntitlements(deps, m.companyId);
       validUntilMs = Math.min(validUntilMs, entitlements.freshUntilMs);
       const access = effectiveAccessFrom(deps, entitlements, readGrants(deps, m.companyId, userId));
-      return { companyId: m.companyId, role: m.role, modules: access.modules, permissions: access.permissions };
+      // The permissions are the one effective set (direct ∪ roles ∪ groups, module-filtered) that `can` carries too.
+      const permissions = effectivePermissionsOf(deps, m.companyId, { type: 'user', id: userId }).permissions;
+      return { companyId: m.companyId, role: m.role, modules: access.modules, permissions };
     }),
   );
   return {

@@ -12,6 +12,8 @@ import { computeEffectiveAccess, type EffectiveAccess } from './effective-access
 import { catalogModules, getCompanyEntitlements, type CompanyEntitlements } from './entitlements.ts';
 import { normalizeModules, normalizePermissions } from './modules.ts';
 import { companyAccessSettings, membershipModules, membershipPermissions, type DelegationLimits } from './tables.ts';
+import { effectivePermissionsOf } from '../permissions/effective-permissions.ts';
+import { trackPermissionChanges } from '../permissions/permission-changes.ts';
 
 export interface Grants {
   modules: string[];
@@ -55,7 +57,12 @@ export async function effectiveAccessOf(deps: Deps, companyId: string, userId: s
   const membership = membershipOf(deps, companyId, userId);
   if (!membership?.isActive) return null;
   const entitlements = await getCompanyEntitlements(deps, companyId);
-  return effectiveAccessFrom(deps, entitlements, readGrants(deps, companyId, userId));
+  return withAllPermissions(deps, companyId, userId, effectiveAccessFrom(deps, entitlements, readGrants(deps, companyId, userId)));
+}
+
+/** The permissions that take effect are the one effective set: direct ∪ access roles ∪ groups (src/permissions). */
+function withAllPermissions(deps: Deps, companyId: string, userId: string, access: EffectiveAccess): EffectiveAccess {
+  return { modules: access.modules, permissions: effectivePermissionsOf(deps, companyId, { type: 'user', id: userId }).permissions };
 }
 
 export interface MembershipAccessView {
@@ -84,7 +91,8 @@ async function membershipAccessView(deps: Deps, company: TenantRow, userId: stri
   if (!membership) throw notFound(`Membership of user "${userId}" in company "${company.slug}"`);
   const grants = readGrants(deps, company.id, userId);
   const entitlements = await getCompanyEntitlements(deps, company.id);
-  return { companyId: company.id, userId, role: membership.role, isActive: membership.isActive, grants, effective: effectiveAccessFrom(deps, entitlements, grants) };
+  const effective = withAllPermissions(deps, company.id, userId, effectiveAccessFrom(deps, entitlements, grants));
+  return { companyId: company.id, userId, role: membership.role, isActive: membership.isActive, grants, effective };
 }
 
 export interface SetAccessInput {
@@ -171,7 +179,7 @@ export async function setMembershipAccess(deps: Deps, caller: Principal, company
       change: { modules: [...modules.added, ...modules.removed], permissions: [...permissions.added, ...permissions.removed] },
       ownAccess,
     });
-    writeGrants(deps, company.id, userId, next, caller);
+    trackPermissionChanges(deps, company.id, caller, () => [userId], () => writeGrants(deps, company.id, userId, next, caller));
   })();
   return membershipAccessView(deps, company, userId);
 }

@@ -107,6 +107,10 @@ const FIELDS = {
   viesAttempts: { env: 'KIMAUTH_VIES_ATTEMPTS', schema: int(1, 10), default: 3 },
   viesRetryDelayMs: { env: 'KIMAUTH_VIES_RETRY_DELAY_MS', schema: int(0, 60_000), default: 1_000 },
   rateLimitPerMinute: { env: 'KIMAUTH_RATE_LIMIT_PER_MINUTE', schema: int(1, 1_000_000), default: 30 },
+  /** Agent token exchanges per agent and minute (each is a signature). */
+  agentTokenRatePerMinute: { env: 'KIMAUTH_AGENT_TOKEN_RATE_PER_MINUTE', schema: int(1, 10_000_000), default: 600 },
+  /** Lifetime of agent and act-as tokens, seconds. */
+  agentTokenTtl: { env: 'KIMAUTH_AGENT_TOKEN_TTL', schema: int(30, 86_400), default: 300 },
   trustProxy: { env: 'KIMAUTH_TRUST_PROXY', schema: trustProxy, default: false },
   corsOrigins: { env: 'KIMAUTH_CORS_ORIGINS', schema: corsOrigins, default: '' },
   refreshReuseGrace: { env: 'KIMAUTH_REFRESH_REUSE_GRACE', schema: int(0, 300), default: 0 },

@@ -67,6 +67,12 @@ export interface Targets {
   'access.read': { companyId: string; userId: string };
   /** `ownAccess`: the caller's own effective access in the company (see `needsOwnAccess`). */
   'access.change': { companyId: string; targetRole: CompanyRole; change: AccessChange; ownAccess: EffectiveAccess | null };
+  /**
+   * Putting permissions where they reach members (an access role's bundle, a group, an assignment): the caller
+   * must control each one (§15), and `targetRole` (the member it reaches directly; null for a role or group) must be
+   * a role it manages.
+   */
+  'access.delegate': { companyId: string; permissions: readonly string[]; targetRole: CompanyRole | null };
   'delegation.read': { companyId: string };
   'delegation.set': { companyId: string };
 
@@ -91,6 +97,40 @@ export interface Targets {
   'clients:write': { companyId: string };
   /** The tenant as an OpenID Provider: signing algorithm, hosted-page branding. */
   'tenant.oidc.configure': { companyId: string };
+
+  // The tenant API (/t/{slug}/api/v1/…): actions named by the API-key scope they need (`<resource>:read|write`).
+  /** Members of the tenant and their effective permissions. */
+  'users:read': { companyId: string };
+  'users:write': { companyId: string };
+  /** Access roles (bundles of permissions) and their assignments. */
+  'roles:read': { companyId: string };
+  'roles:write': { companyId: string };
+  /** Groups, their members and their permissions. */
+  'groups:read': { companyId: string };
+  'groups:write': { companyId: string };
+  /** Direct grants of permissions to members. */
+  'grants:read': { companyId: string };
+  'grants:write': { companyId: string };
+
+  // The ownership registry (seed 000; API keys with ownership:read / ownership:write join here).
+  /** Who owns a resource, one owner's resources, where a resource's money goes. */
+  'ownership.read': { companyId: string };
+  /** Register the owner of a resource nobody owns yet. */
+  'ownership.register': { companyId: string };
+  /** Transfer or forget a resource owned by `owner`. */
+  'ownership.change': { companyId: string; owner: ProfileActor };
+  /** What owners may do to their own resources, per resource type. */
+  'ownerPolicy.set': { companyId: string };
+
+  /** Ask the authorization check about a subject of the tenant (resource servers: API keys with authorize:read, clients, platform staff). */
+  'decision.check': { companyId: string };
+
+  // Agents (seed 000; API keys with agents:read / agents:write join here).
+  /** Create, change, rotate or revoke an agent owned by `owner`; read it. */
+  'agent.manage': { companyId: string; owner: { type: 'user' | 'group'; id: string } };
+  'agent.read': { companyId: string; owner: { type: 'user' | 'group'; id: string } };
+  /** Every agent of the tenant (otherwise a caller lists only its own). */
+  'agent.listAll': { companyId: string };
 }
 
 export type Action = keyof Targets;
@@ -192,11 +232,29 @@ const managesMoney = (s: Standing, companyId: string) => s.platformAdmin || fina
 const readsMoney = (s: Standing, companyId: string) => Boolean(s.platform) || financeRole(s, companyId);
 const ownsProfile = (s: Standing, owner: ProfileActor) => owner.type === 'user' && s.isUser(owner.id);
 
-/** TENANT_SUPERADMIN and ADMIN of the tenant manage its applications. */
-function tenantAdmin(s: Standing, companyId: string): boolean {
+/**
+ * The tenant API: platform staff read (platform admins and the operator also write), and the tenant's
+ * TENANT_SUPERADMIN and ADMIN do both. A scoped credential bound to a tenant (an API key: `scopes` already
+ * checked in `decide`) acts only in its own tenant; any other answers 404, so tenants cannot be enumerated.
+ */
+function tenantApi(s: Standing, companyId: string, write: boolean): AppError | null {
+  const p = s.principal;
+  if (p.scopes && p.tenantId !== undefined) return p.tenantId === companyId ? ALLOWED : notFound('Tenant');
+  // The platform row decides for platform staff (as in §5.1): moderators read, admins and the operator also write.
+  if (s.platform) return !write || s.platformAdmin ? ALLOWED : forbidden('PLATFORM_MODERATOR reads the tenant API; changes need PLATFORM_ADMIN');
   const role = s.companyRole(companyId);
-  return role === 'TENANT_SUPERADMIN' || role === 'ADMIN';
+  if (role === 'TENANT_SUPERADMIN' || role === 'ADMIN') return ALLOWED;
+  return forbidden(`The tenant API needs TENANT_SUPERADMIN or ADMIN in this tenant (or an API key with the ${write ? 'write' : 'read'} scope)`);
 }
+
+/** A user owns the agents it created for itself (group-owned agents are managed by tenant admins). */
+const ownsAgent = (s: Standing, owner: { type: string; id: string }) => owner.type === 'user' && s.isUser(owner.id);
+
+/** The tenant's TENANT_SUPERADMIN and ADMIN, and platform admins, administer its registry (orphans included). */
+const administersTenant = (s: Standing, companyId: string) => {
+  const role = s.companyRole(companyId);
+  return s.platformAdmin || role === 'TENANT_SUPERADMIN' || role === 'ADMIN';
+};
 
 const RULES: { [A in Action]: Rule<A> } = {
   'user.list': (s) => (s.platform?.listUsers ? ALLOWED : forbidden('Listing all users is for platform staff only')),
@@ -252,6 +310,8 @@ const RULES: { [A in Action]: Rule<A> } = {
   'access.read': (s, { companyId, userId }) =>
     s.isUser(userId) ? ALLOWED : managerOrStaff(s, companyId, 'Reading access needs rank MANAGER or higher in this company'),
   'access.change': (s, { companyId, targetRole, change, ownAccess }) => accessChangeRefusal(authorityOf(s, companyId, ownAccess), targetRole, change),
+  'access.delegate': (s, { companyId, permissions, targetRole }) =>
+    accessChangeRefusal(authorityOf(s, companyId, null), targetRole ?? 'SUBMITTER', { modules: [], permissions: [...permissions] }),
   'delegation.read': (s, { companyId }) => managerOrStaff(s, companyId, 'Reading delegation limits needs rank MANAGER or higher in this company'),
   'delegation.set': (s, { companyId }) =>
     s.platformAdmin || s.companyRole(companyId) === 'TENANT_SUPERADMIN' ? ALLOWED : forbidden('Only TENANT_SUPERADMIN or platform admins may set delegation limits'),
@@ -283,10 +343,33 @@ const RULES: { [A in Action]: Rule<A> } = {
   'ossReport.read': (s, { companyId }) =>
     readsMoney(s, companyId) ? ALLOWED : forbidden('OSS reports are for FINANCE, TENANT_SUPERADMIN and platform staff (or an API key with reports:read)'),
 
-  'clients:read': (s, { companyId }) =>
-    s.platform || tenantAdmin(s, companyId) ? ALLOWED : forbidden('Applications are for TENANT_SUPERADMIN, ADMIN and platform staff'),
-  'clients:write': (s, { companyId }) =>
-    s.platformAdmin || tenantAdmin(s, companyId) ? ALLOWED : forbidden('Changing applications needs TENANT_SUPERADMIN, ADMIN or a platform admin role'),
+  'users:read': (s, { companyId }) => tenantApi(s, companyId, false),
+  'users:write': (s, { companyId }) => tenantApi(s, companyId, true),
+  'roles:read': (s, { companyId }) => tenantApi(s, companyId, false),
+  'roles:write': (s, { companyId }) => tenantApi(s, companyId, true),
+  'groups:read': (s, { companyId }) => tenantApi(s, companyId, false),
+  'groups:write': (s, { companyId }) => tenantApi(s, companyId, true),
+  'grants:read': (s, { companyId }) => tenantApi(s, companyId, false),
+  'grants:write': (s, { companyId }) => tenantApi(s, companyId, true),
+
+  'ownership.read': (s, { companyId }) =>
+    s.platform || s.companyRole(companyId) ? ALLOWED : forbidden('The ownership registry is for members of this tenant (or an API key with ownership:read)'),
+  'ownership.register': (s, { companyId }) =>
+    administersTenant(s, companyId) ? ALLOWED : forbidden('Registering owners needs TENANT_SUPERADMIN or ADMIN (or an API key with ownership:write)'),
+  'ownership.change': (s, { companyId, owner }) =>
+    ownsProfile(s, owner) || administersTenant(s, companyId) ? ALLOWED : forbidden('Only the current owner or a tenant admin may transfer or remove this resource'),
+  'decision.check': (s) =>
+    s.platform ? ALLOWED : forbidden('The authorization check is for resource servers: an API key with authorize:read, a confidential client of the tenant, or platform staff'),
+  'agent.manage': (s, { companyId, owner }) =>
+    ownsAgent(s, owner) || administersTenant(s, companyId) ? ALLOWED : forbidden('Only the owner or a tenant admin may manage this agent'),
+  'agent.read': (s, { companyId, owner }) =>
+    ownsAgent(s, owner) || administersTenant(s, companyId) || s.platform ? ALLOWED : notFound('This agent'),
+  'agent.listAll': (s, { companyId }) => (administersTenant(s, companyId) || s.platform ? ALLOWED : forbidden('Listing every agent is for tenant admins')),
+  'ownerPolicy.set': (s, { companyId }) =>
+    administersTenant(s, companyId) ? ALLOWED : forbidden("Setting the tenant's owner policy needs TENANT_SUPERADMIN or ADMIN"),
+
+  'clients:read': (s, { companyId }) => tenantApi(s, companyId, false),
+  'clients:write': (s, { companyId }) => tenantApi(s, companyId, true),
   'tenant.oidc.configure': (s, { companyId }) =>
     s.platformAdmin || s.companyRole(companyId) === 'TENANT_SUPERADMIN' ? ALLOWED : forbidden('Only TENANT_SUPERADMIN or platform admins may configure sign-in'),
 };

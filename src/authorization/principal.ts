@@ -27,6 +27,11 @@ interface PrincipalBase extends Actor {
    * allows. An action outside the list is refused before any rule runs.
    */
   scopes?: readonly string[];
+  /**
+   * The one tenant a scoped credential (API key, OAuth client) is bound to: with `scopes`, tenant-API rules allow
+   * it only there and answer 404 elsewhere.
+   */
+  tenantId?: string;
 }
 
 export interface UserPrincipal extends PrincipalBase {

@@ -1,5 +1,6 @@
 import type { Deps } from '../app/deps.ts';
 import { defaultPaymentProfileId } from '../payments/profiles.ts';
+import { effectivePermissionsOf } from '../permissions/effective-permissions.ts';
 
 /**
  * The one builder of the claims a tenant-scoped token carries (seed 000's token shape plus Kotauth's
@@ -8,8 +9,9 @@ import { defaultPaymentProfileId } from '../payments/profiles.ts';
  *
  * Contract (shared by the OIDC, access-protocol and agents work):
  *   buildTenantClaims(deps, { tenant: {id, slug}, subject: {type, id}, clientId?, scopes }) → TenantClaims
- * The access-protocol issue fills `groups`, `can`, `realm_access` and `resource_access` from the effective
- * permissions; until then they are empty, which is the truth for a tenant without roles or groups.
+ * `groups`, `can`, `realm_access` and `resource_access` come from the subject's effective permissions
+ * (src/permissions/effective-permissions.ts, cached under access_version, so the next token after any change
+ * carries the new set). Users and groups have them; agents and clients get empty ones here.
  */
 export type TenantActorType = 'user' | 'group' | 'agent' | 'client';
 
@@ -48,6 +50,14 @@ export function buildTenantClaims(deps: Deps, input: TenantClaimsInput): TenantC
     realm_access: { roles: [] },
     resource_access: {},
   };
+  if (input.subject.type === 'user' || input.subject.type === 'group') {
+    const effective = effectivePermissionsOf(deps, input.tenant.id, { type: input.subject.type, id: input.subject.id });
+    claims.groups = effective.groups;
+    claims.can = effective.permissions;
+    claims.realm_access = { roles: effective.realmRoles };
+    const clientRoles = input.clientId ? effective.clientRoles[input.clientId] : undefined;
+    if (input.clientId && clientRoles) claims.resource_access = { [input.clientId]: { roles: clientRoles } };
+  }
   if (input.profile) {
     if (input.scopes.includes('email')) {
       claims.email = input.profile.email;

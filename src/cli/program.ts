@@ -29,6 +29,10 @@ const COMMAND_GROUPS: Array<{ name: string; load: () => Promise<RegisterCommand>
   { name: 'payment-profiles', load: () => import('./commands/payment-profiles.ts').then((m) => m.registerPaymentProfilesCommand) },
   { name: 'fx', load: () => import('./commands/fx.ts').then((m) => m.registerFxCommand) },
   { name: 'clients', load: () => import('./commands/clients.ts').then((m) => m.registerClientsCommand) },
+  { name: 'roles', load: () => import('./commands/roles.ts').then((m) => m.registerRolesCommand) },
+  { name: 'groups', load: () => import('./commands/groups.ts').then((m) => m.registerGroupsCommand) },
+  { name: 'ownership', load: () => import('./commands/ownership.ts').then((m) => m.registerOwnershipCommand) },
+  { name: 'agents', load: () => import('./commands/agents.ts').then((m) => m.registerAgentsCommand) },
   { name: 'oss-report', load: () => import('./commands/oss-report.ts').then((m) => m.registerOssReportCommand) },
 ];
 

@@ -21,7 +21,12 @@ import { companyAccessRoutes } from './routes/company-access.ts';
 import { meAccessRoutes } from './routes/me-access.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { paymentsRoutes } from './routes/payments.ts';
+import { agentsRoutes } from './routes/agents.ts';
+import { accessCheckRoutes } from './routes/access-checks.ts';
+import { ownershipRoutes } from './routes/ownership.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { tenantMembersRoutes } from './routes/tenant-members.ts';
+import { tenantRolesGroupsRoutes } from './routes/tenant-roles-groups.ts';
 import { clientsRoutes } from './routes/clients.ts';
 import { oidcRoutes } from './routes/oidc.ts';
 
@@ -52,6 +57,11 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   meAccessRoutes,
   invitationRoutes,
   paymentsRoutes,
+  tenantMembersRoutes,
+  tenantRolesGroupsRoutes,
+  agentsRoutes,
+  accessCheckRoutes,
+  ownershipRoutes,
   clientsRoutes,
   oidcRoutes,
   docsRoutes,

@@ -4,6 +4,7 @@ import type { Deps } from '../app/deps.ts';
 import { AppError, conflict, forbidden, notFound, validationError } from '../app/errors.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { ownAccessFor, writeGrants } from '../access/membership-access.ts';
+import { trackPermissionChanges } from '../permissions/permission-changes.ts';
 import { authorize } from '../authorization/policy.ts';
 import { provenUser, type Principal } from '../authorization/principal.ts';
 import { normalizeModules, normalizePermissions } from '../access/modules.ts';
@@ -306,8 +307,11 @@ export async function acceptInvitation(deps: Deps, caller: Principal, input: Acc
     if (current.role === 'MANAGER' && current.businessUnitId) {
       writeBusinessUnitMembership(deps, actor, company, current.businessUnitId, { userId: user.id, role: 'APPROVER', isActive: true });
     }
-    writeCompanyMembership(deps, actor, company, { userId: user.id, role: current.role, isActive: true });
-    writeGrants(deps, company.id, user.id, { modules: current.modules, permissions: current.permissions }, actor);
+    // What the new member now holds is announced as permissions.changed (src/permissions).
+    trackPermissionChanges(deps, company.id, actor, () => [user.id], () => {
+      writeCompanyMembership(deps, actor, company, { userId: user.id, role: current.role, isActive: true });
+      writeGrants(deps, company.id, user.id, { modules: current.modules, permissions: current.permissions }, actor);
+    });
     const now = deps.clock.now();
     deps.db.update(invitations).set({ status: 'accepted', acceptedUserId: user.id, acceptedAt: now, updatedAt: now }).where(eq(invitations.id, found.id)).run();
     deps.audit.append(company.id, {

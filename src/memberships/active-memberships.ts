@@ -42,3 +42,8 @@ export function hasAnyMembershipIn(deps: Deps, userId: string, companyId: string
       .get(userId, companyId, userId, companyId) !== undefined
   );
 }
+
+/** Whether the user holds an active company membership in the company (enabled or not): one prepared lookup. */
+export function isActiveMemberOf(deps: Deps, userId: string, companyId: string): boolean {
+  return deps.statement('SELECT 1 FROM company_memberships WHERE user_id = ? AND company_id = ? AND is_active = 1').get(userId, companyId) !== undefined;
+}

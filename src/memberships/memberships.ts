@@ -9,6 +9,7 @@ import type { Actor } from '../audit/audit-log.ts';
 import { authorize } from '../authorization/policy.ts';
 import type { Principal } from '../authorization/principal.ts';
 import { hasAnyMembershipIn } from './active-memberships.ts';
+import { trackPermissionChanges } from '../permissions/permission-changes.ts';
 import {
   businessUnitMemberships,
   companyMemberships,
@@ -290,7 +291,8 @@ export function upsertCompanyMembership(deps: Deps, caller: Principal, companyId
       next: input.role,
       hasRowHere: hasAnyMembershipIn(deps, input.userId, company.id),
     });
-    return writeCompanyMembership(deps, caller, company, input, existing);
+    // A (de)activated membership changes what the user holds in the company: permissions.changed if it moved.
+    return trackPermissionChanges(deps, company.id, caller, () => [input.userId], () => writeCompanyMembership(deps, caller, company, input, existing));
   })();
 }
 
@@ -456,7 +458,7 @@ export function removeCompanyMembership(deps: Deps, caller: Principal, companyId
     const existing = companyMembershipRow(deps, userId, company.id);
     authorize(deps, caller, 'membership.remove', { companyId: company.id, current: existing?.role ?? null });
     if (!existing) throw notFound(`Membership of user "${userId}" in company "${company.slug}"`);
-    deps.db.delete(companyMemberships).where(eq(companyMemberships.id, existing.id)).run();
+    trackPermissionChanges(deps, company.id, caller, () => [userId], () => deps.db.delete(companyMemberships).where(eq(companyMemberships.id, existing.id)).run());
     deps.audit.append(company.id, {
       actor: caller,
       type: 'membership.removed',

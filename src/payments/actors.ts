@@ -1,8 +1,10 @@
 import type { Deps } from '../app/deps.ts';
 import { validationError } from '../app/errors.ts';
-import { listCompanyMembershipsOfUser } from '../memberships/memberships.ts';
+import { isActiveMemberOf } from '../memberships/active-memberships.ts';
+import { groupById } from '../permissions/store.ts';
+import { agentRowById } from '../agents/store.ts';
 
-/** Who a payment profile belongs to: a user now; groups (access) and agents (a later issue) plug in below. */
+/** Who a payment profile (or a resource) belongs to: a user, a group or an agent of the tenant. */
 export const PROFILE_ACTOR_TYPES = ['user', 'group', 'agent'] as const;
 export type ProfileActorType = (typeof PROFILE_ACTOR_TYPES)[number];
 
@@ -13,7 +15,7 @@ export interface ProfileActor {
 
 /**
  * The one check that an actor belongs to the tenant. Users: an active membership of the tenant (memberships
- * service). Groups and agents: refused until their contexts exist; they add their lookup here and nowhere else.
+ * service); groups: an existing group of the tenant; agents: one that is not revoked.
  */
 export function assertActorOfTenant(deps: Deps, tenantId: string, actor: ProfileActor): void {
   if (!(PROFILE_ACTOR_TYPES as readonly string[]).includes(actor.type)) {
@@ -22,12 +24,26 @@ export function assertActorOfTenant(deps: Deps, tenantId: string, actor: Profile
   if (!actor.id || actor.id.length > 200) throw validationError('actor.id is required (at most 200 characters)');
   switch (actor.type) {
     case 'user': {
-      const memberships = listCompanyMembershipsOfUser(deps, actor.id, { companyId: tenantId, activeOnly: true });
-      if (memberships.length === 0) throw validationError(`User ${actor.id} is not an active member of this tenant`);
+      if (!isActiveMemberOf(deps, actor.id, tenantId)) throw validationError(`User ${actor.id} is not an active member of this tenant`);
       return;
     }
     case 'group':
-    case 'agent':
-      throw validationError(`Payment profiles of ${actor.type}s are not available yet (their ${actor.type} registry is not part of this build)`);
+      if (!groupById(deps, tenantId, actor.id)) throw validationError(`Group ${actor.id} does not exist in this tenant`);
+      return;
+    case 'agent': {
+      const agent = agentRowById(deps, tenantId, actor.id);
+      if (!agent || agent.status === 'revoked') throw validationError(`Agent ${actor.id} is not an active agent of this tenant`);
+      return;
+    }
+  }
+}
+
+/** Whether the actor still belongs to the tenant (the same rule as assertActorOfTenant, as a yes/no). */
+export function isActorOfTenant(deps: Deps, tenantId: string, actor: ProfileActor): boolean {
+  try {
+    assertActorOfTenant(deps, tenantId, actor);
+    return true;
+  } catch {
+    return false;
   }
 }

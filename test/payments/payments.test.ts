@@ -130,10 +130,11 @@ describe('payment profiles', () => {
     expect(events).toEqual(['payment_profile.created', 'payment_profile.created', 'payment_profile.updated', 'payment_profile.deleted']);
   });
 
-  it('only members of the tenant own profiles; groups and agents are not available yet', async () => {
+  it('profiles belong to members, groups and agents of the tenant only', async () => {
     const outsider = await createActiveUser(f.deps, 'outsider@example.com');
     expect(() => createPaymentProfile(f.deps, f.tenant.id, { type: 'user', id: outsider.id }, { country: 'BE', accounts: { stripe: 'acct_x' } }, TEST_ACTOR)).toThrow(/not an active member/);
-    expect(() => createPaymentProfile(f.deps, f.tenant.id, { type: 'group', id: 'g1' }, { country: 'BE', accounts: { stripe: 'acct_x' } }, TEST_ACTOR)).toThrow(/groups are not available yet/);
+    expect(() => createPaymentProfile(f.deps, f.tenant.id, { type: 'group', id: 'g1' }, { country: 'BE', accounts: { stripe: 'acct_x' } }, TEST_ACTOR)).toThrow(/Group g1 does not exist in this tenant/);
+    expect(() => createPaymentProfile(f.deps, f.tenant.id, { type: 'agent', id: 'agt_x' }, { country: 'BE', accounts: { stripe: 'acct_x' } }, TEST_ACTOR)).toThrow(/not an active agent/);
     expect(() => defaultProfileOfActor(f.deps, f.tenant.id, { type: 'user', id: outsider.id })).toThrow(/not found/);
   });
 

@@ -10,6 +10,7 @@ import { registerTenantEntitlementsCommands } from './tenant-entitlements.ts';
 import { registerTenantVatCommands } from './tenant-vat.ts';
 import { setTenantBranding, setTenantSigningAlg, tenantSigningAlg } from '../../oidc/provider-settings.ts';
 import { SIGNING_ALGS } from '../../keys/signing-keys.ts';
+import { registerTenantOwnerPolicyCommands } from './tenant-owner-policy.ts';
 
 export const TENANT_COLUMNS: Column<TenantRow>[] = [
   { header: 'slug', value: (t) => t.slug },
@@ -144,4 +145,5 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
 
   registerTenantEntitlementsCommands(tenants, ctx);
   registerTenantVatCommands(tenants, ctx);
+  registerTenantOwnerPolicyCommands(tenants, ctx);
 }

@@ -7,6 +7,7 @@ import { cliActor } from '../../audit/actors.ts';
 import { APPROVAL_STATUSES, AUTH_PROVIDERS, GLOBAL_ROLES } from '../../identity/tables.ts';
 import { getUser } from '../../identity/users.ts';
 import { registerUserAccessCommands } from './user-access.ts';
+import { registerUserPermissionsCommands } from './user-permissions.ts';
 import {
   adminUserOut,
   createUserByAdmin,
@@ -365,6 +366,7 @@ Examples:
   registerMembershipCommands(users, ctx);
   registerUserSessionsCommands(users, ctx);
   registerUserAccessCommands(users, ctx);
+  registerUserPermissionsCommands(users, ctx);
   return users;
 }
 

@@ -14,6 +14,9 @@ import {
   type ClientSettings,
 } from '../../clients/clients.ts';
 
+const needs = (scope: string) =>
+  `Needs \`${scope}\`: an API key with that scope, or a Bearer token of platform staff (writes: a platform admin) or the tenant's TENANT_SUPERADMIN/ADMIN.`;
+
 const slugParams = z.object({ slug: z.string().min(1).max(63) });
 const clientParams = slugParams.extend({ clientId: z.string().min(1).max(100) });
 
@@ -77,7 +80,7 @@ export function clientsRoutes(app: App, deps: Deps): void {
     '/t/:slug/api/v1/clients',
     {
       preHandler: app.authenticate,
-      schema: { operationId: 'listClients', tags, summary: "The tenant's applications", params: slugParams, response: { 200: envelope(z.array(metadata)) } },
+      schema: { operationId: 'listClients', description: needs('clients:read'), tags, summary: "The tenant's applications", params: slugParams, response: { 200: envelope(z.array(metadata)) } },
     },
     async (request) => ok(listClients(deps, callerOf(request), request.params.slug).map((c) => clientMetadata(c, request.params.slug))),
   );
@@ -87,7 +90,7 @@ export function clientsRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
-        operationId: 'createClient',
+        operationId: 'createClient', description: needs('clients:write'),
         tags,
         summary: 'Register an application (RFC 7591 names); a confidential client gets its secret in this answer only',
         params: slugParams,
@@ -112,7 +115,7 @@ export function clientsRoutes(app: App, deps: Deps): void {
     '/t/:slug/api/v1/clients/:clientId',
     {
       preHandler: app.authenticate,
-      schema: { operationId: 'getClient', tags, summary: 'One application', params: clientParams, response: { 200: envelope(metadata) } },
+      schema: { operationId: 'getClient', description: needs('clients:read'), tags, summary: 'One application', params: clientParams, response: { 200: envelope(metadata) } },
     },
     async (request) => ok(clientMetadata(showClient(deps, callerOf(request), request.params.slug, request.params.clientId), request.params.slug)),
   );
@@ -122,7 +125,7 @@ export function clientsRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
-        operationId: 'updateClient',
+        operationId: 'updateClient', description: needs('clients:write'),
         tags,
         summary: "Change an application's settings (lists replace the old ones)",
         params: clientParams,
@@ -141,7 +144,7 @@ export function clientsRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
-        operationId: 'rotateClientSecret',
+        operationId: 'rotateClientSecret', description: needs('clients:write'),
         tags,
         summary: "Replace a confidential client's secret; the old one stops working at once",
         params: clientParams,
@@ -159,7 +162,7 @@ export function clientsRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
-        operationId: 'deleteClient',
+        operationId: 'deleteClient', description: needs('clients:write'),
         tags,
         summary: 'Delete an application',
         params: clientParams,

@@ -52,8 +52,7 @@ const paymentBody = z.object({
 /**
  * Payment profiles, reported payments and refunds (`/t/{slug}/v1/…`) and OSS returns for finance staff
  * (`/t/{slug}/api/v1/oss-reports/…`). Bearer tokens for now; API keys join through the tenant API plugin.
- * Not here yet: `GET /t/{slug}/v1/ownership/{app}/{type}/{id}/payment-profile`, which needs the ownership
- * registry to name the owner and then calls defaultProfileOfActor.
+ * Where the money for a resource goes (`…/ownership/{app}/{type}/{id}/payment-profile`) is in routes/ownership.ts.
  */
 export function paymentsRoutes(app: App, deps: Deps): void {
   const tags = ['payments'];

@@ -1,0 +1,90 @@
+import type { Deps } from '../app/deps.ts';
+import { validationError } from '../app/errors.ts';
+import { checkedResource, findOwnership, type ResourceKey } from '../ownership/ownership.ts';
+import { ownerActionsFor } from '../ownership/owner-policy.ts';
+import { resolveSubject, type ResolvedSubject, type SubjectRef } from './subjects.ts';
+import type { TenantTokenVerifier } from '../tokens/tenant-tokens.ts';
+
+/**
+ * The authorization check applications make "with the ownership context, not just the actor identity"
+ * (seed 000): may this subject take this action on this resource? Allowed when `action:type` is in the subject's
+ * permissions, or when the subject owns the resource (directly, through the owning group, or as an agent of the
+ * owner and within its own grants) and the tenant's owner policy lets owners take that action on that type.
+ */
+export interface CheckInput {
+  subject: SubjectRef;
+  action: string;
+  resource: ResourceKey;
+}
+
+export type Via =
+  | { type: 'permission'; permission: string }
+  | { type: 'owner'; owner: { type: string; id: string }; through?: 'group' | 'agent owner' };
+
+export interface Decision {
+  allowed: boolean;
+  reason: string;
+  via: Via[];
+}
+
+const ACTION = /^[a-z][a-z0-9_-]{0,62}$/;
+
+function checkedAction(action: string): string {
+  if (typeof action !== 'string' || !ACTION.test(action)) throw validationError(`"${action}" is not an action (lower case letters, digits, _ -; e.g. publish)`);
+  return action;
+}
+
+/** Whether the subject stands for the owner: is it, belongs to the owning group, or is an agent of either. */
+function ownershipVia(subject: ResolvedSubject, owner: { type: string; id: string }): Via | null {
+  if (subject.type === owner.type && subject.id === owner.id) return { type: 'owner', owner };
+  if (subject.type === 'agent' && subject.owner) {
+    if (subject.owner.type === owner.type && subject.owner.id === owner.id) return { type: 'owner', owner, through: 'agent owner' };
+    if (owner.type === 'group' && subject.groupIds().has(owner.id)) return { type: 'owner', owner, through: 'agent owner' };
+    return null;
+  }
+  if (owner.type === 'group' && subject.groupIds().has(owner.id)) return { type: 'owner', owner, through: 'group' };
+  return null;
+}
+
+export function decide(deps: Deps, tenant: { id: string; slug: string }, subject: ResolvedSubject, actionText: string, key: ResourceKey): Decision {
+  const action = checkedAction(actionText);
+  const resource = checkedResource(key);
+  if (!subject.can) return { allowed: false, reason: `Denied: ${subject.refusal}`, via: [] };
+  const permission = `${action}:${resource.type}`;
+  const via: Via[] = [];
+  if (subject.can.has(permission)) via.push({ type: 'permission', permission });
+  // Ownership counts only for actions the tenant's owner policy names for this type.
+  if (ownerActionsFor(deps, tenant.id, resource.type).includes(action)) {
+    const ownership = findOwnership(deps, tenant.id, resource);
+    const ownerVia = ownership?.ownerPresent ? ownershipVia(subject, ownership.owner) : null;
+    // An agent is bounded by its grants: owning the resource through its owner adds nothing it was not granted.
+    if (ownerVia && (subject.type !== 'agent' || subject.can.has(permission))) via.push(ownerVia);
+  }
+  if (via.length === 0) {
+    return { allowed: false, reason: `Denied: ${permission} is not among the subject's permissions and it does not own ${resource.app}/${resource.type}/${resource.id} with a right to ${action}`, via };
+  }
+  const reasons = via.map((v) => (v.type === 'permission' ? `holds ${v.permission}` : `owns the resource${v.through ? ` (through its ${v.through})` : ''} and owners may ${action}`));
+  return { allowed: true, reason: `Allowed: ${reasons.join('; ')}`, via };
+}
+
+/** One check. */
+export function checkAccess(deps: Deps, tenant: { id: string; slug: string }, verifier: TenantTokenVerifier, input: CheckInput): Decision {
+  return decide(deps, tenant, resolveSubject(deps, tenant, verifier, input.subject), input.action, input.resource);
+}
+
+export const MAX_BATCH = 1_000;
+
+/** Many checks in one call; each distinct subject is resolved once. */
+export function checkAccessBatch(deps: Deps, tenant: { id: string; slug: string }, verifier: TenantTokenVerifier, checks: readonly CheckInput[]): Decision[] {
+  if (checks.length > MAX_BATCH) throw validationError(`At most ${MAX_BATCH} checks per call`);
+  const subjects = new Map<string, ResolvedSubject>();
+  return checks.map((check) => {
+    const key = typeof check.subject === 'string' ? check.subject : `${check.subject.type}\u0000${check.subject.id}`;
+    let subject = subjects.get(key);
+    if (!subject) {
+      subject = resolveSubject(deps, tenant, verifier, check.subject);
+      subjects.set(key, subject);
+    }
+    return decide(deps, tenant, subject, check.action, check.resource);
+  });
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import type { App } from '../server.ts';
+import type { Deps } from '../../app/deps.ts';
+import { checkAccessAs, checkAccessBatchAs } from '../../access-checks/caller-operations.ts';
+import { MAX_BATCH } from '../../access-checks/decisions.ts';
+import { TenantTokenVerifier } from '../../tokens/tenant-tokens.ts';
+import { AppError } from '../../app/errors.ts';
+import { actAsGroup } from '../../sessions/act-as-group.ts';
+import { callerOf } from '../caller.ts';
+import { ok } from '../envelope.ts';
+
+const part = z.string().min(1).max(200);
+const check = z.object({
+  subject: z.union([z.string().min(20).max(8_000), z.object({ type: z.enum(['user', 'group', 'agent']), id: part })]),
+  action: z.string().min(1).max(63),
+  resource: z.object({ app: part, type: part, id: part }),
+});
+
+/**
+ * The authorization check for resource servers (`POST /t/{slug}/v1/authorize`): one check, or a batch
+ * (`{"checks": […]}`, up to 1,000) answered in order; and acting on behalf of a group (`…/v1/sessions/act-as`),
+ * which takes the same tenant tokens as subjects.
+ */
+export function accessCheckRoutes(app: App, deps: Deps): void {
+  // One per server: remembers verified subject tokens across requests.
+  const verifier = new TenantTokenVerifier(deps);
+
+  app.post(
+    '/t/:slug/v1/authorize',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        operationId: 'checkAuthorization',
+        tags: ['authorization'],
+        summary:
+          'May a subject (an access token of the tenant, or {type, id}) take an action on a resource? By permission (action:type in its can) or by ownership and the owner policy. Send {checks: […]} for many',
+        security: [{ bearerAuth: [] }],
+        params: z.object({ slug: z.string().min(1).max(63) }),
+        body: z.union([check, z.object({ checks: z.array(check).min(1).max(MAX_BATCH) })]),
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      if ('checks' in body) return ok({ results: checkAccessBatchAs(deps, callerOf(request), request.params.slug, verifier, body.checks) });
+      return ok(checkAccessAs(deps, callerOf(request), request.params.slug, verifier, body));
+    },
+  );
+
+  app.post(
+    '/t/:slug/v1/sessions/act-as',
+    {
+      schema: {
+        operationId: 'actAsGroup',
+        tags: ['sessions'],
+        summary: "Exchange a member's tenant access token (Authorization: Bearer) for a token acting as one of its groups: actor_type group, act.sub the user, the group's can",
+        security: [{ bearerAuth: [] }],
+        params: z.object({ slug: z.string().min(1).max(63) }),
+        body: z.object({ group: z.string().min(1).max(200) }),
+      },
+    },
+    async (request, reply) => {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+      if (!match) throw new AppError('unauthorized', "Send the member's tenant access token as Authorization: Bearer");
+      reply.header('cache-control', 'no-store');
+      return ok(await actAsGroup(deps, verifier, { slug: request.params.slug, userToken: match[1], group: request.body.group, channel: 'http' }));
+    },
+  );
+}
