@@ -2,7 +2,7 @@ import type { Deps } from '../app/deps.ts';
 import { findClient } from '../clients/clients.ts';
 import { tenantSessionState, type TenantSessionState } from '../sessions/tenant-sessions.ts';
 import { CLOCK_SKEW_SECONDS } from '../tokens/access-tokens.ts';
-import { verifyJws, TokenSignatureError } from './jws.ts';
+import { verifyJws, TokenSignatureError } from '../tokens/tenant-jws.ts';
 import type { Provider } from './provider.ts';
 import { isAccessTokenRevoked } from './store.ts';
 import { ACCESS_TOKEN_TYP } from './tokens.ts';

@@ -4,7 +4,7 @@ import { findClient } from '../clients/clients.ts';
 import { revokeTenantSession, tenantSessionState } from '../sessions/tenant-sessions.ts';
 import { redirectTo } from './authorize.ts';
 import { hostedMessage, type HostedAnswer } from './hosted-login.ts';
-import { verifyJws } from './jws.ts';
+import { verifyJws } from '../tokens/tenant-jws.ts';
 import { providerOf, type Provider } from './provider.ts';
 import { cookieHeader, CSRF_COOKIE, SSO_COOKIE, ssoSessionIdOf } from './sso-cookie.ts';
 import { deleteBrowserSessions, selectBranding } from './store.ts';

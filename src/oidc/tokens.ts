@@ -4,7 +4,7 @@ import { buildTenantClaims } from '../claims/tenant-claims.ts';
 import type { OAuthClient } from '../clients/clients.ts';
 import { signingAlgOf } from '../keys/signing-keys.ts';
 import type { SignInUser } from '../identity/login-users.ts';
-import { signJws } from './jws.ts';
+import { signJws } from '../tokens/tenant-jws.ts';
 import type { Provider } from './provider.ts';
 
 /** RFC 9068's media type: an access token is never accepted where an ID token is expected, nor the other way round. */

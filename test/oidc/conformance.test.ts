@@ -7,6 +7,7 @@ import { setTenantSigningAlg } from '../../src/oidc/provider-settings.ts';
 import { cliOperator } from '../../src/authorization/principal.ts';
 import { rotateSigningKey } from '../../src/keys/signing-keys.ts';
 import { TEST_ACTOR } from '../support/deps.ts';
+import { TenantTokenVerifier } from '../../src/tokens/tenant-tokens.ts';
 
 /**
  * A checklist modelled on the OpenID Foundation's conformance plans: "Config OP" (discovery document, JWKS) and
@@ -172,6 +173,9 @@ describe('OpenID conformance checklist (Basic OP, Config OP)', () => {
     expect(decodeProtectedHeader(tokens.access_token).alg).toBe(alg);
     const conf = await oidc.discovery(new URL(issuer('beta')), 'rp', undefined, oidc.None(), insecure);
     expect((await oidc.fetchUserInfo(conf, tokens.access_token, w.member.id)).email).toBe(w.member.email);
+    // kimauth's own verifier of tenant tokens (the authorization check, act-as) takes the tenant's algorithm too.
+    const claims = new TenantTokenVerifier(w.t.deps).verify({ id: w.beta.id, slug: 'beta' }, issuer('beta'), tokens.access_token);
+    expect(claims).toMatchObject({ sub: w.member.id, tenant: 'beta', actor_type: 'user' });
     expect(await setTenantSigningAlg(w.t.deps, cliOperator(), 'beta', alg)).toBeNull();
     // `kimauth keys rotate` keeps the tenant's algorithm.
     w.t.clock.advance(1_000);

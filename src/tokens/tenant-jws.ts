@@ -1,6 +1,6 @@
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
-import { signRs256 } from '../tokens/rs256.ts';
+import { signRs256 } from './rs256.ts';
 import { signingAlgOf, type Jwks, type SigningAlg } from '../keys/signing-keys.ts';
 
 /**
