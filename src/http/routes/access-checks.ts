@@ -6,6 +6,8 @@ import { MAX_BATCH } from '../../access-checks/decisions.ts';
 import { TenantTokenVerifier } from '../../tokens/tenant-tokens.ts';
 import { AppError } from '../../app/errors.ts';
 import { actAsGroup } from '../../sessions/act-as-group.ts';
+import { tenantIssuer } from '../../agents/agent-tokens.ts';
+import { findTenant } from '../../tenants/tenants.ts';
 import { callerOf } from '../caller.ts';
 import { ok } from '../envelope.ts';
 
@@ -46,9 +48,23 @@ export function accessCheckRoutes(app: App, deps: Deps): void {
     },
   );
 
+  const memberTokenOf = (header: string | undefined) => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    if (!match) throw new AppError('unauthorized', "Send the member's tenant access token as Authorization: Bearer");
+    return match[1];
+  };
+
   app.post(
     '/t/:slug/v1/sessions/act-as',
     {
+      // The credential before the body: a request without a live tenant token learns nothing else.
+      onRequest: async (request) => {
+        const token = memberTokenOf(request.headers.authorization);
+        const tenant = findTenant(deps, (request.params as { slug: string }).slug);
+        if (!tenant || !verifier.verify(tenant, tenantIssuer(deps, tenant.slug), token)) {
+          throw new AppError('unauthorized', 'Invalid or expired access token');
+        }
+      },
       schema: {
         operationId: 'actAsGroup',
         tags: ['sessions'],
@@ -59,10 +75,8 @@ export function accessCheckRoutes(app: App, deps: Deps): void {
       },
     },
     async (request, reply) => {
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-      if (!match) throw new AppError('unauthorized', "Send the member's tenant access token as Authorization: Bearer");
       reply.header('cache-control', 'no-store');
-      return ok(await actAsGroup(deps, verifier, { slug: request.params.slug, userToken: match[1], group: request.body.group, channel: 'http' }));
+      return ok(await actAsGroup(deps, verifier, { slug: request.params.slug, userToken: memberTokenOf(request.headers.authorization), group: request.body.group, channel: 'http' }));
     },
   );
 }

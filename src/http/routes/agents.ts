@@ -2,13 +2,16 @@ import { z } from 'zod';
 import type { App } from '../server.ts';
 import type { Deps } from '../../app/deps.ts';
 import { AppError } from '../../app/errors.ts';
-import { exchangeAgentToken } from '../../agents/agent-tokens.ts';
+import { activeAgentOfToken, exchangeAgentToken } from '../../agents/agent-tokens.ts';
+import { findTenant } from '../../tenants/tenants.ts';
 import { createAgentAs, getAgentAs, listAgentsAs, revokeAgentAs, rotateAgentTokenAs, updateAgentAs } from '../../agents/caller-operations.ts';
 import { AgentExchangeLimiter } from '../../agents/exchange-limiter.ts';
 import { callerOf } from '../caller.ts';
 import { ok } from '../envelope.ts';
 
 const security = [{ bearerAuth: [] }];
+/** The scope an API key needs; owners use their own Bearer token for their own agents. */
+const needs = (scope: string) => `Needs \`${scope}\`: an API key with that scope, a tenant admin's Bearer token, or the owner's own for its agents.`;
 const slugParams = z.object({ slug: z.string().min(1).max(63) });
 const refParams = slugParams.extend({ agent: z.string().min(1).max(100) });
 const owner = z.object({ type: z.enum(['user', 'group']), id: z.string().min(1).max(200) });
@@ -27,7 +30,7 @@ export function agentsRoutes(app: App, deps: Deps): void {
 
   app.get(
     '/t/:slug/api/v1/agents',
-    { preHandler: app.authenticate, schema: { operationId: 'listAgents', tags, summary: "The tenant's agents (tenant admins: all; others: their own)", security, params: slugParams } },
+    { preHandler: app.authenticate, schema: { operationId: 'listAgents', description: needs('agents:read'), tags, summary: "The tenant's agents (tenant admins: all; others: their own)", security, params: slugParams } },
     async (request) => ok(listAgentsAs(deps, callerOf(request), request.params.slug)),
   );
 
@@ -36,7 +39,7 @@ export function agentsRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
-        operationId: 'createAgent',
+        operationId: 'createAgent', description: needs('agents:write'),
         tags,
         summary: "Create an agent; its permissions must be a subset of the owner's. The API token is in this answer only",
         security,
@@ -53,7 +56,7 @@ export function agentsRoutes(app: App, deps: Deps): void {
 
   app.get(
     '/t/:slug/api/v1/agents/:agent',
-    { preHandler: app.authenticate, schema: { operationId: 'getAgent', tags, summary: 'One agent, by id or name (never its token)', security, params: refParams } },
+    { preHandler: app.authenticate, schema: { operationId: 'getAgent', description: needs('agents:read'), tags, summary: 'One agent, by id or name (never its token)', security, params: refParams } },
     async (request) => ok(getAgentAs(deps, callerOf(request), request.params.slug, request.params.agent)),
   );
 
@@ -62,7 +65,7 @@ export function agentsRoutes(app: App, deps: Deps): void {
     {
       preHandler: app.authenticate,
       schema: {
-        operationId: 'updateAgent',
+        operationId: 'updateAgent', description: needs('agents:write'),
         tags,
         summary: 'Rename an agent or change its permissions (still within the owner’s), audiences or expiry',
         security,
@@ -75,19 +78,33 @@ export function agentsRoutes(app: App, deps: Deps): void {
 
   app.post(
     '/t/:slug/api/v1/agents/:agent/rotate-token',
-    { preHandler: app.authenticate, schema: { operationId: 'rotateAgentToken', tags, summary: 'A new API token (in this answer only); the old one stops working at once', security, params: refParams } },
+    { preHandler: app.authenticate, schema: { operationId: 'rotateAgentToken', description: needs('agents:write'), tags, summary: 'A new API token (in this answer only); the old one stops working at once', security, params: refParams } },
     async (request) => ok(rotateAgentTokenAs(deps, callerOf(request), request.params.slug, request.params.agent)),
   );
 
   app.post(
     '/t/:slug/api/v1/agents/:agent/revoke',
-    { preHandler: app.authenticate, schema: { operationId: 'revokeAgent', tags, summary: 'Revoke an agent for good: its next exchange fails', security, params: refParams } },
+    { preHandler: app.authenticate, schema: { operationId: 'revokeAgent', description: needs('agents:write'), tags, summary: 'Revoke an agent for good: its next exchange fails', security, params: refParams } },
     async (request) => ok(revokeAgentAs(deps, callerOf(request), request.params.slug, request.params.agent)),
   );
+
+  /** The credential is checked before the body is parsed: a request without a live agent token learns nothing else. */
+  const bearerOf = (header: string | undefined) => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    if (!match) throw new AppError('unauthorized', 'Send the agent API token as Authorization: Bearer kimauth_…_agt_…');
+    return match[1];
+  };
 
   app.post(
     '/t/:slug/v1/agents/token',
     {
+      onRequest: async (request) => {
+        const token = bearerOf(request.headers.authorization);
+        // An unknown tenant answers like a bad token: the endpoint does not tell which tenants exist.
+        const tenant = findTenant(deps, (request.params as { slug: string }).slug);
+        if (!tenant) throw new AppError('unauthorized', 'Invalid or revoked agent token');
+        activeAgentOfToken(deps, tenant, token);
+      },
       schema: {
         operationId: 'exchangeAgentToken',
         tags,
@@ -98,9 +115,7 @@ export function agentsRoutes(app: App, deps: Deps): void {
       },
     },
     async (request, reply) => {
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-      if (!match) throw new AppError('unauthorized', 'Send the agent API token as Authorization: Bearer kimauth_…_agt_…');
-      const token = await exchangeAgentToken(deps, request.params.slug, match[1], { audience: request.body?.audience, limiter });
+      const token = await exchangeAgentToken(deps, request.params.slug, bearerOf(request.headers.authorization), { audience: request.body?.audience, limiter });
       reply.header('cache-control', 'no-store');
       return ok(token);
     },
