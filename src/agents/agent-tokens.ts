@@ -3,7 +3,7 @@ import type { Deps } from '../app/deps.ts';
 import { AppError } from '../app/errors.ts';
 import { buildTenantClaims } from '../claims/tenant-claims.ts';
 import { hashOpaqueToken } from '../tokens/opaque-tokens.ts';
-import { signRs256 } from '../tokens/rs256.ts';
+import { signJws } from '../tokens/tenant-jws.ts';
 import { getTenant } from '../tenants/tenants.ts';
 import { agentEffectivePermissions, agentView } from './agents.ts';
 import { agentTokenPrefix, looksLikeAgentToken } from './api-token.ts';
@@ -73,7 +73,7 @@ export async function exchangeAgentToken(
     jti: randomUUID(),
   };
   const key = deps.keyring.active(tenant.id);
-  return { access_token: await signRs256(claims, key.kid, key.privateKey), token_type: 'Bearer', expires_in: ttl, audience };
+  return { access_token: await signJws(claims, key), token_type: 'Bearer', expires_in: ttl, audience };
 }
 
 /** Whether the agent a token names still may act (introspection answers `active: false` once it may not). */

@@ -93,6 +93,12 @@ export interface Targets {
   'payment.read': { companyId: string };
   'ossReport.read': { companyId: string };
 
+  // Applications (OAuth clients) of one tenant (issue 11); named by the API-key scope they need.
+  'clients:read': { companyId: string };
+  'clients:write': { companyId: string };
+  /** The tenant as an OpenID Provider: signing algorithm, hosted-page branding. */
+  'tenant.oidc.configure': { companyId: string };
+
   // The tenant API (/t/{slug}/api/v1/…): actions named by the API-key scope they need (`<resource>:read|write`).
   /** Members of the tenant and their effective permissions. */
   'users:read': { companyId: string };
@@ -382,6 +388,11 @@ const RULES: { [A in Action]: Rule<A> } = {
   'webhooks:read': (s, { companyId }) => (readsTenantApi(s, companyId) ? ALLOWED : forbidden('Webhooks are for TENANT_SUPERADMIN, ADMIN and platform staff (or an API key with webhooks:read)')),
   'webhooks:write': (s, { companyId }) =>
     runsTenantApi(s, companyId) ? ALLOWED : forbidden('Managing webhooks needs TENANT_SUPERADMIN or ADMIN in this tenant (or an API key with webhooks:write)'),
+
+  'clients:read': (s, { companyId }) => tenantApi(s, companyId, false),
+  'clients:write': (s, { companyId }) => tenantApi(s, companyId, true),
+  'tenant.oidc.configure': (s, { companyId }) =>
+    s.platformAdmin || s.companyRole(companyId) === 'TENANT_SUPERADMIN' ? ALLOWED : forbidden('Only TENANT_SUPERADMIN or platform admins may configure sign-in'),
 };
 
 /** The tenant a target lies in (tenant-API targets name it `companyId` or `tenantId`), or null. */

@@ -28,6 +28,7 @@ const COMMAND_GROUPS: Array<{ name: string; load: () => Promise<RegisterCommand>
   { name: 'maintenance', load: () => import('./commands/maintenance.ts').then((m) => m.registerMaintenanceCommand) },
   { name: 'payment-profiles', load: () => import('./commands/payment-profiles.ts').then((m) => m.registerPaymentProfilesCommand) },
   { name: 'fx', load: () => import('./commands/fx.ts').then((m) => m.registerFxCommand) },
+  { name: 'clients', load: () => import('./commands/clients.ts').then((m) => m.registerClientsCommand) },
   { name: 'roles', load: () => import('./commands/roles.ts').then((m) => m.registerRolesCommand) },
   { name: 'groups', load: () => import('./commands/groups.ts').then((m) => m.registerGroupsCommand) },
   { name: 'ownership', load: () => import('./commands/ownership.ts').then((m) => m.registerOwnershipCommand) },

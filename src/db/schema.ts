@@ -8,3 +8,4 @@ export * from '../mail/tables.ts';
 export * from '../memberships/tables.ts';
 export * from '../access/tables.ts';
 export * from '../invitations/tables.ts';
+export * from '../clients/tables.ts';

@@ -29,6 +29,8 @@ import { tenantMembersRoutes } from './routes/tenant-members.ts';
 import { tenantRolesGroupsRoutes } from './routes/tenant-roles-groups.ts';
 import { apiKeysRoutes } from './routes/api-keys.ts';
 import { webhooksRoutes } from './routes/webhooks.ts';
+import { clientsRoutes } from './routes/clients.ts';
+import { oidcRoutes } from './routes/oidc.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
 export type App = FastifyInstance<
@@ -64,6 +66,8 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   ownershipRoutes,
   apiKeysRoutes,
   webhooksRoutes,
+  clientsRoutes,
+  oidcRoutes,
   docsRoutes,
 ];
 

@@ -7,6 +7,7 @@ import { registerOssQuarterlyJob } from '../oss/quarterly-job.ts';
 import { registerViesRecheckJob } from '../payments/vies-recheck.ts';
 import { registerSessionJobs } from '../sessions/jobs.ts';
 import { registerWebhookJobs } from '../webhooks/jobs.ts';
+import { registerOidcPurgeJob } from '../oidc/purge-job.ts';
 
 /**
  * Each capability that needs periodic work adds its registration here (audit heads, OSS reports, mail
@@ -20,6 +21,7 @@ const JOB_REGISTRATIONS: Array<(scheduler: Scheduler, deps: Deps) => void> = [
   registerViesRecheckJob,
   registerSessionJobs,
   registerWebhookJobs,
+  registerOidcPurgeJob,
 ];
 
 export function registerJobs(scheduler: Scheduler, deps: Deps): void {

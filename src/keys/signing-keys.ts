@@ -15,6 +15,28 @@ interface GeneratedKey {
   kid: string;
   publicJwk: JWK;
   pkcs8: Buffer;
+  /** RS256 when absent. */
+  alg?: SigningAlg;
+}
+
+/** The JWS algorithms a tenant may sign with (issue 11 §6); RS256 is the default and the platform's. */
+export const SIGNING_ALGS = ['RS256', 'ES256', 'EdDSA'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+/** A key pair for `alg` (RSA 2048, P-256 or Ed25519). */
+export async function generateSigningKey(alg: SigningAlg): Promise<GeneratedKey> {
+  if (alg === 'RS256') return generateRsaKey();
+  const { publicKey, privateKey } = alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+  const jwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(jwk, 'sha256');
+  return { kid, alg, publicJwk: { ...jwk, kid, alg, use: 'sig' }, pkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }) };
+}
+
+/** The algorithm a private key signs with. */
+export function signingAlgOf(key: KeyObject): SigningAlg {
+  if (key.asymmetricKeyType === 'ec') return 'ES256';
+  if (key.asymmetricKeyType === 'ed25519') return 'EdDSA';
+  return 'RS256';
 }
 
 /** RSA work happens outside any transaction; only the insert joins it. */
@@ -37,7 +59,7 @@ export function insertSigningKey(deps: Deps, tenantId: string, key: GeneratedKey
   const row = {
     kid: key.kid,
     tenantId,
-    alg: SIGNING_ALG,
+    alg: key.alg ?? SIGNING_ALG,
     status: 'active' as const,
     publicJwk: key.publicJwk as Record<string, unknown>,
     privateKeyEnc: encryptSecret(deps.masterKeys, key.pkcs8, aad(key.kid)),
@@ -51,7 +73,7 @@ export function insertSigningKey(deps: Deps, tenantId: string, key: GeneratedKey
     actor,
     type: 'key.created',
     target: { type: 'signing_key', id: key.kid },
-    payload: { alg: SIGNING_ALG, bits: RSA_BITS },
+    payload: key.alg && key.alg !== SIGNING_ALG ? { alg: key.alg } : { alg: SIGNING_ALG, bits: RSA_BITS },
   });
   return row;
 }
@@ -62,8 +84,16 @@ export function listSigningKeys(deps: Deps, tenantId?: string): SigningKeyRow[] 
 }
 
 /** Makes a new active key; the old one stays published (inactive) until it is retired. */
-export async function rotateSigningKey(deps: Deps, tenantId: string, actor: Actor): Promise<SigningKeyRow> {
-  const fresh = await generateRsaKey();
+export async function rotateSigningKey(deps: Deps, tenantId: string, actor: Actor, requestedAlg?: SigningAlg): Promise<SigningKeyRow> {
+  // Without an algorithm, the tenant keeps the one it signs with now (an ES256 tenant rotates to a new ES256 key).
+  const current = deps.db
+    .select({ alg: signingKeys.alg })
+    .from(signingKeys)
+    .where(and(eq(signingKeys.tenantId, tenantId), eq(signingKeys.status, 'active')))
+    .get();
+  const alg = requestedAlg ?? ((current?.alg as SigningAlg | undefined) ?? SIGNING_ALG);
+  if (!(SIGNING_ALGS as readonly string[]).includes(alg)) throw new AppError('validation_error', `Signing algorithm must be one of ${SIGNING_ALGS.join(', ')}`);
+  const fresh = await generateSigningKey(alg);
   const row = deps.sqlite.transaction(() => {
     const tenant = deps.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId)).get();
     if (!tenant) throw notFound('Tenant');
@@ -82,7 +112,7 @@ export async function rotateSigningKey(deps: Deps, tenantId: string, actor: Acto
       actor,
       type: 'key.rotated',
       target: { type: 'signing_key', id: fresh.kid },
-      payload: { previousKids: previous.map((p) => p.kid) },
+      payload: { previousKids: previous.map((p) => p.kid), ...(alg !== SIGNING_ALG ? { alg } : {}) },
     });
     return inserted;
   })();

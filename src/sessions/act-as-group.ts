@@ -7,7 +7,7 @@ import { buildTenantClaims } from '../claims/tenant-claims.ts';
 import { groupRef } from '../permissions/groups.ts';
 import { groupIdsReachedBy } from '../permissions/group-reach.ts';
 import { getTenant } from '../tenants/tenants.ts';
-import { signRs256 } from '../tokens/rs256.ts';
+import { signJws } from '../tokens/tenant-jws.ts';
 import type { TenantTokenVerifier } from '../tokens/tenant-tokens.ts';
 
 /**
@@ -60,7 +60,7 @@ export async function actAsGroup(
   })();
   const key = deps.keyring.active(tenant.id);
   return {
-    access_token: await signRs256(payload, key.kid, key.privateKey),
+    access_token: await signJws(payload, key),
     token_type: 'Bearer',
     expires_in: ttl,
     issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',

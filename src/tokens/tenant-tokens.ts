@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Deps } from '../app/deps.ts';
-import { JwsError, publicKeysOf, verifyRs256 } from './rs256.ts';
+import { publicKeysOf } from './rs256.ts';
+import { TokenSignatureError, verifyJws } from './tenant-jws.ts';
 
 /**
  * Verifies tenant-scoped access tokens presented to kimauth itself (the authorization check's subject, act-as): the tenant's own keys
@@ -39,13 +40,14 @@ export class TenantTokenVerifier {
 
   /** The claims, or null when the token is not a live token of this tenant. */
   verify(tenant: { id: string; slug: string }, issuer: string, token: string): TenantTokenClaims | null {
-    const keys = this.keysOf(tenant.id);
+    this.keysOf(tenant.id);
     let payload = this.verified.get(token);
     if (!payload) {
       try {
-        payload = verifyRs256(token, (kid) => (kid === undefined ? undefined : keys.get(kid))).payload;
+        // RS256, ES256 or EdDSA: whatever the tenant signs with (issue 11 §6), by its own keys only.
+        payload = verifyJws(token, this.deps.keyring.jwks(tenant.id)).payload;
       } catch (err) {
-        if (err instanceof JwsError) return null;
+        if (err instanceof TokenSignatureError) return null;
         throw err;
       }
       if (this.verified.size >= CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/api-keys/api-keys.ts';
 import type { Scope } from '../../src/authorization/scopes.ts';
 import { buildServer, type App } from '../../src/http/server.ts';
+import { createClient } from '../../src/clients/clients.ts';
 import { createWebhook } from '../../src/webhooks/webhooks.ts';
 import { createTenant } from '../../src/tenants/tenants.ts';
 import { TEST_ACTOR } from '../support/deps.ts';
@@ -21,7 +22,7 @@ interface RouteCase {
   call: () => Call;
 }
 
-const KEY_SCOPES: Scope[] = ['payments:read', 'payments:write', 'reports:read', 'reports:write', 'webhooks:read', 'webhooks:write', 'users:write'];
+const KEY_SCOPES: Scope[] = ['payments:read', 'payments:write', 'reports:read', 'reports:write', 'webhooks:read', 'webhooks:write', 'users:write', 'clients:read', 'clients:write'];
 
 /** The expectation, written out rather than computed by the code under test. */
 const covers = (held: Scope, needed: Scope | null) => needed !== null && (held === needed || held === needed.replace(/:read$/, ':write'));
@@ -43,6 +44,7 @@ describe('API key scopes × tenant API routes', () => {
     const paid = await app.inject({ method: 'POST', url: '/t/acme/v1/payments', headers: { authorization: `Bearer ${keys.get('payments:write')}` }, payload: paymentInput(f.profile.id) });
     expect(paid.statusCode).toBe(201);
     paymentId = paid.json().data.id;
+    for (const clientId of ['app-scopes', 'app-deleted']) createClient(f.deps, TEST_ACTOR, 'acme', { name: clientId, clientId, type: 'confidential', redirectUris: ['https://app.example/cb'] });
     webhookId = (await createWebhook(f.deps, TEST_ACTOR, 'acme', { url: receiver.url, events: ['user.updated'] })).webhook.id;
   });
   afterAll(async () => {
@@ -78,6 +80,13 @@ describe('API key scopes × tenant API routes', () => {
     { operationId: 'deleteWebhook', scope: 'webhooks:write', call: () => ({ method: 'DELETE', url: '/t/acme/api/v1/webhooks/no-such-webhook' }) },
     { operationId: 'testWebhook', scope: 'webhooks:write', call: () => ({ method: 'POST', url: `/t/acme/api/v1/webhooks/${webhookId}/test` }) },
     { operationId: 'listWebhookDeliveries', scope: 'webhooks:read', call: () => ({ method: 'GET', url: `/t/acme/api/v1/webhooks/${webhookId}/deliveries` }) },
+    { operationId: 'listClients', scope: 'clients:read', call: () => ({ method: 'GET', url: '/t/acme/api/v1/clients' }) },
+    { operationId: 'getClient', scope: 'clients:read', call: () => ({ method: 'GET', url: '/t/acme/api/v1/clients/app-scopes' }) },
+    { operationId: 'createClient', scope: 'clients:write', call: () => ({ method: 'POST', url: '/t/acme/api/v1/clients', body: { client_name: 'made by a key', client_type: 'public', redirect_uris: ['https://app.example/cb'] } }) },
+    { operationId: 'updateClient', scope: 'clients:write', call: () => ({ method: 'PATCH', url: '/t/acme/api/v1/clients/app-scopes', body: { client_name: 'renamed by a key' } }) },
+    { operationId: 'rotateClientSecret', scope: 'clients:write', call: () => ({ method: 'POST', url: '/t/acme/api/v1/clients/app-scopes/rotate-secret' }) },
+    // Deleting twice is 404 the second time: still past the policy, so the expectation holds either way.
+    { operationId: 'deleteClient', scope: 'clients:write', call: () => ({ method: 'DELETE', url: '/t/acme/api/v1/clients/app-deleted' }) },
   ];
 
   const send = (key: string, { method, url, body }: Call) =>

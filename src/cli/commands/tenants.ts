@@ -8,6 +8,8 @@ import type { CliContext } from '../context.ts';
 import type { Column } from '../output.ts';
 import { registerTenantEntitlementsCommands } from './tenant-entitlements.ts';
 import { registerTenantVatCommands } from './tenant-vat.ts';
+import { setTenantBranding, setTenantSigningAlg, tenantSigningAlg } from '../../oidc/provider-settings.ts';
+import { SIGNING_ALGS } from '../../keys/signing-keys.ts';
 import { registerTenantOwnerPolicyCommands } from './tenant-owner-policy.ts';
 
 export const TENANT_COLUMNS: Column<TenantRow>[] = [
@@ -90,20 +92,54 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
     .addOption(new Option('--legacy-code <code>', 'new legacy company code').conflicts('clearLegacyCode'))
     .option('--clear-legacy-code', 'remove the legacy code')
     .addOption(new Option('--status <status>', 'active or disabled').choices(['active', 'disabled']))
-    .addHelpText('after', '\nExamples:\n  $ kimauth tenants update acme --name "Acme GmbH" --legacy-code ACME-001\n  $ kimauth tenants update acme --status disabled --json')
+    .addOption(new Option('--signing-alg <alg>', 'sign tokens with a new key of this type (the old key stays published)').choices([...SIGNING_ALGS]))
+    .option('--display-name <name>', 'the name the hosted sign-in page shows ("" clears it)')
+    .option('--logo-url <url>', 'an https logo for the hosted sign-in page ("" clears it)')
+    .option('--accent-color <hex>', 'the sign-in page accent colour, #rgb or #rrggbb ("" clears it)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ kimauth tenants update acme --name "Acme GmbH" --legacy-code ACME-001\n  $ kimauth tenants update acme --status disabled --json\n' +
+        '  $ kimauth tenants update acme --signing-alg ES256\n  $ kimauth tenants update acme --display-name "Acme" --accent-color "#c0392b"',
+    )
     .action(
-      async (ref: string, opts: { name?: string; legacyCode?: string; clearLegacyCode?: boolean; status?: 'active' | 'disabled' }, cmd: Command) =>
-        ctx.withDeps(cmd, (deps, out) => {
-          if (opts.name === undefined && opts.legacyCode === undefined && !opts.clearLegacyCode && opts.status === undefined) {
-            throw validationError('Nothing to change: give --name, --legacy-code, --clear-legacy-code or --status');
+      async (
+        ref: string,
+        opts: {
+          name?: string;
+          legacyCode?: string;
+          clearLegacyCode?: boolean;
+          status?: 'active' | 'disabled';
+          signingAlg?: string;
+          displayName?: string;
+          logoUrl?: string;
+          accentColor?: string;
+        },
+        cmd: Command,
+      ) =>
+        ctx.withDeps(cmd, async (deps, out) => {
+          const core = opts.name !== undefined || opts.legacyCode !== undefined || opts.clearLegacyCode || opts.status !== undefined;
+          const branding = opts.displayName !== undefined || opts.logoUrl !== undefined || opts.accentColor !== undefined;
+          if (!core && !branding && opts.signingAlg === undefined) {
+            throw validationError('Nothing to change: give --name, --legacy-code, --clear-legacy-code, --status, --signing-alg or a branding option');
           }
-          const tenant = updateTenant(
-            deps,
-            ref,
-            { name: opts.name, legacyCode: opts.clearLegacyCode ? null : opts.legacyCode, status: opts.status },
-            cliActor(),
-          );
-          out.result(tenantJson(tenant), () => out.line(`Updated tenant ${tenant.slug} (${tenant.status})`));
+          let tenant = getTenant(deps, ref);
+          if (core) {
+            tenant = updateTenant(
+              deps,
+              ref,
+              { name: opts.name, legacyCode: opts.clearLegacyCode ? null : opts.legacyCode, status: opts.status },
+              cliActor(),
+            );
+          }
+          const look = branding
+            ? setTenantBranding(deps, cliActor(), tenant.id, { displayName: opts.displayName, logoUrl: opts.logoUrl, accentColor: opts.accentColor })
+            : undefined;
+          const rotated = opts.signingAlg ? await setTenantSigningAlg(deps, cliActor(), tenant.id, opts.signingAlg) : undefined;
+          const alg = tenantSigningAlg(deps, tenant.id);
+          out.result({ ...tenantJson(tenant), signingAlg: alg, ...(look ? { branding: look } : {}), ...(rotated ? { newKid: rotated.kid } : {}) }, () => {
+            out.line(`Updated tenant ${tenant.slug} (${tenant.status})`);
+            if (rotated) out.line(`Signing with ${alg} (new key ${rotated.kid}); the previous key stays published until you retire it`);
+          });
         }),
     );
 
