@@ -3,6 +3,7 @@ import { createScheduler, type Scheduler } from '../jobs/scheduler.ts';
 import { registerJobs } from '../jobs/registry.ts';
 import { buildServer, type App } from './server.ts';
 import { checkReadiness } from '../app/readiness.ts';
+import { publishHeadsAtStart } from '../audit/head-job.ts';
 
 export interface RunningServer {
   app: App;
@@ -23,6 +24,8 @@ export async function startServer(deps: Deps, options: { host?: string; port?: n
 
   const address = await app.listen({ host: options.host ?? deps.config.host, port: options.port ?? deps.config.port });
   scheduler.start();
+  // Every tenant has a published head from the first minute, not only after the first hourly tick.
+  await publishHeadsAtStart(deps);
   const url = address.replace('[::1]', 'localhost');
   deps.logger.info({ url, jobs: scheduler.status().map((j) => j.name) }, 'kimauth listening');
 

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { validationError } from '../../app/errors.ts';
 import { cliActor } from '../../audit/actors.ts';
-import { createTenant, getTenant, listTenants, updateTenant } from '../../tenants/tenants.ts';
+import { createTenantWithHead, getTenant, listTenants, updateTenant } from '../../tenants/tenants.ts';
 import type { TenantRow } from '../../tenants/tables.ts';
 import { listSigningKeys } from '../../keys/signing-keys.ts';
 import type { CliContext } from '../context.ts';
@@ -77,7 +77,7 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
     .addHelpText('after', '\nExample:\n  $ kimauth tenants create --slug acme --name "Acme GmbH"')
     .action(async (opts: { slug: string; name: string; legacyCode?: string }, cmd: Command) =>
       ctx.withDeps(cmd, async (deps, out) => {
-        const tenant = await createTenant(deps, opts, cliActor());
+        const tenant = await createTenantWithHead(deps, opts, cliActor());
         out.result(tenantJson(tenant), () => out.line(`Created tenant ${tenant.slug} (${tenant.id})`));
       }),
     );
