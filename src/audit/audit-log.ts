@@ -80,6 +80,11 @@ export interface AuditLog {
   append(tenantId: string, event: AuditEvent): AuditEntry;
   /** The HMAC key for a master key id (current when omitted). */
   hmacKey(keyId?: string): Buffer;
+  /**
+   * Calls `listener` after each append (metrics count sign-ins and reuse detections this way); must be cheap and
+   * never throw into the audited transaction. Returns the unsubscribe function.
+   */
+  observe(listener: (entry: AuditEntry) => void): () => void;
 }
 
 export function createAuditLog(sqlite: Sqlite, masterKeys: MasterKeyring, clock: Clock): AuditLog {
@@ -93,6 +98,7 @@ export function createAuditLog(sqlite: Sqlite, masterKeys: MasterKeyring, clock:
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const keys = new Map<string, Buffer>();
+  const listeners: Array<(entry: AuditEntry) => void> = [];
   const hmacKey = (keyId = masterKeys.currentId) => {
     let key = keys.get(keyId);
     if (!key) {
@@ -104,6 +110,13 @@ export function createAuditLog(sqlite: Sqlite, masterKeys: MasterKeyring, clock:
 
   return {
     hmacKey,
+    observe(listener) {
+      listeners.push(listener);
+      return () => {
+        const at = listeners.indexOf(listener);
+        if (at >= 0) listeners.splice(at, 1);
+      };
+    },
     append(tenantId, event) {
       if (!sqlite.inTransaction) {
         throw new Error(`audit: ${event.type} must be appended inside the transaction of its change`);
@@ -129,6 +142,13 @@ export function createAuditLog(sqlite: Sqlite, masterKeys: MasterKeyring, clock:
         entry.tenantId, entry.seq, entry.at, entry.actorType, entry.actorId, entry.channel, entry.eventType,
         entry.targetType, entry.targetId, entry.payload, entry.keyId, entry.prevHmac, entry.hmac,
       );
+      for (const listener of listeners) {
+        try {
+          listener(entry);
+        } catch {
+          // An observer never fails the audited change.
+        }
+      }
       return entry;
     },
   };
