@@ -8,6 +8,7 @@ import type { CliContext } from '../context.ts';
 import type { Column } from '../output.ts';
 import { registerTenantEntitlementsCommands } from './tenant-entitlements.ts';
 import { registerTenantVatCommands } from './tenant-vat.ts';
+import { registerTenantTransferCommands } from './tenant-transfer.ts';
 
 export const TENANT_COLUMNS: Column<TenantRow>[] = [
   { header: 'slug', value: (t) => t.slug },
@@ -108,4 +109,5 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
 
   registerTenantEntitlementsCommands(tenants, ctx);
   registerTenantVatCommands(tenants, ctx);
+  registerTenantTransferCommands(tenants, ctx);
 }
