@@ -31,6 +31,7 @@ const COMMAND_GROUPS: Array<{ name: string; load: () => Promise<RegisterCommand>
   { name: 'oss-report', load: () => import('./commands/oss-report.ts').then((m) => m.registerOssReportCommand) },
   { name: 'backup', load: () => import('./commands/backup.ts').then((m) => m.registerBackupCommand) },
   { name: 'restore', load: () => import('./commands/backup.ts').then((m) => m.registerRestoreCommand) },
+  { name: 'doctor', load: () => import('./commands/doctor.ts').then((m) => m.registerDoctorCommand) },
 ];
 
 /** The command a command line names: its first word that is neither a global option nor that option's value. */
