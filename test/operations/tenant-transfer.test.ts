@@ -31,6 +31,17 @@ describe('tenant export/import in-process: discovery, users, clashes, the re-sea
     upsertCompanyMembership(source.deps, TEST_ACTOR, acme.id, { userId: admin.id, role: 'ADMIN' });
     const promoted = await createActiveUser(source.deps, 'platform@acme.test', 'PLATFORM_ADMIN');
     upsertCompanyMembership(source.deps, TEST_ACTOR, acme.id, { userId: promoted.id, role: 'ADMIN' });
+    // Tables another capability might add: one with a tenant column, one that belongs to it through its parent only.
+    for (const deps of [source.deps, target.deps]) {
+      deps.sqlite.exec(`CREATE TABLE test_groups (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL);
+        CREATE TABLE test_group_members (group_id TEXT NOT NULL REFERENCES test_groups(id), user_id TEXT NOT NULL REFERENCES users(id),
+          PRIMARY KEY (group_id, user_id));`);
+    }
+    const grouped = await createActiveUser(source.deps, 'grouped@acme.test');
+    source.deps.sqlite.prepare("INSERT INTO test_groups VALUES ('g-1', ?, 'Finance')").run(acme.id);
+    source.deps.sqlite.prepare("INSERT INTO test_groups VALUES ('g-other', ?, 'Elsewhere')").run(source.master.id);
+    source.deps.sqlite.prepare("INSERT INTO test_group_members VALUES ('g-1', ?)").run(grouped.id);
+    source.deps.sqlite.prepare("INSERT INTO test_group_members VALUES ('g-other', ?)").run(source.admin.id);
     archive = path.join(dir.path, 'acme.kimauth');
     await exportTenant(source.deps, { tenant: 'acme', out: archive, passphrase: PASSPHRASE, actor: TEST_ACTOR });
   });
@@ -61,7 +72,13 @@ describe('tenant export/import in-process: discovery, users, clashes, the re-sea
 
   it('imports: same account reused, new ones created without platform roles, entitlements along, chain verifies', async () => {
     const result = await importTenant(target.deps, { file: archive, passphrase: PASSPHRASE, actor: TEST_ACTOR });
-    expect(result).toMatchObject({ usersCreated: 2, usersAlreadyPresent: 1, tables: { company_entitlements: 2, company_memberships: 3 } });
+    expect(result).toMatchObject({
+      usersCreated: 3,
+      usersAlreadyPresent: 1,
+      tables: { company_entitlements: 2, company_memberships: 3, test_groups: 1, test_group_members: 1 },
+    });
+    expect(target.deps.sqlite.prepare('SELECT group_id FROM test_group_members').pluck().all()).toEqual(['g-1']);
+    expect(findUserByEmail(target.deps, 'grouped@acme.test')).toBeDefined();
     expect(findUserByEmail(target.deps, 'platform@acme.test')?.globalRole).toBe('NONE');
     const acme = findTenant(target.deps, 'acme')!;
     expect(acme.id).toBe(findTenant(source.deps, 'acme')!.id);

@@ -10,6 +10,9 @@ import { signingKeyAad } from '../../keys/signing-keys.ts';
 import { getTenant, MASTER_SLUG } from '../../tenants/tenants.ts';
 import { sealArchive } from '../archive/sealed-archive.ts';
 import {
+  childTables,
+  rowsOfParents,
+  type Row,
   auditEntryRows,
   auditHeadRows,
   migrationTags,
@@ -63,10 +66,26 @@ export async function exportTenant(deps: Deps, input: ExportTenantInput): Promis
   const archive = deps.sqlite.transaction((): TenantArchive => {
     const tables: TenantArchive['tables'] = {};
     const userIds = new Set<string>();
+    const rawRows = new Map<string, Row[]>();
     for (const table of tenantScopedTables(deps)) {
       const rows = rowsOfTenant(deps, table, tenant.id);
       for (const row of rows) for (const column of table.userColumns) if (typeof row[column] === 'string') userIds.add(row[column] as string);
+      rawRows.set(table.name, rows);
       tables[table.name] = { tenantColumns: table.tenantColumns, referenceOnly: table.referenceOnly, rows: encodeRows(rows) };
+    }
+    // Rows that belong to the tenant through a parent row (no tenant column of their own), to any depth.
+    for (let children = childTables(deps, new Set(rawRows.keys())); children.length; children = childTables(deps, new Set(rawRows.keys()))) {
+      for (const child of children) {
+        const values = new Map<string, unknown[]>();
+        for (const parent of child.parents) {
+          const parentRows = rawRows.get(parent.table) ?? [];
+          values.set(parent.from, [...new Set(parentRows.map((r) => r[parent.to]).filter((v) => v !== null && v !== undefined))]);
+        }
+        const rows = rowsOfParents(deps, child, values);
+        for (const row of rows) for (const column of child.userColumns) if (typeof row[column] === 'string') userIds.add(row[column] as string);
+        rawRows.set(child.name, rows);
+        tables[child.name] = { tenantColumns: [], referenceOnly: false, rows: encodeRows(rows) };
+      }
     }
     const signingKeys = signingKeyRows(deps, tenant.id).map((row) => {
       const pkcs8 = decryptSecret(deps.masterKeys, row.private_key_enc as Buffer, signingKeyAad(row.kid as string), row.master_key_id as string);

@@ -66,6 +66,42 @@ export function tenantScopedTables(deps: Deps): TenantScopedTable[] {
   return found;
 }
 
+/** A table without a tenant column whose rows belong to rows of tenant-scoped tables (group members, role grants). */
+export interface ChildTable {
+  name: string;
+  parents: Array<{ from: string; table: string; to: string }>;
+  userColumns: string[];
+}
+
+/**
+ * Tables that are not yet included and reference an included table (other than tenants and users): their rows
+ * belong to the tenant through their parent. Called until it finds nothing new.
+ */
+export function childTables(deps: Deps, included: Set<string>): ChildTable[] {
+  const found: ChildTable[] = [];
+  for (const name of tableNames(deps)) {
+    if (SPECIAL_TABLES.has(name) || included.has(name)) continue;
+    const fks = foreignKeys(deps, name) as Array<{ table: string; from: string; to: string | null }>;
+    const parents = fks.filter((fk) => included.has(fk.table) && !SPECIAL_TABLES.has(fk.table));
+    if (parents.length === 0) continue;
+    const primaryKey = (table: string) => tableColumns(deps, table).find((c) => c.pk === 1)?.name ?? 'rowid';
+    found.push({
+      name,
+      parents: parents.map((fk) => ({ from: fk.from, table: fk.table, to: fk.to ?? primaryKey(fk.table) })),
+      userColumns: fks.filter((fk) => fk.table === 'users').map((fk) => fk.from),
+    });
+  }
+  return found;
+}
+
+/** Rows of a child table whose parent columns take one of the given values (per parent: from → values). */
+export function rowsOfParents(deps: Deps, table: ChildTable, valuesByColumn: Map<string, unknown[]>): Row[] {
+  const conditions = [...valuesByColumn.keys()].map((column, i) => `${quoted(column)} IN (SELECT value FROM json_each(@v${i}))`);
+  if (conditions.length === 0) return [];
+  const params = Object.fromEntries([...valuesByColumn.values()].map((values, i) => [`v${i}`, JSON.stringify(values)]));
+  return deps.statement(`SELECT * FROM ${quoted(table.name)} WHERE ${conditions.join(' OR ')}`).all(params) as Row[];
+}
+
 /** Rows of `table` whose tenant column(s) name the tenant. */
 export function rowsOfTenant(deps: Deps, table: TenantScopedTable, tenantId: string): Row[] {
   const where = table.tenantColumns.map((c) => `${quoted(c)} = @tenant`).join(' OR ');
