@@ -4,6 +4,7 @@ import { setCompanyEntitlements } from '../../src/access/entitlements.ts';
 import { listAuditEntries } from '../../src/audit/entries.ts';
 import { verifyAuditChains } from '../../src/audit/verify.ts';
 import { findUserByEmail } from '../../src/identity/users.ts';
+import { sealToText } from '../../src/keys/master-key.ts';
 import { upsertCompanyMembership } from '../../src/memberships/memberships.ts';
 import { exportTenant } from '../../src/operations/transfer/export.ts';
 import { importTenant } from '../../src/operations/transfer/import.ts';
@@ -33,17 +34,19 @@ describe('tenant export/import in-process: discovery, users, clashes, the re-sea
     upsertCompanyMembership(source.deps, TEST_ACTOR, acme.id, { userId: promoted.id, role: 'ADMIN' });
     // Tables another capability might add: one with a tenant column, one that belongs to it through its parent only.
     for (const deps of [source.deps, target.deps]) {
-      deps.sqlite.exec(`CREATE TABLE test_groups (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL);
+      deps.sqlite.exec(`CREATE TABLE test_groups (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL, secret TEXT);
         CREATE TABLE test_group_members (group_id TEXT NOT NULL REFERENCES test_groups(id), user_id TEXT NOT NULL REFERENCES users(id),
           PRIMARY KEY (group_id, user_id));`);
     }
     const grouped = await createActiveUser(source.deps, 'grouped@acme.test');
-    source.deps.sqlite.prepare("INSERT INTO test_groups VALUES ('g-1', ?, 'Finance')").run(acme.id);
-    source.deps.sqlite.prepare("INSERT INTO test_groups VALUES ('g-other', ?, 'Elsewhere')").run(source.master.id);
+    source.deps.sqlite.prepare("INSERT INTO test_groups VALUES ('g-1', ?, 'Finance', ?)").run(acme.id, sealToText(source.deps.masterKeys, 'webhook-secret', 'test'));
+    source.deps.sqlite.prepare("INSERT INTO test_groups VALUES ('g-other', ?, 'Elsewhere', NULL)").run(source.master.id);
     source.deps.sqlite.prepare("INSERT INTO test_group_members VALUES ('g-1', ?)").run(grouped.id);
     source.deps.sqlite.prepare("INSERT INTO test_group_members VALUES ('g-other', ?)").run(source.admin.id);
     archive = path.join(dir.path, 'acme.kimauth');
-    await exportTenant(source.deps, { tenant: 'acme', out: archive, passphrase: PASSPHRASE, actor: TEST_ACTOR });
+    const exported = await exportTenant(source.deps, { tenant: 'acme', out: archive, passphrase: PASSPHRASE, actor: TEST_ACTOR });
+    // A value sealed under the source's master key cannot open elsewhere: the export names its column.
+    expect(exported.sealedColumns).toEqual(['test_groups.secret']);
   });
   afterAll(() => {
     source.close();

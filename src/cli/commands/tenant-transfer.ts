@@ -37,6 +37,9 @@ Examples:
       const secret = await passphrase(ctx, opts, true);
       await ctx.withDeps(cmd, async (deps, out) => {
         const result = await exportTenant(deps, { tenant: ref, out: opts.out, passphrase: secret, actor: cliActor() });
+        if (result.sealedColumns.length) {
+          out.warn(`sealed under this instance's master key, will not open elsewhere: ${result.sealedColumns.join(', ')}`);
+        }
         out.result(result, () =>
           out.line(`Exported ${result.tenant.slug} to ${result.file}: ${result.users} users, ${result.auditEntries} audit entries, ${Object.keys(result.tables).length} tables.`),
         );

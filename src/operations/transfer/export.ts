@@ -41,6 +41,26 @@ export interface ExportTenantResult {
   auditEntries: number;
   auditHeads: number;
   tables: Record<string, number>;
+  /**
+   * `table.column`s holding values sealed with this instance's master key (sealToText), other than signing keys:
+   * they travel as they are and will not open on another instance (the context that owns them must re-issue them).
+   */
+  sealedColumns: string[];
+}
+
+const SEALED_TEXT = /^([0-9a-f]{16})\.[A-Za-z0-9+/]+=*$/;
+
+function masterKeySealedColumns(deps: Deps, archive: TenantArchive): string[] {
+  const found = new Set<string>();
+  for (const [table, data] of Object.entries(archive.tables)) {
+    for (const row of data.rows) {
+      for (const [column, value] of Object.entries(row)) {
+        const match = typeof value === 'string' ? SEALED_TEXT.exec(value) : null;
+        if (match && deps.masterKeys.keys.has(match[1])) found.add(`${table}.${column}`);
+      }
+    }
+  }
+  return [...found].sort();
 }
 
 /**
@@ -105,6 +125,7 @@ export async function exportTenant(deps: Deps, input: ExportTenantInput): Promis
     };
   })();
 
+  const sealedColumns = masterKeySealedColumns(deps, archive);
   const counts = Object.fromEntries(Object.entries(archive.tables).map(([name, t]) => [name, t.rows.length]));
   const meta = { tenant: { id: tenant.id, slug: tenant.slug, name: tenant.name }, users: archive.users.length, auditEntries: archive.auditEntries.length };
   const bytes = sealArchive('kimauth-tenant-export', [{ name: TENANT_MEMBER, data: Buffer.from(JSON.stringify(archive)) }], { type: 'passphrase', passphrase: input.passphrase }, meta, archive.exportedAt);
@@ -119,6 +140,7 @@ export async function exportTenant(deps: Deps, input: ExportTenantInput): Promis
     auditEntries: archive.auditEntries.length,
     auditHeads: archive.auditHeads.length,
     tables: counts,
+    sealedColumns,
   };
   deps.sqlite.transaction(() => {
     const event = {
