@@ -117,6 +117,14 @@ const FIELDS = {
   masterKeyFile: { env: 'KIMAUTH_MASTER_KEY_FILE', schema: z.string().min(1).optional(), default: undefined },
   /** Webhook targets on loopback, private or link-local networks (refused by default: SSRF). */
   webhookAllowPrivateNetworks: { env: 'KIMAUTH_WEBHOOK_ALLOW_PRIVATE_NETWORKS', schema: bool, default: false },
+  /** GET /metrics (Prometheus text format). */
+  metrics: { env: 'KIMAUTH_METRICS', schema: bool, default: false },
+  /** Serve /metrics on its own listener (on KIMAUTH_HOST) instead of the API port. */
+  metricsPort: { env: 'KIMAUTH_METRICS_PORT', schema: int(0, 65535).optional(), default: undefined },
+  /** Nightly online backup by `serve` into this directory; off when unset. */
+  backupDir: { env: 'KIMAUTH_BACKUP_DIR', schema: z.string().min(1).optional(), default: undefined },
+  /** How many nightly backups to keep. */
+  backupKeep: { env: 'KIMAUTH_BACKUP_KEEP', schema: int(1, 1000), default: 7 },
   /** GET /docs, the rendered API reference. */
   docs: { env: 'KIMAUTH_DOCS', schema: bool, default: true },
   logLevel: {

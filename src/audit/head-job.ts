@@ -18,3 +18,14 @@ export function registerAuditHeadJob(scheduler: Scheduler, deps: Deps): void {
     },
   });
 }
+
+/** `serve` publishes every tenant's head once when it starts; a failure is logged, never fatal. */
+export async function publishHeadsAtStart(deps: Deps): Promise<void> {
+  try {
+    const { published, failed } = await publishAuditHeads(deps);
+    for (const f of failed) deps.logger.error({ tenant: f.slug, err: f.error }, 'audit head not published');
+    deps.logger.info({ heads: published.length, failed: failed.length }, 'audit heads published at start');
+  } catch (err) {
+    deps.logger.error({ err }, 'audit heads not published at start');
+  }
+}

@@ -36,6 +36,9 @@ const COMMAND_GROUPS: Array<{ name: string; load: () => Promise<RegisterCommand>
   { name: 'oss-report', load: () => import('./commands/oss-report.ts').then((m) => m.registerOssReportCommand) },
   { name: 'api-keys', load: () => import('./commands/api-keys.ts').then((m) => m.registerApiKeysCommand) },
   { name: 'webhooks', load: () => import('./commands/webhooks.ts').then((m) => m.registerWebhooksCommand) },
+  { name: 'backup', load: () => import('./commands/backup.ts').then((m) => m.registerBackupCommand) },
+  { name: 'restore', load: () => import('./commands/backup.ts').then((m) => m.registerRestoreCommand) },
+  { name: 'doctor', load: () => import('./commands/doctor.ts').then((m) => m.registerDoctorCommand) },
 ];
 
 /** The command a command line names: its first word that is neither a global option nor that option's value. */

@@ -8,6 +8,7 @@ import { authenticateBeforeParsing, createAuthenticate } from './plugins/authent
 import { registerSecurityHeaders } from './plugins/security-headers.ts';
 import { documentHook, documentOperations, routeDocs, SECURITY_SCHEMES, tidySchemaNames, type RouteDoc } from './openapi.ts';
 import { createIpRateLimiter } from './plugins/rate-limit.ts';
+import { registerMetrics } from './plugins/metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jwksRoutes } from './routes/jwks.ts';
 import { internalUsersRoutes } from './routes/internal-users.ts';
@@ -120,6 +121,9 @@ export async function buildServer(deps: Deps, options: BuildServerOptions = {}):
       request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
     });
   }
+
+  // KIMAUTH_METRICS: one onResponse hook for every route, and GET /metrics.
+  await registerMetrics(app, deps);
 
   // What each route's hooks say about it (credentials, rate limit), for documentOperations in /openapi.json.
   const documentedRoutes = new Map<string, RouteDoc>();

@@ -339,7 +339,7 @@ export async function acceptInvitation(deps: Deps, caller: Principal, input: Acc
     return deps.sqlite.transaction(() => complete(existing, false))();
   }
 
-  if (!input.name?.trim() || !input.password) throw validationError('A new account needs name and password');
+  if (!input.name?.trim() || !input.password) throw validationError('A new account needs fullName and password');
   assertPasswordPolicy(input.password);
   let result: AcceptedInvitation | undefined;
   await createUser(

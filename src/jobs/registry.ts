@@ -8,6 +8,7 @@ import { registerViesRecheckJob } from '../payments/vies-recheck.ts';
 import { registerSessionJobs } from '../sessions/jobs.ts';
 import { registerWebhookJobs } from '../webhooks/jobs.ts';
 import { registerOidcPurgeJob } from '../oidc/purge-job.ts';
+import { registerBackupJob } from '../operations/backup/job.ts';
 
 /**
  * Each capability that needs periodic work adds its registration here (audit heads, OSS reports, mail
@@ -22,6 +23,7 @@ const JOB_REGISTRATIONS: Array<(scheduler: Scheduler, deps: Deps) => void> = [
   registerSessionJobs,
   registerWebhookJobs,
   registerOidcPurgeJob,
+  registerBackupJob,
 ];
 
 export function registerJobs(scheduler: Scheduler, deps: Deps): void {

@@ -51,7 +51,9 @@ export async function generateRsaKey(): Promise<GeneratedKey> {
   };
 }
 
-const aad = (kid: string) => `signing-key:${kid}`;
+/** The associated data a private key is sealed under (tenant export re-seals keys under another master key). */
+export const signingKeyAad = (kid: string) => `signing-key:${kid}`;
+const aad = signingKeyAad;
 
 /** Inserts a generated key as the tenant's active one. Call inside the transaction that needs it. */
 export function insertSigningKey(deps: Deps, tenantId: string, key: GeneratedKey, actor: Actor): SigningKeyRow {

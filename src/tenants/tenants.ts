@@ -5,6 +5,7 @@ import type { Deps } from '../app/deps.ts';
 import { conflict, notFound, validationError } from '../app/errors.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { generateRsaKey, insertSigningKey } from '../keys/signing-keys.ts';
+import { publishAuditHeads } from '../audit/heads.ts';
 import { tenants, type TenantRow } from './tables.ts';
 
 export const MASTER_SLUG = 'master';
@@ -157,4 +158,15 @@ export function updateTenant(deps: Deps, ref: string, input: UpdateTenantInput, 
     if (platformId !== before.id) deps.audit.append(platformId, event);
     return next;
   })();
+}
+
+/**
+ * createTenant, then the new tenant's first published head (so GET /t/{slug}/audit/head answers at once).
+ * What `tenants create` and other tenant-creating doors call; a head that cannot be published is logged.
+ */
+export async function createTenantWithHead(deps: Deps, input: CreateTenantInput, actor: Actor): Promise<TenantRow> {
+  const tenant = await createTenant(deps, input, actor);
+  const { failed } = await publishAuditHeads(deps, { tenantId: tenant.id });
+  for (const f of failed) deps.logger.error({ tenant: f.slug, err: f.error }, 'first audit head not published');
+  return tenant;
 }

@@ -25,7 +25,7 @@ describe('e2e: refresh after a lost response, across kill -9', () => {
     server = undefined;
   };
   /** Every file of the data dir (db, -wal, -shm, keys…) as one latin1 string, to look for a token in clear. */
-  const dataDirBytes = () => readdirSync(dataDir).map((f) => readFileSync(path.join(dataDir, f)).toString('latin1')).join('\n');
+  const dataDirBytes = () => readdirSync(dataDir, { withFileTypes: true }).filter((f) => f.isFile()).map((f) => readFileSync(path.join(dataDir, f.name)).toString('latin1')).join('\n');
 
   beforeAll(async () => {
     const init = await runKimauth(['--data-dir', dataDir, 'init', '--yes', '--admin-email', EMAIL, '--admin-password-stdin'], { stdin: PASSWORD });

@@ -101,6 +101,14 @@ describe('invitations (§4.9), end to end with mail through a real SMTP server',
     expect((await accept({ token: second.token, name: 'R', password: 'a-good-password' })).statusCode).toBe(200);
   });
 
+  it('a new account takes fullName (as /auth/register does); name stays an alias', async () => {
+    await invite('ADMIN', { email: 'full-name@example.com', role: 'SUBMITTER' });
+    const { token } = await tokenMailedTo('full-name@example.com');
+    expect((await accept({ token, password: 'a-good-password' })).json().error.message).toMatch(/fullName/);
+    expect((await accept({ token, fullName: 'Full Name', password: 'a-good-password' })).statusCode).toBe(200);
+    expect(findUserByEmail(t.deps, 'full-name@example.com')!.fullName).toBe('Full Name');
+  });
+
   it('cancel makes the link unknown; list and get show the status', async () => {
     const id = (await invite('TENANT_SUPERADMIN', { email: 'cancel@example.com', role: 'SUBMITTER' })).json().data.invitation.id;
     const { token } = await tokenMailedTo('cancel@example.com');

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { validationError } from '../../app/errors.ts';
 import { cliActor } from '../../audit/actors.ts';
-import { createTenant, getTenant, listTenants, updateTenant } from '../../tenants/tenants.ts';
+import { createTenantWithHead, getTenant, listTenants, updateTenant } from '../../tenants/tenants.ts';
 import type { TenantRow } from '../../tenants/tables.ts';
 import { listSigningKeys } from '../../keys/signing-keys.ts';
 import type { CliContext } from '../context.ts';
@@ -11,6 +11,7 @@ import { registerTenantVatCommands } from './tenant-vat.ts';
 import { setTenantBranding, setTenantSigningAlg, tenantSigningAlg } from '../../oidc/provider-settings.ts';
 import { SIGNING_ALGS } from '../../keys/signing-keys.ts';
 import { registerTenantOwnerPolicyCommands } from './tenant-owner-policy.ts';
+import { registerTenantTransferCommands } from './tenant-transfer.ts';
 
 export const TENANT_COLUMNS: Column<TenantRow>[] = [
   { header: 'slug', value: (t) => t.slug },
@@ -80,7 +81,7 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
     .addHelpText('after', '\nExample:\n  $ kimauth tenants create --slug acme --name "Acme GmbH"')
     .action(async (opts: { slug: string; name: string; legacyCode?: string }, cmd: Command) =>
       ctx.withDeps(cmd, async (deps, out) => {
-        const tenant = await createTenant(deps, opts, cliActor());
+        const tenant = await createTenantWithHead(deps, opts, cliActor());
         out.result(tenantJson(tenant), () => out.line(`Created tenant ${tenant.slug} (${tenant.id})`));
       }),
     );
@@ -146,4 +147,5 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
   registerTenantEntitlementsCommands(tenants, ctx);
   registerTenantVatCommands(tenants, ctx);
   registerTenantOwnerPolicyCommands(tenants, ctx);
+  registerTenantTransferCommands(tenants, ctx);
 }

@@ -19,7 +19,7 @@ const idParams = z.object({ id: z.string().uuid() });
 
 /**
  * Invitations (seed 002 §4.9). Every route but accept needs Bearer and the x-org company (id or slug; 400
- * without). Accept works without a Bearer token for new users (token + name + password); an existing
+ * without). Accept works without a Bearer token for new users (token + fullName + password; `name` is an alias); an existing
  * account accepts signed in as the invited email (Bearer) or with its password.
  */
 export function invitationRoutes(app: App, deps: Deps): void {
@@ -95,14 +95,22 @@ export function invitationRoutes(app: App, deps: Deps): void {
         tags: ['invitations'],
         summary: 'Accept an invitation: creates or links the user, creates the membership with the invited role and grants',
         security: [{}, { bearerAuth: [] }],
-        body: z.object({ token: z.string().min(16).max(200), name: withoutControlCharacters(z.string().max(200)).optional(), password: z.string().max(1024).optional() }),
+        body: z.object({
+          token: z.string().min(16).max(200),
+          // `fullName` as in /auth/register and POST /internal/users; `name` stays accepted as an alias.
+          fullName: withoutControlCharacters(z.string().max(200)).optional(),
+          name: withoutControlCharacters(z.string().max(200)).optional(),
+          password: z.string().max(1024).optional(),
+        }),
       },
     },
     async (request) => {
       const ref = xOrgOf(request.headers);
       return ok(
         await acceptInvitation(deps, request.principal ? callerOf(request) : ANONYMOUS_HTTP, {
-          ...request.body,
+          token: request.body.token,
+          password: request.body.password,
+          name: request.body.fullName ?? request.body.name,
           companyId: ref ? (findTenant(deps, ref)?.id ?? ref) : undefined,
         }),
       );

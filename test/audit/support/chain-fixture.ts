@@ -1,4 +1,4 @@
-import { cpSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll } from 'vitest';
@@ -47,6 +47,9 @@ export async function createTemplateDataDir(events: number): Promise<{ dataDir: 
   if (tenant.code !== 0) throw new Error(tenant.stderr);
   const deps = openInstance(dataDir);
   try {
+    // `tenants create` publishes the tenant's first head; these tests count only the heads they publish themselves.
+    deps.sqlite.exec('DELETE FROM audit_heads');
+    rmSync(path.join(dataDir, 'audit-heads'), { recursive: true, force: true });
     appendEvents(deps, 'acme', events);
     // Fold the WAL into the main file so a plain copy of the directory is complete.
     deps.sqlite.pragma('wal_checkpoint(TRUNCATE)');
