@@ -48,4 +48,9 @@ export function findSignInUserByEmail(deps: Deps, normalizedEmail: string): Sign
   return r ? toSignInUser(r) : undefined;
 }
 
+export function findSignInUserById(deps: Deps, userId: string): SignInUser | undefined {
+  const r = deps.statement(`SELECT ${SIGN_IN_USER_COLUMNS} FROM users u WHERE u.id = ?`).get(userId) as SignInUserRecord | undefined;
+  return r ? toSignInUser(r) : undefined;
+}
+
 export type { SignInUserRecord };
