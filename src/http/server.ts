@@ -22,6 +22,8 @@ import { meAccessRoutes } from './routes/me-access.ts';
 import { invitationRoutes } from './routes/invitations.ts';
 import { paymentsRoutes } from './routes/payments.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { mfaRoutes } from './routes/mfa.ts';
+import { magicLinkRoutes } from './routes/magic-links.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
 export type App = FastifyInstance<
@@ -50,6 +52,8 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   meAccessRoutes,
   invitationRoutes,
   paymentsRoutes,
+  mfaRoutes,
+  magicLinkRoutes,
   docsRoutes,
 ];
 
