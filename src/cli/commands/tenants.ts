@@ -4,6 +4,7 @@ import { cliActor } from '../../audit/actors.ts';
 import { createTenant, getTenant, listTenants, updateTenant } from '../../tenants/tenants.ts';
 import type { TenantRow } from '../../tenants/tables.ts';
 import { listSigningKeys } from '../../keys/signing-keys.ts';
+import { setTenantMfaRequirement, tenantRequiresMfa } from '../../mfa/tenant-requirement.ts';
 import type { CliContext } from '../context.ts';
 import type { Column } from '../output.ts';
 import { registerTenantEntitlementsCommands } from './tenant-entitlements.ts';
@@ -54,13 +55,15 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
       ctx.withDeps(cmd, (deps, out) => {
         const tenant = getTenant(deps, ref);
         const keys = listSigningKeys(deps, tenant.id);
-        out.result({ ...tenantJson(tenant), keys: keys.map((k) => ({ kid: k.kid, status: k.status })) }, () => {
+        const requireMfa = tenantRequiresMfa(deps, tenant.id);
+        out.result({ ...tenantJson(tenant), requireMfa, keys: keys.map((k) => ({ kid: k.kid, status: k.status })) }, () => {
           out.record([
             ['slug', tenant.slug],
             ['name', tenant.name],
             ['id', tenant.id],
             ['legacy code', tenant.legacyCode],
             ['status', tenant.status],
+            ['requires MFA', requireMfa ? 'yes' : 'no'],
             ['created', tenant.createdAt],
             ['signing keys', keys.map((k) => `${k.kid} (${k.status})`).join(', ')],
           ]);
@@ -89,20 +92,31 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
     .addOption(new Option('--legacy-code <code>', 'new legacy company code').conflicts('clearLegacyCode'))
     .option('--clear-legacy-code', 'remove the legacy code')
     .addOption(new Option('--status <status>', 'active or disabled').choices(['active', 'disabled']))
-    .addHelpText('after', '\nExamples:\n  $ kimauth tenants update acme --name "Acme GmbH" --legacy-code ACME-001\n  $ kimauth tenants update acme --status disabled --json')
+    .option('--require-mfa', "require MFA of the tenant's members (those without it enrol at their next sign-in)")
+    .option('--no-require-mfa', 'stop requiring MFA')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ kimauth tenants update acme --name "Acme GmbH" --legacy-code ACME-001\n  $ kimauth tenants update acme --status disabled --json\n  $ kimauth tenants update acme --require-mfa',
+    )
     .action(
-      async (ref: string, opts: { name?: string; legacyCode?: string; clearLegacyCode?: boolean; status?: 'active' | 'disabled' }, cmd: Command) =>
+      async (
+        ref: string,
+        opts: { name?: string; legacyCode?: string; clearLegacyCode?: boolean; status?: 'active' | 'disabled'; requireMfa?: boolean },
+        cmd: Command,
+      ) =>
         ctx.withDeps(cmd, (deps, out) => {
-          if (opts.name === undefined && opts.legacyCode === undefined && !opts.clearLegacyCode && opts.status === undefined) {
-            throw validationError('Nothing to change: give --name, --legacy-code, --clear-legacy-code or --status');
+          const tenantFields = opts.name !== undefined || opts.legacyCode !== undefined || opts.clearLegacyCode || opts.status !== undefined;
+          if (!tenantFields && opts.requireMfa === undefined) {
+            throw validationError('Nothing to change: give --name, --legacy-code, --clear-legacy-code, --status or --[no-]require-mfa');
           }
-          const tenant = updateTenant(
-            deps,
-            ref,
-            { name: opts.name, legacyCode: opts.clearLegacyCode ? null : opts.legacyCode, status: opts.status },
-            cliActor(),
+          const tenant = tenantFields
+            ? updateTenant(deps, ref, { name: opts.name, legacyCode: opts.clearLegacyCode ? null : opts.legacyCode, status: opts.status }, cliActor())
+            : getTenant(deps, ref);
+          const requireMfa =
+            opts.requireMfa === undefined ? tenantRequiresMfa(deps, tenant.id) : setTenantMfaRequirement(deps, cliActor(), tenant.id, opts.requireMfa).requireMfa;
+          out.result({ ...tenantJson(tenant), requireMfa }, () =>
+            out.line(`Updated tenant ${tenant.slug} (${tenant.status}${requireMfa ? ', MFA required' : ''})`),
           );
-          out.result(tenantJson(tenant), () => out.line(`Updated tenant ${tenant.slug} (${tenant.status})`));
         }),
     );
 
