@@ -6,6 +6,7 @@ import { registerMaintenanceJob } from './maintenance.ts';
 import { registerOssQuarterlyJob } from '../oss/quarterly-job.ts';
 import { registerViesRecheckJob } from '../payments/vies-recheck.ts';
 import { registerSessionJobs } from '../sessions/jobs.ts';
+import { registerSignInStepsPurgeJob } from '../mfa/retention.ts';
 
 /**
  * Each capability that needs periodic work adds its registration here (audit heads, OSS reports, mail
@@ -18,6 +19,7 @@ const JOB_REGISTRATIONS: Array<(scheduler: Scheduler, deps: Deps) => void> = [
   registerOssQuarterlyJob,
   registerViesRecheckJob,
   registerSessionJobs,
+  registerSignInStepsPurgeJob,
 ];
 
 export function registerJobs(scheduler: Scheduler, deps: Deps): void {

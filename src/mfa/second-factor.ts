@@ -5,9 +5,11 @@ import {
   advanceTotpStep,
   countRecoveryCodes,
   findTotp,
+  listTotpSecrets,
   replaceRecoveryCodes,
   spendRecoveryCode,
   type TotpStatus,
+  updateTotpSecret,
 } from './store.ts';
 import { hashRecoveryCode, matchingTotpStep, newRecoveryCodes } from './totp.ts';
 
@@ -69,4 +71,15 @@ export function acceptSecondFactor(
     return left === null ? null : { method: 'recovery_code', recoveryCodesLeft: left };
   }
   return null;
+}
+
+/**
+ * Re-seals every TOTP secret under the current master key (after `keys rotate-master`), so a retired key can one
+ * day leave the key file. Call inside the rotation's transaction; returns how many were re-sealed.
+ */
+export function resealTotpSecrets(deps: Deps): number {
+  if (!deps.sqlite.inTransaction) throw new Error('resealTotpSecrets must run inside the transaction of its audit entry');
+  const rows = listTotpSecrets(deps);
+  for (const row of rows) updateTotpSecret(deps, row.user_id, sealTotpSecret(deps, row.user_id, openTotpSecret(deps, row.user_id, row.secret_sealed)));
+  return rows.length;
 }

@@ -8,6 +8,7 @@ import { createLoginThrottle, FREE_FAILURES } from '../../src/identity/login-thr
 import { confirmTotp, disableTotp, enrollTotp, regenerateRecoveryCodes, resetUserMfa } from '../../src/mfa/enrollment.ts';
 import { isMfaRequired, MAX_CODE_FAILURES_PER_TOKEN, MFA_TOKEN_TTL_MS, signInWithPassword, verifyMfaSignIn, type MfaRequired } from '../../src/mfa/sign-in.ts';
 import { mfaStatus } from '../../src/mfa/status.ts';
+import { purgeSpentSignInSteps } from '../../src/mfa/retention.ts';
 import { setTenantMfaRequirement } from '../../src/mfa/tenant-requirement.ts';
 import { matchingTotpStep, totpCodeAt } from '../../src/mfa/totp.ts';
 import { createTenant } from '../../src/tenants/tenants.ts';
@@ -139,6 +140,15 @@ describe('TOTP MFA services with an injected clock', () => {
       message: /expired/,
     });
     expect(audit('user.mfa_failed')).toHaveLength(MAX_CODE_FAILURES_PER_TOKEN);
+  });
+
+  it('sweeps mfaTokens a day after they were spent or expired, audited', async () => {
+    await enrolTotp(t.deps, user, advance);
+    await login();
+    expect(purgeSpentSignInSteps(t.deps, cliOperator())).toEqual({ mfaChallenges: 0, magicLinks: 0 });
+    t.clock.advance(MFA_TOKEN_TTL_MS + 24 * 60 * 60_000 + 1);
+    expect(purgeSpentSignInSteps(t.deps, cliOperator())).toEqual({ mfaChallenges: 1, magicLinks: 0 });
+    expect(audit('sign_in_steps.purged')).toHaveLength(1);
   });
 
   it('throttles wrong codes per user and IP like wrong passwords (429 with Retry-After), another IP unaffected', async () => {
