@@ -43,6 +43,9 @@ export function emailFingerprint(normalizedEmail: string): string {
 /**
  * Email/password sign-in. The password is verified before any account status is revealed, and an unknown
  * email is verified against a dummy hash so it costs the same time as a wrong password.
+ *
+ * Password only: it does not ask for a second factor. Sign-ins that users make go through
+ * `signInWithPassword` / `completeSignIn` (src/mfa/sign-in.ts), which answer the MFA step for users with MFA.
  */
 export async function login(deps: Deps, caller: Principal, input: LoginInput, client: ClientInfo, throttle: LoginThrottle): Promise<TokenPair> {
   const user = await verifyPasswordCredentials(deps, caller, input, client, throttle);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { generateSecret, generateSync, generateURI, verifySync } from 'otplib';
+import { NodeCryptoPlugin } from '@otplib/plugin-crypto-node';
 import QRCode from 'qrcode';
 import { hashOpaqueToken } from '../tokens/opaque-tokens.ts';
 
@@ -12,9 +13,11 @@ export const TOTP_PERIOD_SECONDS = 30;
 export const TOTP_DIGITS = 6;
 /** ±1 step. */
 export const TOTP_TOLERANCE_SECONDS = TOTP_PERIOD_SECONDS;
+/** HMAC by node:crypto (OpenSSL) rather than otplib's pure-JS default: the same codes, a quarter less CPU per check. */
+const crypto = new NodeCryptoPlugin();
 
 export function newTotpSecret(): string {
-  return generateSecret({ length: 20 });
+  return generateSecret({ length: 20, crypto });
 }
 
 export function totpUri(secret: string, issuer: string, accountName: string): string {
@@ -32,6 +35,7 @@ export function matchingTotpStep(secret: string, code: string, epochSeconds: num
   const token = code.replace(/\s+/g, '');
   if (!/^\d{6}$/.test(token)) return null;
   const result = verifySync({
+    crypto,
     secret,
     token,
     epoch: epochSeconds,
@@ -44,7 +48,7 @@ export function matchingTotpStep(secret: string, code: string, epochSeconds: num
 
 /** The code of `epochSeconds` (tests, the bench). */
 export function totpCodeAt(secret: string, epochSeconds: number): string {
-  return generateSync({ secret, epoch: epochSeconds, period: TOTP_PERIOD_SECONDS, digits: TOTP_DIGITS });
+  return generateSync({ crypto, secret, epoch: epochSeconds, period: TOTP_PERIOD_SECONDS, digits: TOTP_DIGITS });
 }
 
 export const RECOVERY_CODE_COUNT = 10;
