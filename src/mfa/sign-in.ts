@@ -156,10 +156,13 @@ function proveInTransaction<T>(
   caller: Principal,
   input: MfaVerifyInput,
   client: ClientInfo,
+  throttle: LoginThrottle,
   then: (proven: ProvenSignIn) => T,
-): { value: T } | { error: AppError; wrongCode?: true } {
+): { value: T; userId: string } | { error: AppError; wrongCodeOf?: string } {
   const challenge = usableChallenge(deps, input.mfaToken, 'verify');
   if (!challenge) return { error: new AppError('unauthorized', INVALID_TOKEN) };
+  // Before any code is looked at (a throw here rolls back nothing: nothing was written yet).
+  assertNotThrottled(throttle, challenge.user_id, client.ip);
   const accepted = acceptSecondFactor(deps, challenge.user_id, input);
   const actor = provenUser(caller, challenge.user_id);
   if (!accepted) {
@@ -171,7 +174,7 @@ function proveInTransaction<T>(
       target: { type: 'user', id: challenge.user_id },
       payload: { userId: challenge.user_id, method: input.code !== undefined ? 'totp' : 'recovery_code', failures, ip: client.ip },
     });
-    return { error: new AppError('unauthorized', INVALID_CODE), wrongCode: true };
+    return { error: new AppError('unauthorized', INVALID_CODE), wrongCodeOf: challenge.user_id };
   }
   if (!spendChallenge(deps, challenge.token_hash, deps.clock.nowMs())) return { error: new AppError('unauthorized', INVALID_TOKEN) };
   if (accepted.method === 'recovery_code') {
@@ -184,24 +187,22 @@ function proveInTransaction<T>(
   }
   const candidate = signInCandidate(deps, caller, challenge.user_id, client);
   if ('error' in candidate) return candidate;
-  return { value: then({ user: candidate.user, firstFactor: challenge.first_factor, method: accepted.method }) };
+  return { value: then({ user: candidate.user, firstFactor: challenge.first_factor, method: accepted.method }), userId: challenge.user_id };
 }
 
 function assertOneProof(input: MfaVerifyInput): void {
   if ((input.code === undefined) === (input.recoveryCode === undefined)) throw validationError('Give either code or recoveryCode');
 }
 
+/** One transaction: the token, the throttle, the code, the spend, the caller's session start. */
 function runProof<T>(deps: Deps, caller: Principal, input: MfaVerifyInput, client: ClientInfo, throttle: LoginThrottle, then: (p: ProvenSignIn) => T): T {
   assertOneProof(input);
-  const peek = usableChallenge(deps, input.mfaToken, 'verify');
-  if (!peek) throw new AppError('unauthorized', INVALID_TOKEN);
-  assertNotThrottled(throttle, peek.user_id, client.ip);
-  const outcome = deps.sqlite.transaction(() => proveInTransaction(deps, caller, input, client, then))();
+  const outcome = deps.sqlite.transaction(() => proveInTransaction(deps, caller, input, client, throttle, then))();
   if ('error' in outcome) {
-    if (outcome.wrongCode) throttle.recordFailure(mfaThrottleKey(peek.user_id), client.ip);
+    if (outcome.wrongCodeOf) throttle.recordFailure(mfaThrottleKey(outcome.wrongCodeOf), client.ip);
     throw outcome.error;
   }
-  throttle.recordSuccess(mfaThrottleKey(peek.user_id), client.ip);
+  throttle.recordSuccess(mfaThrottleKey(outcome.userId), client.ip);
   return outcome.value;
 }
 
