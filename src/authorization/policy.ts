@@ -138,6 +138,15 @@ export interface Targets {
   'apiKey.manage': { companyId: string };
   'webhooks:read': { companyId: string };
   'webhooks:write': { companyId: string };
+  // MFA (issue 13): a user's own authenticator, and what operators and platform staff may do about it.
+  /** Enrol, confirm, regenerate recovery codes, disable, read: the user themself only. */
+  'mfa.self': { userId: string };
+  /** Whether a user has MFA (never its secret): platform staff, and the user. */
+  'mfa.read': { user: TargetUser };
+  /** Remove a user's authenticator and recovery codes (a lost phone): platform admins and the operator. */
+  'mfa.reset': { user: TargetUser };
+  /** Require MFA of a tenant's members, or stop requiring it. */
+  'tenant.mfaPolicy.set': { companyId: string };
 }
 
 export type Action = keyof Targets;
@@ -393,6 +402,18 @@ const RULES: { [A in Action]: Rule<A> } = {
   'clients:write': (s, { companyId }) => tenantApi(s, companyId, true),
   'tenant.oidc.configure': (s, { companyId }) =>
     s.platformAdmin || s.companyRole(companyId) === 'TENANT_SUPERADMIN' ? ALLOWED : forbidden('Only TENANT_SUPERADMIN or platform admins may configure sign-in'),
+  'mfa.self': (s, { userId }) => (s.isUser(userId) ? ALLOWED : forbidden("Only the user themself manages their authenticator")),
+  'mfa.read': (s, { user }) => (s.isUser(user.id) || s.platform ? ALLOWED : userNotFound(user.id)),
+  'mfa.reset': (s, { user }) => {
+    if (!s.platformAdmin) return forbidden('Resetting MFA is for platform admins and the operator');
+    const p = s.principal;
+    // A PLATFORM_ADMIN does not strip the second factor of the superadmin above them.
+    if (p.type === 'user' && p.globalRole !== 'PLATFORM_SUPERADMIN' && user.globalRole === 'PLATFORM_SUPERADMIN') {
+      return forbidden('Only a PLATFORM_SUPERADMIN may reset the MFA of a PLATFORM_SUPERADMIN');
+    }
+    return ALLOWED;
+  },
+  'tenant.mfaPolicy.set': (s) => (s.platformAdmin ? ALLOWED : forbidden('Only platform admins and the operator may change whether a tenant requires MFA')),
 };
 
 /** The tenant a target lies in (tenant-API targets name it `companyId` or `tenantId`), or null. */

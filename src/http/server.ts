@@ -32,6 +32,8 @@ import { apiKeysRoutes } from './routes/api-keys.ts';
 import { webhooksRoutes } from './routes/webhooks.ts';
 import { clientsRoutes } from './routes/clients.ts';
 import { oidcRoutes } from './routes/oidc.ts';
+import { mfaRoutes } from './routes/mfa.ts';
+import { magicLinkRoutes } from './routes/magic-links.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
 export type App = FastifyInstance<
@@ -69,6 +71,8 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   webhooksRoutes,
   clientsRoutes,
   oidcRoutes,
+  mfaRoutes,
+  magicLinkRoutes,
   docsRoutes,
 ];
 

@@ -5,7 +5,7 @@ import { AppError, validationError } from '../app/errors.ts';
 import { startSession } from '../sessions/sessions.ts';
 import { issueTokenPair, type TokenPair } from '../tokens/access-tokens.ts';
 import { accountStatusError } from './account-status.ts';
-import { findSignInUserByEmail } from './login-users.ts';
+import { findSignInUserByEmail, findSignInUserById, type SignInUser } from './login-users.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { dummyPasswordHash, verifyPassword } from './passwords.ts';
 import { normalizeEmail } from './users.ts';
@@ -43,8 +43,33 @@ export function emailFingerprint(normalizedEmail: string): string {
 /**
  * Email/password sign-in. The password is verified before any account status is revealed, and an unknown
  * email is verified against a dummy hash so it costs the same time as a wrong password.
+ *
+ * Password only: it does not ask for a second factor. Sign-ins that users make go through
+ * `signInWithPassword` / `completeSignIn` (src/mfa/sign-in.ts), which answer the MFA step for users with MFA.
  */
 export async function login(deps: Deps, caller: Principal, input: LoginInput, client: ClientInfo, throttle: LoginThrottle): Promise<TokenPair> {
+  const user = await verifyPasswordCredentials(deps, caller, input, client, throttle);
+  const outcome = deps.sqlite.transaction(() => {
+    const candidate = signInCandidate(deps, caller, user.id, client, (current) => current.passwordHash === user.passwordHash);
+    if ('error' in candidate) return candidate;
+    return { user: candidate.user, ...beginSignedInSession(deps, caller, candidate.user, client) };
+  })();
+  if ('error' in outcome) throw outcome.error;
+  return issueTokenPair(deps, outcome.user, outcome.session, outcome.refreshToken);
+}
+
+/**
+ * The first half of `login`: the throttle, the password (argon2id, a dummy hash for an unknown email) and the
+ * audited failure. Returns the user whose password it is; the caller then decides (in one transaction, with
+ * signInCandidate) whether a session starts now or a second factor is asked for (src/mfa).
+ */
+export async function verifyPasswordCredentials(
+  deps: Deps,
+  caller: Principal,
+  input: LoginInput,
+  client: ClientInfo,
+  throttle: LoginThrottle,
+): Promise<SignInUser> {
   assertPasswordAccountType(input.accountType);
   const email = normalizeEmail(input.email);
   const waitMs = throttle.retryAfterMs(email, client.ip);
@@ -73,32 +98,47 @@ export async function login(deps: Deps, caller: Principal, input: LoginInput, cl
     throw new AppError('unauthorized', INVALID_CREDENTIALS);
   }
   throttle.recordSuccess(email, client.ip);
+  return user;
+}
 
-  // The row is read again inside the transaction: an admin may have changed it while argon2 was running.
-  const outcome = deps.sqlite.transaction(() => {
-    const current = findSignInUserByEmail(deps, email);
-    if (!current || current.id !== user.id || current.passwordHash !== user.passwordHash) {
-      return { error: new AppError('unauthorized', INVALID_CREDENTIALS) };
-    }
-    const blocked = accountStatusError(current);
-    if (blocked) {
-      deps.audit.append(deps.platformTenantId(), {
-        actor: provenUser(caller, current.id),
-        type: 'user.sign_in_failed',
-        target: { type: 'user', id: current.id },
-        payload: { userId: current.id, reason: blocked.code, ip: client.ip },
-      });
-      return { error: blocked };
-    }
-    const { session, refreshToken } = startSession(deps, current.id, { ip: client.ip, userAgent: client.userAgent, authType: 'internal' });
+/**
+ * Inside the sign-in transaction: the current row of a user whose first factor was just proven, or the error to
+ * answer. The row is read again because an admin may have changed it meanwhile (`isUnchanged` says whether the
+ * proof still holds, e.g. the same password hash); a blocked account is refused and audited.
+ */
+export function signInCandidate(
+  deps: Deps,
+  caller: Principal,
+  userId: string,
+  client: ClientInfo,
+  isUnchanged: (current: SignInUser) => boolean = () => true,
+): { user: SignInUser } | { error: AppError } {
+  const current = findSignInUserById(deps, userId);
+  if (!current || !isUnchanged(current)) return { error: new AppError('unauthorized', INVALID_CREDENTIALS) };
+  const blocked = accountStatusError(current);
+  if (blocked) {
     deps.audit.append(deps.platformTenantId(), {
       actor: provenUser(caller, current.id),
-      type: 'user.signed_in',
+      type: 'user.sign_in_failed',
       target: { type: 'user', id: current.id },
-      payload: { sessionId: session.id, authType: session.authType, ip: client.ip },
+      payload: { userId: current.id, reason: blocked.code, ip: client.ip },
     });
-    return { user: current, session, refreshToken };
-  })();
-  if ('error' in outcome) throw outcome.error;
-  return issueTokenPair(deps, outcome.user, outcome.session, outcome.refreshToken);
+    return { error: blocked };
+  }
+  return { user: current };
+}
+
+/**
+ * Inside the sign-in transaction, once every factor is proven: starts the session and audits `user.signed_in`
+ * (`details` adds how, e.g. `{ method: 'magic_link', mfa: 'totp' }`). The caller issues the token pair after commit.
+ */
+export function beginSignedInSession(deps: Deps, caller: Principal, user: SignInUser, client: ClientInfo, details: Record<string, unknown> = {}) {
+  const { session, refreshToken } = startSession(deps, user.id, { ip: client.ip, userAgent: client.userAgent, authType: 'internal' });
+  deps.audit.append(deps.platformTenantId(), {
+    actor: provenUser(caller, user.id),
+    type: 'user.signed_in',
+    target: { type: 'user', id: user.id },
+    payload: { sessionId: session.id, authType: session.authType, ip: client.ip, ...details },
+  });
+  return { session, refreshToken };
 }

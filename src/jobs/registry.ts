@@ -9,6 +9,7 @@ import { registerSessionJobs } from '../sessions/jobs.ts';
 import { registerWebhookJobs } from '../webhooks/jobs.ts';
 import { registerOidcPurgeJob } from '../oidc/purge-job.ts';
 import { registerBackupJob } from '../operations/backup/job.ts';
+import { registerSignInStepsPurgeJob } from '../mfa/retention.ts';
 
 /**
  * Each capability that needs periodic work adds its registration here (audit heads, OSS reports, mail
@@ -24,6 +25,7 @@ const JOB_REGISTRATIONS: Array<(scheduler: Scheduler, deps: Deps) => void> = [
   registerWebhookJobs,
   registerOidcPurgeJob,
   registerBackupJob,
+  registerSignInStepsPurgeJob,
 ];
 
 export function registerJobs(scheduler: Scheduler, deps: Deps): void {

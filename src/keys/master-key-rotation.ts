@@ -3,6 +3,7 @@ import type { Deps } from '../app/deps.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { decryptSecret, encryptSecret, rotateMasterKeyring, writeMasterKeyring } from './master-key.ts';
 import { signingKeys } from './tables.ts';
+import { resealTotpSecrets } from '../mfa/second-factor.ts';
 
 export interface MasterKeyRotation {
   previousKeyId: string;
@@ -43,11 +44,12 @@ export function rotateMasterKey(deps: Deps, actor: Actor): MasterKeyRotation {
         .run();
       pkcs8.fill(0);
     }
+    const resealedTotpSecrets = resealTotpSecrets(deps);
     deps.audit.append(deps.platformTenantId(), {
       actor,
       type: 'master_key.rotated',
       target: { type: 'master_key', id: next.currentId },
-      payload: { previousKeyId, reencryptedSigningKeys: rows.length },
+      payload: { previousKeyId, reencryptedSigningKeys: rows.length, resealedTotpSecrets },
     });
     return rows.length;
   })();

@@ -101,8 +101,20 @@ export function masterKey(ring: MasterKeyring, id: string = ring.currentId): Buf
 
 /** A purpose-bound subkey (HKDF-SHA256), so the master key itself never signs or encrypts two kinds of data. */
 export function deriveKey(ring: MasterKeyring, purpose: string, id: string = ring.currentId): Buffer {
-  return Buffer.from(hkdfSync('sha256', masterKey(ring, id), Buffer.alloc(0), `kimauth:${purpose}`, 32));
+  // A key id always names the same key, so its subkeys are derived once per ring (hot paths open a sealed secret
+  // per request: a TOTP check, an outbox row).
+  let derived = derivedKeys.get(ring);
+  if (!derived) derivedKeys.set(ring, (derived = new Map()));
+  const slot = `${id}\u0000${purpose}`;
+  let key = derived.get(slot);
+  if (!key) {
+    key = Buffer.from(hkdfSync('sha256', masterKey(ring, id), Buffer.alloc(0), `kimauth:${purpose}`, 32));
+    derived.set(slot, key);
+  }
+  return key;
 }
+
+const derivedKeys = new WeakMap<MasterKeyring, Map<string, Buffer>>();
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;

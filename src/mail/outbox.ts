@@ -22,6 +22,7 @@ export const MAIL_TEMPLATES = [
   'password-changed-by-admin',
   'email-changed',
   'invitation',
+  'magic-link',
 ] as const;
 export type MailTemplate = (typeof MAIL_TEMPLATES)[number];
 

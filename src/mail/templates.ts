@@ -21,6 +21,7 @@ import { MAIL_TEMPLATES, type MailTemplate } from './outbox.ts';
  * | password-changed-by-admin | fullName? (sent to the address the account had before the change)        |
  * | email-changed             | newEmail, fullName? (sent to the old address)                            |
  * | invitation                | companyName, inviterName, role, acceptUrl, expiresAt                     |
+ * | magic-link                | loginUrl (`{frontendUrl}/magic-link?token=…`), expiresAt?, fullName?     |
  *
  * Links must be http(s) URLs. `expiresAt` is an ISO 8601 string, a Date (serialised to ISO by the outbox) or
  * epoch milliseconds; it is shown as `2026-03-08 12:00 UTC`.
@@ -52,6 +53,7 @@ export const MAIL_DATA_SCHEMAS = {
   'password-changed-by-admin': z.object({ fullName }),
   'email-changed': z.object({ fullName, newEmail: z.string().email().max(254) }),
   invitation: z.object({ companyName: text, inviterName: text, role: text, acceptUrl: link, expiresAt: moment }),
+  'magic-link': z.object({ fullName, loginUrl: link, expiresAt: moment.optional() }),
 } satisfies Record<MailTemplate, z.ZodType>;
 
 export type MailDataSchemas = typeof MAIL_DATA_SCHEMAS;

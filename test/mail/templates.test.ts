@@ -40,6 +40,10 @@ const CASES: Record<MailTemplate, { data: Record<string, unknown>; mustShow: str
     },
     mustShow: ['Globex', 'Hank Scorpio', 'ADMIN', 'https://app.example.com/invite/accept?token=inv', '2026-03-08 12:00 UTC'],
   },
+  'magic-link': {
+    data: { fullName: 'Jane Doe', loginUrl: 'https://app.example.com/magic-link?token=once', expiresAt: '2026-03-01T12:15:00Z' },
+    mustShow: ['https://app.example.com/magic-link?token=once', '2026-03-01 12:15 UTC', 'Jane Doe'],
+  },
 };
 
 describe('mail templates', () => {

@@ -4,6 +4,7 @@ import { cliActor } from '../../audit/actors.ts';
 import { createTenantWithHead, getTenant, listTenants, updateTenant } from '../../tenants/tenants.ts';
 import type { TenantRow } from '../../tenants/tables.ts';
 import { listSigningKeys } from '../../keys/signing-keys.ts';
+import { setTenantMfaRequirement, tenantRequiresMfa } from '../../mfa/tenant-requirement.ts';
 import type { CliContext } from '../context.ts';
 import type { Column } from '../output.ts';
 import { registerTenantEntitlementsCommands } from './tenant-entitlements.ts';
@@ -58,13 +59,15 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
       ctx.withDeps(cmd, (deps, out) => {
         const tenant = getTenant(deps, ref);
         const keys = listSigningKeys(deps, tenant.id);
-        out.result({ ...tenantJson(tenant), keys: keys.map((k) => ({ kid: k.kid, status: k.status })) }, () => {
+        const requireMfa = tenantRequiresMfa(deps, tenant.id);
+        out.result({ ...tenantJson(tenant), requireMfa, keys: keys.map((k) => ({ kid: k.kid, status: k.status })) }, () => {
           out.record([
             ['slug', tenant.slug],
             ['name', tenant.name],
             ['id', tenant.id],
             ['legacy code', tenant.legacyCode],
             ['status', tenant.status],
+            ['requires MFA', requireMfa ? 'yes' : 'no'],
             ['created', tenant.createdAt],
             ['signing keys', keys.map((k) => `${k.kid} (${k.status})`).join(', ')],
           ]);
@@ -97,10 +100,13 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
     .option('--display-name <name>', 'the name the hosted sign-in page shows ("" clears it)')
     .option('--logo-url <url>', 'an https logo for the hosted sign-in page ("" clears it)')
     .option('--accent-color <hex>', 'the sign-in page accent colour, #rgb or #rrggbb ("" clears it)')
+    .option('--require-mfa', "require MFA of the tenant's members (those without it enrol at their next sign-in)")
+    .option('--no-require-mfa', 'stop requiring MFA')
     .addHelpText(
       'after',
       '\nExamples:\n  $ kimauth tenants update acme --name "Acme GmbH" --legacy-code ACME-001\n  $ kimauth tenants update acme --status disabled --json\n' +
-        '  $ kimauth tenants update acme --signing-alg ES256\n  $ kimauth tenants update acme --display-name "Acme" --accent-color "#c0392b"',
+        '  $ kimauth tenants update acme --signing-alg ES256\n  $ kimauth tenants update acme --display-name "Acme" --accent-color "#c0392b"\n' +
+        '  $ kimauth tenants update acme --require-mfa',
     )
     .action(
       async (
@@ -114,14 +120,15 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
           displayName?: string;
           logoUrl?: string;
           accentColor?: string;
+          requireMfa?: boolean;
         },
         cmd: Command,
       ) =>
         ctx.withDeps(cmd, async (deps, out) => {
           const core = opts.name !== undefined || opts.legacyCode !== undefined || opts.clearLegacyCode || opts.status !== undefined;
           const branding = opts.displayName !== undefined || opts.logoUrl !== undefined || opts.accentColor !== undefined;
-          if (!core && !branding && opts.signingAlg === undefined) {
-            throw validationError('Nothing to change: give --name, --legacy-code, --clear-legacy-code, --status, --signing-alg or a branding option');
+          if (!core && !branding && opts.signingAlg === undefined && opts.requireMfa === undefined) {
+            throw validationError('Nothing to change: give --name, --legacy-code, --clear-legacy-code, --status, --signing-alg, --[no-]require-mfa or a branding option');
           }
           let tenant = getTenant(deps, ref);
           if (core) {
@@ -136,9 +143,11 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
             ? setTenantBranding(deps, cliActor(), tenant.id, { displayName: opts.displayName, logoUrl: opts.logoUrl, accentColor: opts.accentColor })
             : undefined;
           const rotated = opts.signingAlg ? await setTenantSigningAlg(deps, cliActor(), tenant.id, opts.signingAlg) : undefined;
+          const requireMfa =
+            opts.requireMfa === undefined ? tenantRequiresMfa(deps, tenant.id) : setTenantMfaRequirement(deps, cliActor(), tenant.id, opts.requireMfa).requireMfa;
           const alg = tenantSigningAlg(deps, tenant.id);
-          out.result({ ...tenantJson(tenant), signingAlg: alg, ...(look ? { branding: look } : {}), ...(rotated ? { newKid: rotated.kid } : {}) }, () => {
-            out.line(`Updated tenant ${tenant.slug} (${tenant.status})`);
+          out.result({ ...tenantJson(tenant), requireMfa, signingAlg: alg, ...(look ? { branding: look } : {}), ...(rotated ? { newKid: rotated.kid } : {}) }, () => {
+            out.line(`Updated tenant ${tenant.slug} (${tenant.status}${requireMfa ? ', MFA required' : ''})`);
             if (rotated) out.line(`Signing with ${alg} (new key ${rotated.kid}); the previous key stays published until you retire it`);
           });
         }),

@@ -1,4 +1,5 @@
 import { registerUserSessionsCommands } from './user-sessions.ts';
+import { registerUserMfaCommands } from './user-mfa.ts';
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { validationError, isAppError } from '../../app/errors.ts';
@@ -365,6 +366,7 @@ Examples:
 
   registerMembershipCommands(users, ctx);
   registerUserSessionsCommands(users, ctx);
+  registerUserMfaCommands(users, ctx);
   registerUserAccessCommands(users, ctx);
   registerUserPermissionsCommands(users, ctx);
   return users;

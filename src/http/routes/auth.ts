@@ -5,7 +5,8 @@ import { displayName, withoutControlCharacters } from '../../app/plain-text.ts';
 import { ok } from '../envelope.ts';
 import { principalOf } from '../plugins/authenticate.ts';
 import { AUTH_PROVIDERS } from '../../identity/tables.ts';
-import { login } from '../../identity/login.ts';
+import { signInWithPassword } from '../../mfa/sign-in.ts';
+import { LoginResponse } from '../schemas/mfa.ts';
 import { createLoginThrottle } from '../../identity/login-throttle.ts';
 import { dummyPasswordHash } from '../../identity/passwords.ts';
 import { assertRegistrationOpen, registerUser } from '../../identity/registration.ts';
@@ -109,9 +110,15 @@ export function authRoutes(app: App, deps: Deps): void {
     '/auth/login',
     {
       onRequest: rateLimit,
-      schema: { operationId: 'login', tags: ['auth'], summary: 'Email/password sign-in', body: LoginBody, response: { 200: envelope(TokenPairSchema) } },
+      schema: {
+        operationId: 'login',
+        tags: ['auth'],
+        summary: 'Email/password sign-in: the token pair, or for a user with MFA (or whose tenant requires it) the MFA step',
+        body: LoginBody,
+        response: { 200: envelope(LoginResponse) },
+      },
     },
-    async (request) => ok(await login(deps, ANONYMOUS_HTTP, request.body, client(request), throttle)),
+    async (request) => ok(await signInWithPassword(deps, ANONYMOUS_HTTP, request.body, client(request), throttle)),
   );
 
   app.post(
