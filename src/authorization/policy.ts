@@ -177,14 +177,15 @@ function roleGrant(s: Standing, companyId: string, current: CompanyRole | null, 
 
 /**
  * Issue 9 §1: a company role reaches a user's account only when the user is the company's. Adding someone
- * who already belongs elsewhere (or is platform staff) needs their consent — an invitation — unless the
+ * who belongs or belonged elsewhere (or is platform staff) needs their consent — an invitation — unless the
  * caller is platform staff. A user with a row here already is the company's to edit at membership level.
  */
 function consentNeeded(s: Standing, companyId: string, userId: string, user: TargetUser | null, hasRowHere: boolean): AppError | null {
   if (!user) return userNotFound(userId);
   if (s.platform || hasRowHere) return ALLOWED;
-  const elsewhere = s.activeMemberships(user.id).some((m) => m.companyId !== companyId);
-  if (!elsewhere && !isPlatformStaff(user.globalRole)) return ALLOWED;
+  // A membership elsewhere that was ended still marks the account as someone's: a former employee of another
+  // company is not free to adopt (their password and email would pass to this company's admins).
+  if (!isPlatformStaff(user.globalRole) && !s.belongsOutside(user.id, companyId)) return ALLOWED;
   return forbidden(
     'This user already has an account elsewhere on the platform: add them with an invitation (POST /auth/invitations), ' +
       'which they accept themselves; only platform staff add existing users directly',

@@ -1,6 +1,6 @@
 import type { Deps } from '../app/deps.ts';
 import { getDelegationPolicy, type DelegationPolicy } from '../access/delegation-limits.ts';
-import { activeMembershipsOf, type ActiveMembership } from '../memberships/active-memberships.ts';
+import { activeMembershipsOf, hasMembershipOutside, type ActiveMembership } from '../memberships/active-memberships.ts';
 import type { CompanyRole } from '../memberships/tables.ts';
 import type { ApiKeyPrincipal, Principal } from './principal.ts';
 import { FULL_RIGHTS, PLATFORM_RIGHTS, type AdminRights } from './rights-table.ts';
@@ -43,6 +43,11 @@ export class Standing {
   /** Whether the principal is this user (a signed-in person reading or acting on their own account). */
   isUser(userId: string): boolean {
     return this.principal.type === 'user' && this.principal.id === userId;
+  }
+
+  /** Whether a user has or had a membership in a company other than `companyId` (inactive rows included). */
+  belongsOutside(userId: string, companyId: string): boolean {
+    return hasMembershipOutside(this.deps, userId, companyId);
   }
 
   /** Active memberships of any user (the principal's own, or a target's). */

@@ -43,6 +43,21 @@ export function hasAnyMembershipIn(deps: Deps, userId: string, companyId: string
   );
 }
 
+/**
+ * Whether the user has (or had: inactive rows count) a membership in any company other than this one: such an
+ * account belongs to someone another company knows, so this one adds it only with the user's consent.
+ */
+export function hasMembershipOutside(deps: Deps, userId: string, companyId: string): boolean {
+  return (
+    deps
+      .statement(
+        `SELECT 1 FROM company_memberships WHERE user_id = ? AND company_id <> ?
+          UNION ALL SELECT 1 FROM business_unit_memberships WHERE user_id = ? AND company_id <> ? LIMIT 1`,
+      )
+      .get(userId, companyId, userId, companyId) !== undefined
+  );
+}
+
 /** Whether the user holds an active company membership in the company (enabled or not): one prepared lookup. */
 export function isActiveMemberOf(deps: Deps, userId: string, companyId: string): boolean {
   return deps.statement('SELECT 1 FROM company_memberships WHERE user_id = ? AND company_id = ? AND is_active = 1').get(userId, companyId) !== undefined;

@@ -66,6 +66,20 @@ describe('cross-tenant account takeover (issue 9 §1)', () => {
     expect(me.json().data.businessUnitMemberships).toEqual([]);
   });
 
+  it('a former member of another company (membership ended there) is not free to adopt either; a never-attached account is', async () => {
+    const carol = await createUser(t.deps, { email: 'carol@beta.test', fullName: 'Carol', approvalStatus: 'APPROVED', isActive: true }, TEST_ACTOR);
+    addMember(t.deps, beta.id, carol.id, 'SUBMITTER');
+    t.deps.sqlite.prepare('UPDATE company_memberships SET is_active = 0 WHERE user_id = ?').run(carol.id);
+    const adopt = (userId: string) =>
+      app.inject({ method: 'POST', url: `/internal/companies/${alpha.id}/memberships`, headers: aliceAuth, payload: { userId, role: 'SUBMITTER' } });
+    const refused = await adopt(carol.id);
+    expect(refused.statusCode, refused.body).toBe(403);
+    expect(refused.json().error.message).toMatch(/invit/i);
+    // Procedure A: an account a platform admin created for this company, never attached anywhere, is added directly.
+    const fresh = await createUser(t.deps, { email: 'fresh@alpha.test', fullName: 'Fresh', approvalStatus: 'APPROVED', isActive: true }, TEST_ACTOR);
+    expect((await adopt(fresh.id)).statusCode).toBe(200);
+  });
+
   it('step 2 — without a shared company, bob is unknown to alice: PATCH and DELETE are 404 like an unknown id', async () => {
     const attempts = [
       { email: 'attacker@evil.test', password: 'attacker-pass-1' },
