@@ -13,6 +13,7 @@ import { createAccessCaches, type AccessCaches } from '../access/access-caches.t
 import { defaultHttpClient, type HttpClient } from './http-client.ts';
 import { createBackgroundTasks, type BackgroundTasks } from './background-tasks.ts';
 import { subscribeWebhookEvents } from '../webhooks/events.ts';
+import { createLoginThrottle, type LoginThrottle } from '../identity/login-throttle.ts';
 
 /**
  * Everything a service function may use, built once per process (or per test) and passed explicitly as the
@@ -36,6 +37,11 @@ export interface Deps {
   statement(sql: string): Statement;
   /** Remote entitlements and /auth/me/access results, per Deps (src/access). */
   accessCaches: AccessCaches;
+  /**
+   * Failed sign-in attempts per account and address, one record for every door (seed-002 /auth/login, the MFA
+   * step, the hosted pages): a limit that a second entrance reset would be no limit.
+   */
+  loginThrottle: LoginThrottle;
   /** Work done after the response (src/app/background-tasks.ts). */
   background: BackgroundTasks;
   /** The reserved `master` tenant's id (platform key, platform audit chain); looked up once. */
@@ -98,6 +104,7 @@ export function buildDeps(options: BuildDepsOptions): Deps {
       return statement;
     },
     accessCaches: createAccessCaches(),
+    loginThrottle: createLoginThrottle(clock),
     background: createBackgroundTasks(logger),
     platformTenantId() {
       if (platformId) return platformId;

@@ -6,11 +6,12 @@ import type { ClientInfo } from '../identity/login.ts';
 import type { LoginThrottle } from '../identity/login-throttle.ts';
 import { checkPasswordSignIn, INVALID_CREDENTIALS } from '../identity/password-sign-in.ts';
 import { activeCompanyRole } from '../memberships/active-memberships.ts';
+import { proveSecondFactor, secondFactorDue, usableChallenge } from '../mfa/sign-in.ts';
 import { startTenantSession } from '../sessions/tenant-sessions.ts';
 import { sameSecret } from '../tokens/opaque-tokens.ts';
-import { openAuthorization } from './authorization-request.ts';
+import { openAuthorization, type PendingAuthorization } from './authorization-request.ts';
 import { issueAuthorizationCode, usableClient } from './authorize.ts';
-import { lookOf, pagePolicy, renderLoginPage, renderMessagePage } from './pages.ts';
+import { lookOf, pagePolicy, renderLoginPage, renderMessagePage, renderMfaPage } from './pages.ts';
 import { providerOf, type Provider } from './provider.ts';
 import { CSRF_COOKIE, SSO_COOKIE, cookieHeader, newSsoCookie } from './sso-cookie.ts';
 import { selectBranding } from './store.ts';
@@ -98,50 +99,158 @@ export async function submitLogin(
     if (err.code === 'rate_limited') return again(429, 'Too many failed attempts. Wait a few minutes and try again.');
     return messageAnswer(deps, provider, 403, 'No access to this workspace', 'Your account cannot sign in right now. Contact your administrator.');
   }
-  const now = deps.clock.nowMs();
   const outcome = deps.sqlite.transaction(() => {
-    if (!provider.tenant.active || activeCompanyRole(deps, user.id, provider.tenant.id) === null) {
-      deps.audit.append(provider.tenant.id, {
-        actor: provenUser(caller, user.id),
-        type: 'user.sign_in_failed',
-        target: { type: 'user', id: user.id },
-        payload: { userId: user.id, reason: 'no_membership', ip: client.ip, client_id: app.clientId },
-      });
-      return null;
-    }
-    const { sessionId } = startTenantSession(
-      deps,
-      {
-        tenantId: provider.tenant.id,
-        userId: user.id,
-        authTimeMs: now,
-        expiresAtMs: now + deps.config.refreshTokenTtl * 1000,
-        authType: 'oidc_sso',
-        ip: client.ip,
-        userAgent: client.userAgent,
-      },
-      false,
-    );
-    const cookie = newSsoCookie(deps, provider.tenant.id, sessionId);
-    deps.audit.append(provider.tenant.id, {
-      actor: provenUser(caller, user.id),
-      type: 'user.signed_in',
-      target: { type: 'user', id: user.id },
-      payload: { sessionId, authType: 'oidc_sso', client_id: app.clientId, ip: client.ip },
-    });
-    const location = issueAuthorizationCode(deps, provider, pending, { sessionId, userId: user.id, authTimeMs: now });
-    return { cookie, location };
+    if (!mayEnter(deps, caller, provider, app.clientId, user.id, client)) return null;
+    // The second factor, as /auth/login asks it: an enrolled user proves a code before any session starts.
+    const due = secondFactorDue(deps, caller, user, client, 'password');
+    if (due) return { due };
+    return startSsoSession(deps, caller, provider, pending, app.clientId, user.id, client, {});
   })();
+  if (outcome && 'due' in outcome) {
+    if (outcome.due.mfaEnrollmentRequired) {
+      return messageAnswer(
+        deps,
+        provider,
+        403,
+        'Two-step verification required',
+        `${provider.tenant.name} requires two-step verification, and your account has no authenticator yet.`,
+        'Set up an authenticator app for your account first (POST /auth/mfa/totp/enroll), then sign in again.',
+      );
+    }
+    return mfaAnswer(deps, provider, form.request, pending.redirectUri, app.name, outcome.due.mfaToken);
+  }
+  return entered(deps, provider, pending.redirectUri, outcome);
+}
+
+/** Only an active member of an active tenant enters; anyone else is audited as a failed sign-in here. */
+function mayEnter(deps: Deps, caller: Principal, provider: Provider, clientId: string, userId: string, client: ClientInfo): boolean {
+  if (provider.tenant.active && activeCompanyRole(deps, userId, provider.tenant.id) !== null) return true;
+  deps.audit.append(provider.tenant.id, {
+    actor: provenUser(caller, userId),
+    type: 'user.sign_in_failed',
+    target: { type: 'user', id: userId },
+    payload: { userId, reason: 'no_membership', ip: client.ip, client_id: clientId },
+  });
+  return false;
+}
+
+interface Entered {
+  cookie: string;
+  location: string;
+}
+
+/** Every factor proven (inside the sign-in's transaction): the SSO session, its audit entry, the code for the application. */
+function startSsoSession(
+  deps: Deps,
+  caller: Principal,
+  provider: Provider,
+  pending: PendingAuthorization,
+  clientId: string,
+  userId: string,
+  client: ClientInfo,
+  details: Record<string, unknown>,
+): Entered {
+  const now = deps.clock.nowMs();
+  const { sessionId } = startTenantSession(
+    deps,
+    {
+      tenantId: provider.tenant.id,
+      userId,
+      authTimeMs: now,
+      expiresAtMs: now + deps.config.refreshTokenTtl * 1000,
+      authType: 'oidc_sso',
+      ip: client.ip,
+      userAgent: client.userAgent,
+    },
+    false,
+  );
+  const cookie = newSsoCookie(deps, provider.tenant.id, sessionId);
+  deps.audit.append(provider.tenant.id, {
+    actor: provenUser(caller, userId),
+    type: 'user.signed_in',
+    target: { type: 'user', id: userId },
+    payload: { sessionId, authType: 'oidc_sso', client_id: clientId, ip: client.ip, ...details },
+  });
+  const location = issueAuthorizationCode(deps, provider, pending, { sessionId, userId, authTimeMs: now });
+  return { cookie, location };
+}
+
+/** The answer once the sign-in is complete: the SSO cookie and a redirect with the code (or why there is no entry). */
+function entered(deps: Deps, provider: Provider, redirectUri: string, outcome: Entered | null): HostedAnswer {
   if (!outcome) {
     return messageAnswer(deps, provider, 403, 'No access to this workspace', `Your account has no access to ${provider.tenant.name}. Ask an administrator of this workspace to add you.`);
   }
   return {
     status: 303,
     location: outcome.location,
-    policy: pagePolicy({ formTarget: pending.redirectUri }),
+    policy: pagePolicy({ formTarget: redirectUri }),
     cookies: [
       cookieHeader(deps, provider.tenant.slug, SSO_COOKIE, outcome.cookie, deps.config.refreshTokenTtl),
       cookieHeader(deps, provider.tenant.slug, CSRF_COOKIE, '', 0),
     ],
   };
+}
+
+function mfaAnswer(deps: Deps, provider: Provider, sealed: string, redirectUri: string, clientName: string, mfaToken: string, extra: { status?: number; error?: string } = {}): HostedAnswer {
+  const look = lookOf(provider.tenant.name, selectBranding(deps, provider.tenant.id));
+  const csrf = randomBytes(32).toString('base64url');
+  return {
+    status: extra.status ?? 200,
+    html: renderMfaPage(look, { action: provider.endpoints.loginMfa, request: sealed, csrf, mfaToken, error: extra.error, clientName }),
+    policy: pagePolicy({ formTarget: redirectUri, logoUrl: look.logoUrl }),
+    cookies: [cookieHeader(deps, provider.tenant.slug, CSRF_COOKIE, csrf, 600)],
+  };
+}
+
+export interface MfaForm {
+  request?: string;
+  csrf?: string;
+  mfa_token?: string;
+  code?: string;
+  recovery_code?: string;
+}
+
+/**
+ * POST /t/{slug}/login/mfa: the second step of a hosted sign-in. The same proof as POST /auth/mfa/verify (the
+ * mfaToken of the password step, single use, five wrong codes spend it, throttled per user and address), then
+ * the SSO session and the code, in the proof's transaction.
+ */
+export function submitMfa(
+  deps: Deps,
+  caller: Principal,
+  slug: string,
+  form: MfaForm,
+  csrfCookie: string | undefined,
+  client: ClientInfo,
+  throttle: LoginThrottle,
+): HostedAnswer {
+  const provider = providerOf(deps, slug);
+  const pending = openAuthorization(deps, provider.tenant.id, form.request);
+  const app = pending && usableClient(deps, provider, pending.clientId);
+  const mfaToken = form.mfa_token ?? '';
+  if (!pending || !app || !form.request || !usableChallenge(deps, mfaToken, 'verify')) return messageAnswer(deps, provider, 400, 'Sign-in link expired', EXPIRED);
+  if (!form.csrf || !csrfCookie || !sameSecret(form.csrf, csrfCookie)) {
+    return messageAnswer(deps, provider, 403, 'Sign-in refused', 'The form was not sent from this page (missing or wrong CSRF token). Go back and try again.');
+  }
+  const again = (status: number, error: string) => mfaAnswer(deps, provider, form.request!, pending.redirectUri, app.name, mfaToken, { status, error });
+  const code = (form.code ?? '').replace(/\s+/g, '');
+  const recoveryCode = (form.recovery_code ?? '').trim();
+  if (!code && !recoveryCode) return again(200, 'Enter the code from your authenticator app, or a recovery code.');
+  const proof = code ? { mfaToken, code } : { mfaToken, recoveryCode };
+  let outcome: Entered | null;
+  try {
+    outcome = proveSecondFactor(deps, caller, proof, client, throttle, (proven) =>
+      mayEnter(deps, caller, provider, app.clientId, proven.user.id, client)
+        ? startSsoSession(deps, caller, provider, pending, app.clientId, proven.user.id, client, { mfa: proven.method })
+        : null,
+    );
+  } catch (err) {
+    if (!isAppError(err)) throw err;
+    if (err.code === 'rate_limited') return again(429, 'Too many wrong codes. Wait a few minutes and try again.');
+    // A wrong code leaves the step open (up to five tries); after that the sign-in starts over.
+    if (err.code === 'unauthorized' && usableChallenge(deps, mfaToken, 'verify')) return again(401, 'That code is not valid. Try again.');
+    if (err.code === 'unauthorized') return messageAnswer(deps, provider, 401, 'Sign-in expired', 'Too many wrong codes or the step timed out.', 'Go back to the application and sign in again.');
+    return messageAnswer(deps, provider, 403, 'No access to this workspace', 'Your account cannot sign in right now. Contact your administrator.');
+  }
+  return entered(deps, provider, pending.redirectUri, outcome);
 }

@@ -48,6 +48,20 @@ export function renderLoginPage(look: PageLook, view: LoginView): string {
   return page(look, 'Sign in', `Sign in to ${look.workspace}`, `to continue to ${view.clientName}`, body);
 }
 
+export interface MfaView {
+  action: string;
+  request: string;
+  csrf: string;
+  mfaToken: string;
+  error?: string;
+  clientName: string;
+}
+
+/** The second step of a hosted sign-in: a TOTP code or a recovery code for the pending sign-in. */
+export function renderMfaPage(look: PageLook, view: MfaView): string {
+  return page(look, 'Two-step verification', 'Two-step verification', `to continue to ${view.clientName}`, Mustache.render(template('mfa'), view));
+}
+
 export function renderMessagePage(look: PageLook, title: string, message: string, hint?: string): string {
   return page(look, title, title, null, Mustache.render(template('message'), { message, hint }));
 }

@@ -15,6 +15,8 @@ export interface Provider {
     revocation: string;
     endSession: string;
     login: string;
+    /** The hosted sign-in's second step (TOTP or recovery code). */
+    loginMfa: string;
   };
 }
 
@@ -40,6 +42,7 @@ export function providerOf(deps: Deps, slug: string): Provider {
       revocation: `${p}/revoke`,
       endSession: `${p}/logout`,
       login: `${issuer}/login`,
+      loginMfa: `${issuer}/login/mfa`,
     },
   };
 }

@@ -7,7 +7,6 @@ import { principalOf } from '../plugins/authenticate.ts';
 import { AUTH_PROVIDERS } from '../../identity/tables.ts';
 import { signInWithPassword } from '../../mfa/sign-in.ts';
 import { LoginResponse } from '../schemas/mfa.ts';
-import { createLoginThrottle } from '../../identity/login-throttle.ts';
 import { dummyPasswordHash } from '../../identity/passwords.ts';
 import { assertRegistrationOpen, registerUser } from '../../identity/registration.ts';
 import { userContext } from '../../memberships/user-context.ts';
@@ -77,7 +76,7 @@ export function authRoutes(app: App, deps: Deps): void {
   // One bucket per IP shared with set-password and invitation accept (app.ipRateLimit); the per-account
   // sign-in slowdown is separate.
   const rateLimit = app.ipRateLimit;
-  const throttle = createLoginThrottle(deps.clock);
+  const throttle = deps.loginThrottle;
   // Computed now, so the first sign-in with an unknown email does not take longer than the ones after it.
   void dummyPasswordHash();
   const client = (request: { ip: string; headers: Record<string, unknown> }) => ({

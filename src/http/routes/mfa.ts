@@ -6,7 +6,6 @@ import { ok } from '../envelope.ts';
 import { documentHook } from '../openapi.ts';
 import { callerOf } from '../caller.ts';
 import { ANONYMOUS_HTTP } from '../../audit/actors.ts';
-import { createLoginThrottle } from '../../identity/login-throttle.ts';
 import { confirmTotp, disableTotp, enrollTotp, regenerateRecoveryCodes } from '../../mfa/enrollment.ts';
 import { verifyMfaSignIn } from '../../mfa/sign-in.ts';
 import { mfaStatus } from '../../mfa/status.ts';
@@ -28,7 +27,7 @@ const envelope = <T extends z.ZodType>(data: T) => z.object({ success: z.literal
 export function mfaRoutes(app: App, deps: Deps): void {
   const rateLimit = app.ipRateLimit;
   // Wrong codes slow down per (user, IP), as wrong passwords do per (account, IP).
-  const throttle = createLoginThrottle(deps.clock);
+  const throttle = deps.loginThrottle;
   const client = (request: FastifyRequest) => ({
     ip: request.ip,
     userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,

@@ -5,14 +5,13 @@ import type { App } from '../server.ts';
 import type { Deps } from '../../app/deps.ts';
 import { isAppError } from '../../app/errors.ts';
 import { anonymous } from '../../authorization/principal.ts';
-import { createLoginThrottle } from '../../identity/login-throttle.ts';
 import { errorEnvelope } from '../plugins/errors.ts';
 import { authorize, type QueryParams } from '../../oidc/authorize.ts';
 import { clientChallenge } from '../../oidc/client-auth.ts';
 import { openIdConfiguration, tenantJwks } from '../../oidc/discovery.ts';
 import { endSession } from '../../oidc/end-session.ts';
 import { OAuthError } from '../../oidc/errors.ts';
-import { hostedMessage, loginPage, submitLogin, type HostedAnswer } from '../../oidc/hosted-login.ts';
+import { hostedMessage, loginPage, submitLogin, submitMfa, type HostedAnswer } from '../../oidc/hosted-login.ts';
 import { introspect } from '../../oidc/introspection.ts';
 import { issuerOf } from '../../oidc/provider.ts';
 import { revoke } from '../../oidc/revocation.ts';
@@ -70,7 +69,7 @@ function sendHosted(reply: FastifyReply, answer: HostedAnswer) {
  * errors; pages answer HTML. The protocol lives in src/oidc; these handlers only parse and render.
  */
 export async function oidcRoutes(app: App, deps: Deps): Promise<void> {
-  const throttle = createLoginThrottle(deps.clock);
+  const throttle = deps.loginThrottle;
   const caller = anonymous('http');
 
   await app.register(async (scope) => {
@@ -202,6 +201,41 @@ export async function oidcRoutes(app: App, deps: Deps): Promise<void> {
         );
         return sendHosted(reply, answer);
       },
+    );
+
+    oauth.post(
+      '/t/:slug/login/mfa',
+      {
+        config: { page: true },
+        onRequest: app.ipRateLimit,
+        schema: {
+          operationId: 'postHostedLoginMfa',
+          tags,
+          summary: 'The second step of a hosted sign-in: a TOTP code or a recovery code (form post, CSRF-protected); 303 to the redirect URI with a code',
+          params: slugParams,
+          body: z.object({
+            request: z.string().optional(),
+            csrf: z.string().optional(),
+            mfa_token: z.string().max(200).optional(),
+            code: z.string().max(20).optional(),
+            recovery_code: z.string().max(100).optional(),
+          }),
+          response: { 200: html.describe('the step again, asking for what is missing'), 303: z.null(), 401: html },
+        },
+      },
+      async (request, reply) =>
+        sendHosted(
+          reply,
+          submitMfa(
+            deps,
+            caller,
+            request.params.slug,
+            request.body,
+            parseCookies(request.headers.cookie)[CSRF_COOKIE],
+            { ip: request.ip, userAgent: request.headers['user-agent'] },
+            throttle,
+          ),
+        ),
     );
 
     oauth.post(
