@@ -55,7 +55,7 @@ export async function exchangeAgentToken(
   const audiences = JSON.parse(row.audiences) as string[];
   const audience = options.audience ?? audiences[0];
   if (!audiences.includes(audience)) {
-    throw new AppError('forbidden', `This agent's tokens are not for "${audience}" (it has: ${audiences.join(', ')})`);
+    throw new AppError('forbidden', `This agent's tokens are not for "${audience}" (it has: ${audiences.join(', ')})`, { audiences });
   }
   const can = agentEffectivePermissions(deps, tenant, row);
   const iat = deps.clock.nowSeconds();

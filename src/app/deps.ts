@@ -14,6 +14,7 @@ import { defaultHttpClient, type HttpClient } from './http-client.ts';
 import { createBackgroundTasks, type BackgroundTasks } from './background-tasks.ts';
 import { subscribeWebhookEvents } from '../webhooks/events.ts';
 import { createLoginThrottle, type LoginThrottle } from '../identity/login-throttle.ts';
+import { AgentExchangeLimiter } from '../agents/exchange-limiter.ts';
 
 /**
  * Everything a service function may use, built once per process (or per test) and passed explicitly as the
@@ -42,6 +43,8 @@ export interface Deps {
    * step, the hosted pages): a limit that a second entrance reset would be no limit.
    */
   loginThrottle: LoginThrottle;
+  /** Agent token exchanges per agent per minute, one count for both doors (/v1/agents/token, RFC 8693 at the token endpoint). */
+  agentExchangeLimiter: AgentExchangeLimiter;
   /** Work done after the response (src/app/background-tasks.ts). */
   background: BackgroundTasks;
   /** The reserved `master` tenant's id (platform key, platform audit chain); looked up once. */
@@ -105,6 +108,7 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     },
     accessCaches: createAccessCaches(),
     loginThrottle: createLoginThrottle(clock),
+    agentExchangeLimiter: new AgentExchangeLimiter(clock, options.config.agentTokenRatePerMinute),
     background: createBackgroundTasks(logger),
     platformTenantId() {
       if (platformId) return platformId;

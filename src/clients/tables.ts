@@ -4,7 +4,10 @@ import { tenants } from '../tenants/tables.ts';
 export const CLIENT_TYPES = ['public', 'confidential'] as const;
 export type ClientType = (typeof CLIENT_TYPES)[number];
 
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+/** RFC 8693 token exchange: agent API tokens and acting on behalf of a group (src/oidc/grants/token-exchange.ts). */
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', TOKEN_EXCHANGE_GRANT] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 /**

@@ -1,5 +1,6 @@
 import type { Deps } from '../app/deps.ts';
 import { STANDARD_SCOPES, tenantScopes } from '../clients/clients.ts';
+import { GRANT_TYPES } from '../clients/tables.ts';
 import { SIGNING_ALGS, type Jwks } from '../keys/signing-keys.ts';
 import { providerOf } from './provider.ts';
 
@@ -24,7 +25,7 @@ export function openIdConfiguration(deps: Deps, slug: string) {
     end_session_endpoint: endpoints.endSession,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    grant_types_supported: [...GRANT_TYPES],
     subject_types_supported: ['public'],
     scopes_supported: scopes,
     claims_supported: CLAIMS_SUPPORTED,

@@ -14,7 +14,9 @@ export type OAuthErrorCode =
   | 'server_error'
   | 'login_required'
   | 'invalid_token'
-  | 'unsupported_token_type';
+  | 'unsupported_token_type'
+  /** RFC 8693 §2.2.2: the requested audience is not one the subject may have. */
+  | 'invalid_target';
 
 const STATUS: Partial<Record<OAuthErrorCode, number>> = { invalid_client: 401, invalid_token: 401, server_error: 500 };
 

@@ -5,6 +5,8 @@ import { invalidRequest, OAuthError } from './errors.ts';
 import { authorizationCodeGrant } from './grants/authorization-code.ts';
 import { clientCredentialsGrant } from './grants/client-credentials.ts';
 import { refreshTokenGrant } from './grants/refresh-token.ts';
+import { tokenExchangeGrant } from './grants/token-exchange.ts';
+import { TOKEN_EXCHANGE_GRANT } from '../clients/tables.ts';
 import { providerOf } from './provider.ts';
 import type { TokenResponse } from './token-response.ts';
 
@@ -20,6 +22,8 @@ export async function tokenRequest(deps: Deps, caller: Principal, slug: string, 
       return refreshTokenGrant(deps, caller, provider, client, body);
     case 'client_credentials':
       return clientCredentialsGrant(deps, provider, client, body);
+    case TOKEN_EXCHANGE_GRANT:
+      return tokenExchangeGrant(deps, provider, client, body);
     default:
       throw new OAuthError('unsupported_grant_type', `grant_type "${body.grant_type}" is not supported`);
   }

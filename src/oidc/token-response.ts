@@ -3,7 +3,10 @@ export interface TokenResponse {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
-  scope: string;
+  /** Absent when the token carries no OAuth scopes (an exchanged agent or group token). */
+  scope?: string;
   refresh_token?: string;
   id_token?: string;
+  /** RFC 8693 §2.2.1: what a token exchange issued. */
+  issued_token_type?: string;
 }

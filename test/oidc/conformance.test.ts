@@ -61,7 +61,7 @@ describe('OpenID conformance checklist (Basic OP, Config OP)', () => {
     expect(m.issuer).toBe(issuer());
     expect(m.response_types_supported).toEqual(['code']);
     expect(m.id_token_signing_alg_values_supported).toContain('RS256');
-    expect(m.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials']);
+    expect(m.grant_types_supported).toEqual(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange']);
     expect(m.token_endpoint_auth_methods_supported).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
   });
 

@@ -54,7 +54,7 @@ function settingOptions(cmd: Command, forUpdate: boolean): Command {
   cmd
     .option('--redirect-uri <uri>', 'a redirect URI (exact match); repeat for several' + (forUpdate ? ' (replaces the list)' : ''), collect)
     .option('--post-logout-redirect-uri <uri>', 'where RP-initiated logout may return; repeat for several', collect)
-    .option('--grant-types <list>', 'comma-separated: authorization_code,refresh_token,client_credentials')
+    .option('--grant-types <list>', 'comma-separated: authorization_code,refresh_token,client_credentials,urn:ietf:params:oauth:grant-type:token-exchange')
     .option('--scopes <list>', 'allowed scopes, comma-separated (default: openid,profile,email,offline_access)')
     .option('--access-token-ttl <seconds>', 'access-token lifetime (default 300)')
     .option('--refresh-token-ttl <seconds>', 'refresh-token lifetime (default KIMAUTH_REFRESH_TOKEN_TTL)')

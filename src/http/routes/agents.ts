@@ -5,7 +5,6 @@ import { AppError } from '../../app/errors.ts';
 import { activeAgentOfToken, exchangeAgentToken } from '../../agents/agent-tokens.ts';
 import { findTenant } from '../../tenants/tenants.ts';
 import { createAgentAs, getAgentAs, listAgentsAs, revokeAgentAs, rotateAgentTokenAs, updateAgentAs } from '../../agents/caller-operations.ts';
-import { AgentExchangeLimiter } from '../../agents/exchange-limiter.ts';
 import { callerOf } from '../caller.ts';
 import { tenantApi, tenantApiDocs } from '../tenant-api.ts';
 import { ok } from '../envelope.ts';
@@ -25,7 +24,7 @@ const expiresIn = z.number().int().min(60).max(5 * 366 * 86_400);
 export function agentsRoutes(app: App, deps: Deps): void {
   const tags = ['agents'];
   // One per server: a leaked agent token cannot make this process sign without end.
-  const limiter = new AgentExchangeLimiter(deps.clock, deps.config.agentTokenRatePerMinute);
+  const limiter = deps.agentExchangeLimiter;
 
   app.get(
     '/t/:slug/api/v1/agents',

@@ -25,7 +25,7 @@ const settingsBody = z.object({
   client_name: z.string().min(1).max(200).optional(),
   redirect_uris: z.array(z.string().max(2000)).max(50).optional(),
   post_logout_redirect_uris: z.array(z.string().max(2000)).max(50).optional(),
-  grant_types: z.array(z.string()).max(3).optional(),
+  grant_types: z.array(z.string()).max(4).optional(),
   scope: z.string().max(2000).optional().describe('space-separated allowed scopes'),
   access_token_ttl: z.number().int().optional(),
   refresh_token_ttl: z.number().int().optional(),

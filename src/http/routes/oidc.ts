@@ -34,9 +34,10 @@ const tokenResponse = z.object({
   access_token: z.string(),
   token_type: z.literal('Bearer'),
   expires_in: z.number(),
-  scope: z.string(),
+  scope: z.string().optional(),
   refresh_token: z.string().optional(),
   id_token: z.string().optional(),
+  issued_token_type: z.string().optional(),
 });
 const html = z.string().describe('text/html page');
 const jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
