@@ -3,7 +3,7 @@ import type { Sqlite } from '../db/client.ts';
 import type { Clock } from '../app/clock.ts';
 import { deriveKey, type MasterKeyring } from '../keys/master-key.ts';
 
-export type ActorType = 'user' | 'operator' | 'system' | 'machine' | 'agent' | 'group' | 'anonymous' | 'api-key';
+export type ActorType = 'user' | 'operator' | 'system' | 'machine' | 'agent' | 'group' | 'anonymous' | 'api-key' | 'client';
 export type Channel = 'http' | 'cli' | 'job';
 
 /** Who did it, and through which door. `id` is a user id, an OS user name (cli), a job name… */

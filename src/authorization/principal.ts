@@ -19,7 +19,7 @@ import type { GlobalRole } from '../identity/tables.ts';
  * an OAuth client (`type: 'machine'` with `scopes`, bound to one company); the API key is `type: 'api-key'`. Each adds one member here and one
  * case in `standingOf` (src/authorization/standing.ts); `scopes` narrow any principal before a rule runs.
  */
-export type Principal = UserPrincipal | OperatorPrincipal | SystemPrincipal | MachinePrincipal | AnonymousPrincipal | ApiKeyPrincipal;
+export type Principal = UserPrincipal | OperatorPrincipal | SystemPrincipal | MachinePrincipal | AnonymousPrincipal | ApiKeyPrincipal | ClientPrincipal;
 
 interface PrincipalBase extends Actor {
   /**
@@ -67,6 +67,22 @@ export interface ApiKeyPrincipal extends PrincipalBase {
   keyId: string;
   tenantId: string;
   scopes: readonly string[];
+}
+
+/**
+ * A confidential OAuth client of one tenant calling with its own client-credentials access token (a resource server
+ * asking the authorization check). Bound to its tenant and to `scopes`, exactly like an API key; audited as `client`.
+ */
+export interface ClientPrincipal extends PrincipalBase {
+  type: 'client';
+  /** The client_id. */
+  id: string;
+  tenantId: string;
+  scopes: readonly string[];
+}
+
+export function clientPrincipal(client: { clientId: string; tenantId: string }, scopes: readonly string[], channel: Channel): ClientPrincipal {
+  return { type: 'client', id: client.clientId, tenantId: client.tenantId, scopes, channel };
 }
 
 export interface AnonymousPrincipal extends PrincipalBase {

@@ -2,7 +2,7 @@ import type { Deps } from '../app/deps.ts';
 import { getDelegationPolicy, type DelegationPolicy } from '../access/delegation-limits.ts';
 import { activeMembershipsOf, hasMembershipOutside, type ActiveMembership } from '../memberships/active-memberships.ts';
 import type { CompanyRole } from '../memberships/tables.ts';
-import type { ApiKeyPrincipal, Principal } from './principal.ts';
+import type { ApiKeyPrincipal, ClientPrincipal, Principal } from './principal.ts';
 import { FULL_RIGHTS, PLATFORM_RIGHTS, type AdminRights } from './rights-table.ts';
 import { isPlatformAdmin } from './roles.ts';
 
@@ -36,8 +36,9 @@ export class Standing {
   }
 
   /** The API key asking (its tenant and scopes are its whole standing, see policy.ts), or null. */
-  get apiKey(): ApiKeyPrincipal | null {
-    return this.principal.type === 'api-key' ? this.principal : null;
+  get apiKey(): ApiKeyPrincipal | ClientPrincipal | null {
+    // A client's own token is scoped and tenant-bound like a key: the same rule decides for both.
+    return this.principal.type === 'api-key' || this.principal.type === 'client' ? this.principal : null;
   }
 
   /** Whether the principal is this user (a signed-in person reading or acting on their own account). */

@@ -1,12 +1,12 @@
 import type { FastifyRequest } from 'fastify';
-import { userPrincipal, type ApiKeyPrincipal, type UserPrincipal } from '../authorization/principal.ts';
+import { userPrincipal, type ApiKeyPrincipal, type ClientPrincipal, type UserPrincipal } from '../authorization/principal.ts';
 import { principalOf } from './plugins/authenticate.ts';
 
 /**
  * The authenticated caller as services take it, on the `http` channel: the tenant API key of a
  * `Bearer kimauth_<slug>_…` request (tenant routes only), else the user of the access token.
  */
-export function callerOf(request: FastifyRequest): UserPrincipal | ApiKeyPrincipal {
+export function callerOf(request: FastifyRequest): UserPrincipal | ApiKeyPrincipal | ClientPrincipal {
   if (request.apiKeyPrincipal) return request.apiKeyPrincipal;
   return userCallerOf(request);
 }

@@ -5,6 +5,7 @@ import { createAgent, revokeAgent } from '../../src/agents/agents.ts';
 import { writeGrants } from '../../src/access/membership-access.ts';
 import { cliOperator } from '../../src/authorization/principal.ts';
 import { TOKEN_EXCHANGE_GRANT } from '../../src/clients/tables.ts';
+import { updateClient } from '../../src/clients/clients.ts';
 import { addGroupMember, createGroup, grantGroupPermissions } from '../../src/permissions/groups.ts';
 import { TEST_ACTOR } from '../support/deps.ts';
 import { CookieJar, oidcWorld, registerClient, signInThroughHostedPage, type OidcWorld } from './support.ts';
@@ -109,5 +110,46 @@ describe('token exchange at /t/{slug}/protocol/openid-connect/token', () => {
     await exchange(exchanger, { subject_token: second.token, subject_token_type: AGENT_TOKEN });
     revokeAgent(w.t.deps, w.acme.id, second.agent.id, TEST_ACTOR);
     expect((await refusal(exchange(exchanger, { subject_token: second.token, subject_token_type: AGENT_TOKEN }))).error).toBe('invalid_grant');
+  });
+});
+
+describe('a client-credentials token of a confidential client calls the authorization check (issue 16 §5)', () => {
+  let w: OidcWorld;
+  let backend: oidc.Configuration;
+  let secret = '';
+  const check = (token: string, slug = 'acme') =>
+    fetch(`${w.base}/t/${slug}/v1/authorize`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ subject: { type: 'user', id: w.member.id }, action: 'sync', resource: { app: 'erp', type: 'orders', id: '1' } }),
+    });
+
+  beforeAll(async () => {
+    w = await oidcWorld();
+    secret = registerClient(w, 'acme', { name: 'Orders API', type: 'confidential', clientId: 'orders-api', grantTypes: ['client_credentials'] }).clientSecret!;
+    registerClient(w, 'beta', { name: 'Beta API', type: 'confidential', clientId: 'beta-api', grantTypes: ['client_credentials'] });
+    w.t.deps.sqlite.transaction(() => writeGrants(w.t.deps, w.acme.id, w.member.id, { permissions: ['sync:orders'] }, TEST_ACTOR))();
+    backend = await oidc.discovery(new URL(`${w.base}/t/acme`), 'orders-api', secret, undefined, insecure);
+  });
+  afterAll(() => w.close());
+
+  it('answers the decision; the same token is refused in another tenant and on other tenant API routes', async () => {
+    const { access_token } = await oidc.clientCredentialsGrant(backend);
+    const res = await check(access_token);
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect((await res.json()).data).toMatchObject({ allowed: true });
+    expect((await check(access_token, 'beta')).status).toBe(401);
+    const members = await fetch(`${w.base}/t/acme/api/v1/users`, { headers: { authorization: `Bearer ${access_token}` } });
+    expect(members.status).toBe(401);
+  });
+
+  it('a revoked token or a disabled client stops at once', async () => {
+    const { access_token } = await oidc.clientCredentialsGrant(backend);
+    await oidc.tokenRevocation(backend, access_token);
+    expect((await check(access_token)).status).toBe(401);
+    const fresh = (await oidc.clientCredentialsGrant(backend)).access_token;
+    expect((await check(fresh)).status).toBe(200);
+    updateClient(w.t.deps, cliOperator(), 'acme', 'orders-api', { enabled: false });
+    expect((await check(fresh)).status).toBe(401);
   });
 });

@@ -6,7 +6,7 @@ import type { ApprovalStatus, GlobalRole } from '../../identity/tables.ts';
 import { accountStatusError } from '../../identity/account-status.ts';
 import { authenticateApiKey } from '../../api-keys/api-keys.ts';
 import { looksLikeApiKey } from '../../api-keys/key-format.ts';
-import type { ApiKeyPrincipal } from '../../authorization/principal.ts';
+import type { ApiKeyPrincipal, ClientPrincipal } from '../../authorization/principal.ts';
 
 /** Who is calling, after the Bearer token, its session and tokenVersion were checked. */
 export interface Principal {
@@ -21,7 +21,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
     /** Set instead of `principal` when a tenant API key (`Bearer kimauth_<slug>_…`) authenticated the request. */
-    apiKeyPrincipal: ApiKeyPrincipal | null;
+    apiKeyPrincipal: ApiKeyPrincipal | ClientPrincipal | null;
   }
   interface FastifyInstance {
     /** For Bearer routes: `{ preHandler: app.authenticate }` (moved to onRequest by authenticateBeforeParsing). */

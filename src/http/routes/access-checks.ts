@@ -6,6 +6,7 @@ import { MAX_BATCH } from '../../access-checks/decisions.ts';
 import { TenantTokenVerifier } from '../../tokens/tenant-tokens.ts';
 import { AppError } from '../../app/errors.ts';
 import { actAsGroup } from '../../sessions/act-as-group.ts';
+import { resourceServerCallerOf } from '../../access-checks/resource-server-callers.ts';
 import { tenantIssuer } from '../../agents/agent-tokens.ts';
 import { findTenant } from '../../tenants/tenants.ts';
 import { callerOf } from '../caller.ts';
@@ -31,7 +32,14 @@ export function accessCheckRoutes(app: App, deps: Deps): void {
   app.post(
     '/t/:slug/v1/authorize',
     {
-      preHandler: app.authenticate, ...tenantApi('authorize:read'),
+      preHandler: async (request, reply) => {
+        // A confidential client's own access token (client_credentials) first; everyone else as on every tenant route.
+        const token = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+        const client = token ? resourceServerCallerOf(deps, (request.params as { slug: string }).slug, token) : null;
+        if (client) request.apiKeyPrincipal = client;
+        else await app.authenticate(request, reply);
+      },
+      ...tenantApi('authorize:read'),
       schema: {
         operationId: 'checkAuthorization',
         tags: ['authorization'],
