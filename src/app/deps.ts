@@ -15,6 +15,8 @@ import { createBackgroundTasks, type BackgroundTasks } from './background-tasks.
 import { subscribeWebhookEvents } from '../webhooks/events.ts';
 import { createLoginThrottle, type LoginThrottle } from '../identity/login-throttle.ts';
 import { AgentExchangeLimiter } from '../agents/exchange-limiter.ts';
+import { selectTenantBySlug } from '../tenants/store.ts';
+import { MASTER_SLUG } from '../tenants/master.ts';
 
 /**
  * Everything a service function may use, built once per process (or per test) and passed explicitly as the
@@ -86,7 +88,6 @@ export function buildDeps(options: BuildDepsOptions): Deps {
   const base = { db: handle.db, sqlite: handle.sqlite, clock, masterKeys };
   let platformId: string | undefined;
   const statements = new Map<string, Statement>();
-  const findPlatform = handle.sqlite.prepare("SELECT id FROM tenants WHERE slug = 'master'");
   const logger = options.logger ?? silentLogger();
   const deps: Deps = {
     config: options.config,
@@ -112,7 +113,7 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     background: createBackgroundTasks(logger),
     platformTenantId() {
       if (platformId) return platformId;
-      const row = findPlatform.get() as { id: string } | undefined;
+      const row = selectTenantBySlug(deps, MASTER_SLUG);
       if (!row) throw new AppError('not_ready', 'This instance is not initialised (no master tenant); run `kimauth init`');
       platformId = row.id;
       return platformId;
