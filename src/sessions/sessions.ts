@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import type { Actor } from '../audit/audit-log.ts';
-import { users } from '../identity/tables.ts';
+import { incrementTokenVersion } from '../identity/store.ts';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-tokens.ts';
 import { refreshTokens, sessions, type SessionRow } from './tables.ts';
 
@@ -137,11 +137,7 @@ export function revokeAllSessions(
 /** Invalidates every access token of the user issued before now. Call inside a transaction. */
 export function bumpTokenVersion(deps: Deps, userId: string): void {
   assertTransaction(deps, 'bumpTokenVersion');
-  deps.db
-    .update(users)
-    .set({ tokenVersion: sql`${users.tokenVersion} + 1`, updatedAt: deps.clock.now() })
-    .where(eq(users.id, userId))
-    .run();
+  incrementTokenVersion(deps, userId, deps.clock.now());
 }
 
 export function listSessions(deps: Deps, userId: string, options: { includeRevoked?: boolean } = {}): SessionRow[] {
