@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { selectTenantById } from '../tenants/store.ts';
 import type { Deps } from '../app/deps.ts';
 import { AppError, conflict, notFound, validationError } from '../app/errors.ts';
 import { assertPlainText } from '../app/plain-text.ts';
@@ -161,8 +162,9 @@ export function authenticateApiKey(deps: Deps, key: string, pathTenant: string |
   if (row.revoked_at !== null) throw new AppError('unauthorized', 'This API key has been revoked');
   if (row.expires_at !== null && row.expires_at <= now) throw new AppError('unauthorized', 'This API key has expired');
   if (pathTenant === undefined) throw new AppError('unauthorized', 'API keys are accepted only on tenant API routes (/t/{slug}/…)');
-  if (pathTenant !== row.tenant_slug && pathTenant !== row.tenant_id) throw notFound(`Tenant "${pathTenant}"`);
-  if (row.tenant_status !== 'active') throw new AppError('forbidden', 'This tenant is disabled');
+  const tenant = selectTenantById(deps, row.tenant_id);
+  if (!tenant || (pathTenant !== tenant.slug && pathTenant !== tenant.id)) throw notFound(`Tenant "${pathTenant}"`);
+  if (tenant.status !== 'active') throw new AppError('forbidden', 'This tenant is disabled');
   if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_RESOLUTION_MS) touchApiKey(deps, row.id, now);
   return apiKeyPrincipal({ id: row.id, tenantId: row.tenant_id, scopes: JSON.parse(row.scopes) as string[] }, 'http');
 }
