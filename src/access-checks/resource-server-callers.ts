@@ -1,4 +1,5 @@
 import type { Deps } from '../app/deps.ts';
+import type { Channel } from '../audit/audit-log.ts';
 import { clientPrincipal, type ClientPrincipal } from '../authorization/principal.ts';
 import { findClient } from '../clients/clients.ts';
 import { checkAccessToken, looksLikeJws } from '../oidc/access-token-check.ts';
@@ -13,12 +14,12 @@ const RESOURCE_SERVER_SCOPES = ['authorize:read'] as const;
  * principal is bound to the tenant and to `authorize:read`; null for any other token (other callers authenticate
  * as usual: API keys, platform staff).
  */
-export function resourceServerCallerOf(deps: Deps, slug: string, token: string): ClientPrincipal | null {
+export function resourceServerCallerOf(deps: Deps, slug: string, token: string, channel: Channel): ClientPrincipal | null {
   if (!looksLikeJws(token)) return null;
   const provider = providerOf(deps, slug);
   const checked = checkAccessToken(deps, provider, token);
   if (!checked || checked.claims.actor_type !== 'client') return null;
   const client = findClient(deps, provider.tenant.id, checked.claims.client_id);
   if (!client || client.clientType !== 'confidential') return null;
-  return clientPrincipal({ clientId: client.clientId, tenantId: provider.tenant.id }, RESOURCE_SERVER_SCOPES, 'http');
+  return clientPrincipal({ clientId: client.clientId, tenantId: provider.tenant.id }, RESOURCE_SERVER_SCOPES, channel);
 }

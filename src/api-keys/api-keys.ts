@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Channel } from '../audit/audit-log.ts';
 import { selectTenantById } from '../tenants/store.ts';
 import type { Deps } from '../app/deps.ts';
 import { AppError, conflict, notFound, validationError } from '../app/errors.ts';
@@ -155,7 +156,7 @@ const LAST_USED_RESOLUTION_MS = 60_000;
  * key of another tenant than the path's is 404 — the answer an unknown tenant gets — so keys cannot probe which
  * tenants exist; a key of a disabled tenant is 403. Returns the principal the route hands to its service.
  */
-export function authenticateApiKey(deps: Deps, key: string, pathTenant: string | undefined): ApiKeyPrincipal {
+export function authenticateApiKey(deps: Deps, key: string, pathTenant: string | undefined, channel: Channel): ApiKeyPrincipal {
   const row = apiKeyByHash(deps, hashApiKey(key));
   if (!row) throw new AppError('unauthorized', 'Invalid API key');
   const now = deps.clock.nowMs();
@@ -166,5 +167,5 @@ export function authenticateApiKey(deps: Deps, key: string, pathTenant: string |
   if (!tenant || (pathTenant !== tenant.slug && pathTenant !== tenant.id)) throw notFound(`Tenant "${pathTenant}"`);
   if (tenant.status !== 'active') throw new AppError('forbidden', 'This tenant is disabled');
   if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_RESOLUTION_MS) touchApiKey(deps, row.id, now);
-  return apiKeyPrincipal({ id: row.id, tenantId: row.tenant_id, scopes: JSON.parse(row.scopes) as string[] }, 'http');
+  return apiKeyPrincipal({ id: row.id, tenantId: row.tenant_id, scopes: JSON.parse(row.scopes) as string[] }, channel);
 }

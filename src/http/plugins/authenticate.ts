@@ -34,7 +34,7 @@ export function createAuthenticate(deps: Deps) {
     if (!credential) throw new AppError('unauthorized', 'Missing or malformed Authorization: Bearer header');
     if (looksLikeApiKey(credential)) {
       // Tenant API keys are good on `/t/{slug}/…` routes only, and only for their own tenant (src/api-keys).
-      request.apiKeyPrincipal = authenticateApiKey(deps, credential, (request.params as { slug?: string } | undefined)?.slug);
+      request.apiKeyPrincipal = authenticateApiKey(deps, credential, (request.params as { slug?: string } | undefined)?.slug, 'http');
       return;
     }
     request.principal = await verifyBearer(credential);

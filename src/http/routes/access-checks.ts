@@ -36,7 +36,7 @@ export function accessCheckRoutes(app: App, deps: Deps): void {
       preHandler: async (request, reply) => {
         // A confidential client's own access token (client_credentials) first; everyone else as on every tenant route.
         const token = bearerCredential(request.headers.authorization);
-        const client = token ? resourceServerCallerOf(deps, (request.params as { slug: string }).slug, token) : null;
+        const client = token ? resourceServerCallerOf(deps, (request.params as { slug: string }).slug, token, 'http') : null;
         if (client) request.apiKeyPrincipal = client;
         else await app.authenticate(request, reply);
       },
