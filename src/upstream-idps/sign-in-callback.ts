@@ -87,6 +87,12 @@ export async function finishUpstreamSignIn(
       idTokenExpected: true,
     });
     claims = tokens.claims() as UpstreamClaims | undefined;
+    // Providers that conform strictly (OIDC Core §5.4) put the email only in userinfo when an access token is
+    // issued: ask it, bound to the ID token's subject (openid-client refuses another sub).
+    if (claims && typeof claims.email !== 'string' && tokens.access_token && config.serverMetadata().userinfo_endpoint) {
+      const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+      claims = { ...claims, email: info.email, email_verified: info.email_verified, name: claims.name ?? info.name };
+    }
   } catch (err) {
     if (err instanceof oidc.AuthorizationResponseError) {
       // The user cancelled at the provider, or the provider refused the request.
