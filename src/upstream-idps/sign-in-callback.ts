@@ -102,7 +102,9 @@ export async function finishUpstreamSignIn(
     }
     if (isUnreachable(err)) return withCleared(unavailable(deps, slug, idp, err));
     const code = (err as { code?: unknown }).code;
-    auditRefusal(deps, caller, idp, client, 'upstream_token_invalid', { error: typeof code === 'string' ? code : err instanceof Error ? err.name : 'unknown' });
+    // What was wrong, e.g. "JWT signature verification failed" (openid-client's cause; never token material).
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
+    auditRefusal(deps, caller, idp, client, 'upstream_token_invalid', { error: typeof code === 'string' ? code : err instanceof Error ? err.name : 'unknown', detail: cause.slice(0, 200) });
     deps.logger.warn({ idp: idp.name, error: err instanceof Error ? err.message : String(err) }, 'upstream sign-in refused: the answer could not be verified');
     return withCleared(
       hostedRefusal(

@@ -49,7 +49,7 @@ export async function upstreamSignInRoutes(app: App, deps: Deps): Promise<void> 
           summary: "Sign in through one of the tenant's upstream OpenID providers: 303 to the provider (code + PKCE, state, nonce)",
           params,
           querystring: z.object({ request: z.string().max(8192).optional() }),
-          response: { 303: z.null().describe('to the provider'), 400: html, 404: html, 503: html.describe('the provider does not answer') },
+          response: { 200: html.describe('not answered (a started sign-in is the 303); listed because OpenAPI wants a success response'), 303: z.null().describe('to the provider'), 400: html, 404: html, 503: html.describe('the provider does not answer') },
         },
       },
       async (request, reply) => sendHosted(reply, await startUpstreamSignIn(deps, request.params.slug, request.params.idp, request.query.request)),
@@ -64,7 +64,10 @@ export async function upstreamSignInRoutes(app: App, deps: Deps): Promise<void> 
           tags: ['oidc'],
           summary: "The provider's answer (redirect URI to register with it): 303 to the application with a code, or the MFA step, or why not",
           params,
-          querystring: z.record(z.string(), z.string()),
+          querystring: z
+            .object({ code: z.string(), state: z.string(), iss: z.string(), error: z.string(), error_description: z.string() })
+            .partial()
+            .loose(),
           response: { 200: html.describe('the MFA step'), 303: z.null().describe('to the redirect URI'), 400: html, 401: html, 403: html, 503: html },
         },
       },
