@@ -6,7 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOperator } from '../../src/authorization/principal.ts';
 import { addUpstreamIdp } from '../../src/upstream-idps/providers.ts';
-import { freePort, oidcWorld, registerClient, type OidcWorld } from '../oidc/support.ts';
+import { CookieJar, freePort, get, oidcWorld, registerClient, type OidcWorld } from '../oidc/support.ts';
 import { codeNow, enrolTotp } from '../support/mfa.ts';
 import { startStandInOp, type StandInOp } from './stand-in-op.ts';
 
@@ -23,9 +23,16 @@ describe.skipIf(!existsSync(CHROMIUM))('sign-in through an upstream OpenID provi
   let browser: Browser;
   let rp: Server;
   let callback: string;
+  /** Every outbound request kimauth made (ARCHITECTURE rule 11: through deps.http, never the global fetch). */
+  const outbound: string[] = [];
 
   beforeAll(async () => {
     w = await oidcWorld();
+    const http = w.t.deps.http;
+    w.t.deps.http = (input, init) => {
+      outbound.push(String(input));
+      return http(input, init);
+    };
     const port = await freePort();
     rp = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>RP</title><p>back at the app</p>'));
     await new Promise<void>((resolve) => rp.listen(port, '127.0.0.1', resolve));
@@ -124,6 +131,8 @@ describe.skipIf(!existsSync(CHROMIUM))('sign-in through an upstream OpenID provi
     const signedIn = JSON.parse(sql<{ payload: string }>("SELECT payload FROM audit_entries WHERE tenant_id = ? AND event_type = 'user.signed_in' ORDER BY seq DESC LIMIT 1", w.acme.id).payload);
     expect(signedIn).toMatchObject({ method: 'upstream_idp', idp: 'corp', via: 'created', client_id: 'web' });
     expect(sql("SELECT COUNT(*) AS n FROM audit_entries WHERE tenant_id = ? AND event_type IN ('user.created', 'user.upstream_idp_linked', 'membership.upserted') AND target_id = ?", w.acme.id, sub)).toEqual({ n: 3 });
+    // Discovery, the code redemption, the keys that verified the ID token, userinfo for the email: all through deps.http.
+    for (const path of ['/.well-known/openid-configuration', '/token', '/jwks', '/me']) expect(outbound).toContain(`${op.issuer}${path}`);
 
     // The second time the link (provider + sub) answers: the same user, no second account.
     const again = await browser.newContext({ javaScriptEnabled: false });
@@ -208,6 +217,21 @@ describe.skipIf(!existsSync(CHROMIUM))('sign-in through an upstream OpenID provi
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign-in provider unavailable');
     expect(await page.getByRole('alert').textContent()).toContain('Down Inc is not answering right now');
     await context.close();
+  });
+
+  it('a sign-in cancelled at the provider (error=access_denied) is a page saying so, and its state is spent', async () => {
+    const jar = new CookieJar();
+    const page = await (await get(authUrl('acme').url, jar)).text();
+    const href = /<a href="([^"]+)">Continue with Corp SSO<\/a>/.exec(page)![1].replace(/&#x2F;/g, '/').replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+    const started = await get(href, jar);
+    expect(started.status).toBe(303);
+    const state = new URL(started.headers.get('location')!).searchParams.get('state')!;
+    const answer = `${w.base}/t/acme/login/upstream/corp/callback?${new URLSearchParams({ error: 'access_denied', state, iss: op.issuer })}`;
+    const cancelled = await get(answer, jar);
+    expect(cancelled.status).toBe(401);
+    expect(await cancelled.text()).toContain('Corp SSO did not sign you in (access_denied)');
+    const replay = await fetch(answer, { headers: { cookie: `kimauth_upstream=${state}` } });
+    expect(replay.status).toBe(400);
   });
 
   it("refuses an answer that this browser did not ask for (no state cookie, or another state)", async () => {
