@@ -3,6 +3,8 @@ import type { Principal } from '../authorization/principal.ts';
 import { emailFingerprint, type ClientInfo } from '../identity/login.ts';
 import type { FirstFactor } from '../mfa/sign-in.ts';
 import { openSealedText } from '../keys/master-key.ts';
+import { openAuthorization } from '../oidc/authorization-request.ts';
+import { usableClient } from '../oidc/authorize.ts';
 import { enterProvenSignIn, hostedRefusal, type HostedAnswer } from '../oidc/hosted-login.ts';
 import { providerOf } from '../oidc/provider.ts';
 import { cookieHeader } from '../oidc/sso-cookie.ts';
@@ -74,6 +76,12 @@ export async function finishUpstreamSignIn(
   const pending = deps.sqlite.transaction(() => takeSignIn(deps, stateHash))();
   if (!pending || pending.idp_id !== idp.id || pending.expires_at <= deps.clock.nowMs()) {
     return withCleared(hostedRefusal(deps, slug, 400, 'Sign-in could not be completed', STARTED_ELSEWHERE, 'Go back to the application and sign in again.'));
+  }
+
+  // The application's request must still be good before anyone is linked or made (it lives 10 minutes).
+  const request = openAuthorization(deps, provider.tenant.id, pending.request);
+  if (!request || !usableClient(deps, provider, request.clientId)) {
+    return withCleared(hostedRefusal(deps, slug, 400, 'Sign-in link expired', 'This sign-in took too long or the application is no longer available. Go back to the application and start again.'));
   }
 
   const oidc = await import('openid-client');

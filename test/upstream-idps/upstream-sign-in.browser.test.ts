@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,8 +10,10 @@ import { addUpstreamIdp } from '../../src/upstream-idps/providers.ts';
 import { CookieJar, freePort, get, oidcWorld, registerClient, type OidcWorld } from '../oidc/support.ts';
 import { codeNow, enrolTotp } from '../support/mfa.ts';
 import { startStandInOp, type StandInOp } from './stand-in-op.ts';
+import { ROOT } from '../support/processes.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+const ARTEFACTS = path.join(ROOT, 'test-results', 'upstream-idps');
 
 /**
  * Issue 13 §4 end to end: the hosted page of kimauth in headless Chromium, a real OpenID Provider (node-oidc-provider)
@@ -62,6 +65,7 @@ describe.skipIf(!existsSync(CHROMIUM))('sign-in through an upstream OpenID provi
       forger.accounts.set(id, claims);
     }
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+    mkdirSync(ARTEFACTS, { recursive: true });
   });
   afterAll(async () => {
     await browser?.close();
@@ -90,6 +94,7 @@ describe.skipIf(!existsSync(CHROMIUM))('sign-in through an upstream OpenID provi
   async function throughProvider(page: Page, tenant: string, button: string, login: string, provider: StandInOp = op): Promise<string> {
     const { url, verifier } = authUrl(tenant);
     await page.goto(url);
+    if (login === 'sub-newbie' && provider === op) await page.screenshot({ path: path.join(ARTEFACTS, 'hosted-login-upstream.png'), fullPage: true });
     await Promise.all([page.waitForURL((u) => u.href.startsWith(provider.issuer)), page.getByRole('link', { name: `Continue with ${button}` }).click()]);
     await page.locator('input[name="login"]').fill(login);
     await page.locator('input[name="password"]').fill('anything');
@@ -177,6 +182,7 @@ describe.skipIf(!existsSync(CHROMIUM))('sign-in through an upstream OpenID provi
     const page = await context.newPage();
     await throughProvider(page, 'beta', 'Corp SSO', 'sub-mallory');
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('This account may not sign in here');
+    await page.screenshot({ path: path.join(ARTEFACTS, 'upstream-domain-refused.png'), fullPage: true });
     expect(await page.getByRole('alert').textContent()).toContain('accepts Corp SSO accounts of beta.test only, and mallory@evil.test is not one');
     expect(usersWithEmail('mallory@evil.test')).toBe(0);
     expect(lastFailure(w.beta.id)).toMatchObject({ reason: 'domain_not_allowed', idp: 'corp' });
