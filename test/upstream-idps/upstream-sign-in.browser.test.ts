@@ -240,6 +240,26 @@ describe.skipIf(!existsSync(CHROMIUM))('sign-in through an upstream OpenID provi
     expect(replay.status).toBe(400);
   });
 
+  it("a sign-in that outlives the application's request makes no account: the page says it expired", async () => {
+    const jar = new CookieJar();
+    const started = w.t.clock.nowMs();
+    try {
+      const page = await (await get(authUrl('acme').url, jar)).text();
+      const href = /<a href="([^"]+)">Continue with Corp SSO<\/a>/.exec(page)![1].replace(/&#x2F;/g, '/').replace(/&#x3D;/g, '=').replace(/&amp;/g, '&');
+      w.t.clock.advance(9 * 60_000);
+      const redirect = await get(href, jar);
+      const state = new URL(redirect.headers.get('location')!).searchParams.get('state')!;
+      w.t.clock.advance(2 * 60_000);
+      const usersBefore = sql<{ n: number }>('SELECT COUNT(*) AS n FROM users').n;
+      const late = await get(`${w.base}/t/acme/login/upstream/corp/callback?${new URLSearchParams({ code: 'unused', state, iss: op.issuer })}`, jar);
+      expect(late.status).toBe(400);
+      expect(await late.text()).toContain('This sign-in took too long');
+      expect(sql<{ n: number }>('SELECT COUNT(*) AS n FROM users').n).toBe(usersBefore);
+    } finally {
+      w.t.clock.set(new Date(started));
+    }
+  });
+
   it("refuses an answer that this browser did not ask for (no state cookie, or another state)", async () => {
     const res = await fetch(`${w.base}/t/acme/login/upstream/corp/callback?code=abc&state=not-mine&iss=${encodeURIComponent(op.issuer)}`, {
       headers: { cookie: 'kimauth_upstream=another-state' },
