@@ -55,7 +55,8 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 export const DEFAULT_SCOPES = 'openid email profile';
 
 /** The seal of a client secret is bound to its provider row: copied to another row, it does not open. */
-const secretContext = (idpId: string) => `upstream-idp:${idpId}`;
+/** The associated data of a provider's sealed client secret (the tenant export opens and re-seals it). */
+export const secretContext = (idpId: string) => `upstream-idp:${idpId}`;
 
 /** Where the provider sends the browser back: one URL per tenant and provider. */
 export function callbackUrl(deps: Deps, tenantSlug: string, idpName: string): string {

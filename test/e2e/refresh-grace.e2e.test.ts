@@ -36,7 +36,7 @@ describe('e2e: refresh after a lost response, across kill -9', () => {
     dir.remove();
   });
 
-  it('with a grace, the old token gets the same successor after a restart; once the successor is used, reuse revokes', async () => {
+  it('with a grace, the old token gets the same successor after a restart; once the successor is used, reuse revokes', { timeout: 120_000 }, async () => {
     server = await start(60);
     const a = await signIn();
     const lost = await refresh(a.refreshToken); // the response the client never saw
@@ -58,7 +58,7 @@ describe('e2e: refresh after a lost response, across kill -9', () => {
     server = undefined;
   });
 
-  it('killed in the middle of a round of refreshes, no session is lost: each client retries its last token', async () => {
+  it('killed in the middle of a round of refreshes, no session is lost: each client retries its last token', { timeout: 120_000 }, async () => {
     server = await start(60);
     const tokens = await Promise.all(Array.from({ length: 12 }, () => signIn().then((p) => p.refreshToken)));
     // Fire one refresh per session and kill the server while they are in flight.
@@ -77,7 +77,7 @@ describe('e2e: refresh after a lost response, across kill -9', () => {
     server = undefined;
   });
 
-  it('without a grace (default), the same lost response ends in a revoked session, across the crash too', async () => {
+  it('without a grace (default), the same lost response ends in a revoked session, across the crash too', { timeout: 120_000 }, async () => {
     server = await start(0);
     const a = await signIn();
     expect((await refresh(a.refreshToken)).status).toBe(200);

@@ -36,7 +36,7 @@ describe('e2e: kimauth backup under load, kimauth restore, sessions on the resto
     dir.remove();
   });
 
-  it('backs up while serve answers, restores into an empty dir (integrity + audit verified), and the sessions work there', async () => {
+  it('backs up while serve answers, restores into an empty dir (integrity + audit verified), and the sessions work there', { timeout: 120_000 }, async () => {
     const base = server!.url;
     // Sessions the backup certainly contains: opened before it starts, left alone during it.
     const held = [await signIn(base), await signIn(base), await signIn(base)];

@@ -56,7 +56,7 @@ describe('e2e: kimauth tenants export → tenants import, then sign-in over HTTP
     dir.remove();
   });
 
-  it('round-trips: refused clash, wrong passphrase and flipped byte leave the target unchanged; --as imports, verify passes, Jane signs in', async () => {
+  it('round-trips: refused clash, wrong passphrase and flipped byte leave the target unchanged; --as imports, verify passes, Jane signs in', { timeout: 120_000 }, async () => {
     const exported = await ok(source, ['tenants', 'export', 'acme', '--out', archive, '--passphrase-stdin', '--json'], PASSPHRASE);
     expect(JSON.parse(exported.stdout)).toMatchObject({ users: 1, signingKeys: 1, tables: { company_memberships: 1 } });
     expect(readFileSync(archive).toString('latin1')).not.toContain(JANE.email); // sealed, not merely encoded

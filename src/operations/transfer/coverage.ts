@@ -76,4 +76,5 @@ export const EXCLUDED_TABLES: Record<string, string> = {
   magic_link_tokens: 'transient: one-time sign-in links sent by the source (minutes)',
   password_reset_tokens: 'transient: one-time reset links sent by the source; the user asks the target for a new one',
   user_set_password_tokens: 'transient: one-time set-password links sent by the source',
+  upstream_sign_ins: "transient: a sign-in at an upstream provider in progress at the source (minutes; its PKCE verifier is sealed to the source's key)",
 };

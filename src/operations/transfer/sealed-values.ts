@@ -2,6 +2,7 @@ import type { Deps } from '../../app/deps.ts';
 import { openSealedText, sealToText } from '../../keys/master-key.ts';
 import { openTotpSecret, sealTotpSecret } from '../../mfa/second-factor.ts';
 import { secretContext } from '../../webhooks/delivery.ts';
+import { secretContext as upstreamSecretContext } from '../../upstream-idps/providers.ts';
 import type { Row } from './store.ts';
 
 /**
@@ -22,6 +23,12 @@ const SEALED_COLUMNS: SealedColumn[] = [
     column: 'secret_sealed',
     open: (deps, row, sealed) => openSealedText(deps.masterKeys, sealed, secretContext(row.id as string)),
     seal: (deps, row, clear) => sealToText(deps.masterKeys, clear, secretContext(row.id as string)),
+  },
+  {
+    table: 'upstream_idps',
+    column: 'client_secret_sealed',
+    open: (deps, row, sealed) => openSealedText(deps.masterKeys, sealed, upstreamSecretContext(row.id as string)),
+    seal: (deps, row, clear) => sealToText(deps.masterKeys, clear, upstreamSecretContext(row.id as string)),
   },
   {
     table: 'mfa_totp',
