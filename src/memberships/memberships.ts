@@ -214,7 +214,7 @@ export function upsertCompanyMembership(deps: Deps, caller: Principal, companyId
   return deps.sqlite.transaction(() => {
     const company = getCompany(deps, companyId);
     const user = findLiveUser(deps, input.userId);
-    const existing = companyMembershipRow(deps, input.userId, company.id);
+    const existing = companyMembershipOf(deps, input.userId, company.id);
     authorize(deps, caller, 'membership.upsert', {
       companyId: company.id,
       userId: input.userId,
@@ -235,7 +235,8 @@ function checkMembershipInput(input: UpsertCompanyMembershipInput): void {
   }
 }
 
-function companyMembershipRow(deps: Deps, userId: string, companyId: string): CompanyMembershipRow | undefined {
+/** The (user, company) membership row, active or not: what the access context weighs grants against. */
+export function companyMembershipOf(deps: Deps, userId: string, companyId: string): CompanyMembershipRow | undefined {
   return selectCompanyMembership(deps, userId, companyId);
 }
 
@@ -248,7 +249,7 @@ export function writeCompanyMembership(
   actor: Actor,
   company: TenantRow,
   input: UpsertCompanyMembershipInput,
-  existing = companyMembershipRow(deps, input.userId, company.id),
+  existing = companyMembershipOf(deps, input.userId, company.id),
 ): CompanyMembershipEntry {
   if (!deps.sqlite.inTransaction) throw new Error('writeCompanyMembership must run inside the transaction of its change');
   checkMembershipInput(input);
@@ -362,7 +363,7 @@ export function writeBusinessUnitMembership(
 export function removeCompanyMembership(deps: Deps, caller: Principal, companyId: string, userId: string): void {
   deps.sqlite.transaction(() => {
     const company = getCompany(deps, companyId);
-    const existing = companyMembershipRow(deps, userId, company.id);
+    const existing = companyMembershipOf(deps, userId, company.id);
     authorize(deps, caller, 'membership.remove', { companyId: company.id, current: existing?.role ?? null });
     if (!existing) throw notFound(`Membership of user "${userId}" in company "${company.slug}"`);
     trackPermissionChanges(deps, company.id, caller, () => [userId], () => deleteCompanyMembership(deps, existing.id));
