@@ -31,7 +31,7 @@ import {
 } from '../../memberships/memberships.ts';
 import { BUSINESS_UNIT_ROLES, COMPANY_ROLES, type MembershipMetadata } from '../../memberships/tables.ts';
 import { getTenant, isUuid } from '../../tenants/tenants.ts';
-import { CreateUserRequest } from '../../http/schemas/user-admin.ts';
+import { CreateUserRequest } from '../../identity/user-input.ts';
 import type { CliContext } from '../context.ts';
 import { readAllStdin, readSecret } from '../io.ts';
 import type { Column, Output } from '../output.ts';
