@@ -33,6 +33,9 @@ import {
 } from './store.ts';
 import type { InvitationRow, InvitationStatus } from './tables.ts';
 
+/** The statuses an invitation can be listed by (defined with the table). */
+export { INVITATION_STATUSES, type InvitationStatus } from './tables.ts';
+
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60_000;
 
 export interface InvitationView {

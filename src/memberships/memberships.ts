@@ -37,6 +37,9 @@ import type {
   MembershipMetadata,
 } from './tables.ts';
 
+/** The role lists the CLI and HTTP inputs offer (defined with the tables). */
+export { BUSINESS_UNIT_ROLES, COMPANY_ROLES } from './tables.ts';
+
 /** Metadata keys that the API repeats as top-level fields of a membership (seed 002 §5.2a). */
 export const METADATA_SHORTCUTS = ['invoiceViewScope', 'canEditOthersScope', 'canEditOthersInvoices'] as const;
 export const MAX_METADATA_BYTES = 16 * 1024;
