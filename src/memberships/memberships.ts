@@ -112,7 +112,10 @@ export function businessUnitMembershipEntry(row: BusinessUnitMembershipRow): Bus
   };
 }
 
-/** A tenant that is a company (the tenants context decides: any tenant but the reserved platform tenant). */
+/**
+ * A tenant that is a company; the tenants context decides (getCompanyById). Kept for identity/user-admin.ts, which
+ * still imports it from here.
+ */
 export function getCompany(deps: Deps, companyId: string): TenantRow {
   return getCompanyById(deps, companyId);
 }
@@ -215,7 +218,7 @@ export interface UpsertCompanyMembershipInput {
 export function upsertCompanyMembership(deps: Deps, caller: Principal, companyId: string, input: UpsertCompanyMembershipInput): CompanyMembershipEntry {
   checkMembershipInput(input);
   return deps.sqlite.transaction(() => {
-    const company = getCompany(deps, companyId);
+    const company = getCompanyById(deps, companyId);
     const user = findLiveUser(deps, input.userId);
     const existing = companyMembershipOf(deps, input.userId, company.id);
     authorize(deps, caller, 'membership.upsert', {
@@ -308,7 +311,7 @@ export function upsertBusinessUnitMembership(
 ): BusinessUnitMembershipEntry {
   checkMetadata(input.metadata);
   return deps.sqlite.transaction(() => {
-    const company = getCompany(deps, companyId);
+    const company = getCompanyById(deps, companyId);
     const user = findLiveUser(deps, input.userId);
     authorize(deps, caller, 'businessUnitMembership.upsert', {
       companyId: company.id,
@@ -365,7 +368,7 @@ export function writeBusinessUnitMembership(
 /** Deletes the (user, company) membership row; the business-unit rows stay (remove them separately). */
 export function removeCompanyMembership(deps: Deps, caller: Principal, companyId: string, userId: string): void {
   deps.sqlite.transaction(() => {
-    const company = getCompany(deps, companyId);
+    const company = getCompanyById(deps, companyId);
     const existing = companyMembershipOf(deps, userId, company.id);
     authorize(deps, caller, 'membership.remove', { companyId: company.id, current: existing?.role ?? null });
     if (!existing) throw notFound(`Membership of user "${userId}" in company "${company.slug}"`);
@@ -381,7 +384,7 @@ export function removeCompanyMembership(deps: Deps, caller: Principal, companyId
 
 export function removeBusinessUnitMembership(deps: Deps, caller: Principal, companyId: string, businessUnitId: string, userId: string): void {
   deps.sqlite.transaction(() => {
-    const company = getCompany(deps, companyId);
+    const company = getCompanyById(deps, companyId);
     authorize(deps, caller, 'businessUnitMembership.remove', { companyId: company.id });
     const existing = selectBusinessUnitMembership(deps, userId, company.id, businessUnitId);
     if (!existing) throw notFound(`Business-unit membership of user "${userId}" in ${company.slug}/${businessUnitId}`);
