@@ -28,8 +28,6 @@ export interface AccessCaches {
   effectivePermissions: Map<string, CachedAccessEntry<unknown>>;
   /** A tenant's roles, groups and grants as loaded by src/permissions, keyed by tenant id. */
   permissionGraphs: Map<string, CachedAccessEntry<unknown>>;
-  /** Reads access_version (a prepared statement, made on first use). */
-  readVersion?: () => number;
 }
 
 /** Upper bound on cached /auth/me/access entries; the oldest go first when it is reached. */

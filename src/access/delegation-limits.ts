@@ -1,7 +1,7 @@
-import { eq } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { normalizeModules, normalizePermissionLimits } from './modules.ts';
-import { companyAccessSettings, type DelegationLimit, type DelegationLimits } from './tables.ts';
+import { selectAccessSettings } from './store.ts';
+import type { DelegationLimit, DelegationLimits } from './tables.ts';
 
 /** A company's delegation settings (§15), as stored; the rules that read them are in src/authorization/. */
 export interface DelegationPolicy {
@@ -13,7 +13,7 @@ export interface DelegationPolicy {
 export const DEFAULT_POLICY: DelegationPolicy = { limits: { ADMIN: null, MANAGER: null }, managersMayInvite: false };
 
 export function getDelegationPolicy(deps: Deps, companyId: string): DelegationPolicy {
-  const row = deps.db.select().from(companyAccessSettings).where(eq(companyAccessSettings.companyId, companyId)).get();
+  const row = selectAccessSettings(deps, companyId);
   return row ? { limits: row.delegationLimits, managersMayInvite: row.managersMayInvite } : DEFAULT_POLICY;
 }
 

@@ -1,4 +1,3 @@
-import { and, eq, inArray } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { AppError, conflict } from '../app/errors.ts';
 import { authorize } from '../authorization/policy.ts';
@@ -6,7 +5,7 @@ import type { Principal } from '../authorization/principal.ts';
 import type { TenantRow } from '../tenants/tables.ts';
 import type { RemoteEntitlementsEntry } from './access-caches.ts';
 import { BUILTIN_MODULES, MODULE_NAME_PATTERN, normalizeModules } from './modules.ts';
-import { companyEntitlements, moduleCatalog } from './tables.ts';
+import { deleteEntitlement, insertDefinedModule, insertEntitlement, selectDefinedModules, selectEntitledModules } from './store.ts';
 import { memberIdsOfCompany } from '../memberships/memberships.ts';
 import { trackPermissionChanges } from '../permissions/permission-changes.ts';
 
@@ -36,17 +35,11 @@ export function entitlementsAreRemote(deps: Deps): boolean {
 
 /** Built-in modules plus every module an operator defined. */
 export function catalogModules(deps: Deps): string[] {
-  const defined = deps.db.select({ name: moduleCatalog.name }).from(moduleCatalog).all();
-  return [...new Set([...BUILTIN_MODULES, ...defined.map((r) => r.name)])].sort();
+  return [...new Set([...BUILTIN_MODULES, ...selectDefinedModules(deps)])].sort();
 }
 
 function localEntitlements(deps: Deps, companyId: string): CompanyEntitlements {
-  const rows = deps.db
-    .select({ module: companyEntitlements.module })
-    .from(companyEntitlements)
-    .where(eq(companyEntitlements.companyId, companyId))
-    .all();
-  const modules = rows.map((r) => r.module).sort();
+  const modules = selectEntitledModules(deps, companyId).sort();
   return { companyId, modules, listed: modules, source: 'local', freshUntilMs: Number.POSITIVE_INFINITY };
 }
 
@@ -194,18 +187,13 @@ export function setCompanyEntitlements(deps: Deps, company: TenantRow, modules: 
     const now = deps.clock.now();
     const defined = next.filter((m) => !known.has(m));
     for (const name of defined) {
-      deps.db.insert(moduleCatalog).values({ name, createdAt: now }).run();
+      insertDefinedModule(deps, name, now);
       deps.audit.append(deps.platformTenantId(), { actor, type: 'module.defined', target: { type: 'module', id: name }, payload: { companyId: company.id } });
     }
     // Members whose permissions a module gated gain or lose them: permissions.changed (src/permissions) names them.
     trackPermissionChanges(deps, company.id, actor, () => (added.length || removed.length ? memberIdsOfCompany(deps, company.id) : []), () => {
-      if (removed.length) {
-        deps.db
-          .delete(companyEntitlements)
-          .where(and(eq(companyEntitlements.companyId, company.id), inArray(companyEntitlements.module, removed)))
-          .run();
-      }
-      for (const module of added) deps.db.insert(companyEntitlements).values({ companyId: company.id, module, createdAt: now }).run();
+      for (const module of removed) deleteEntitlement(deps, company.id, module);
+      for (const module of added) insertEntitlement(deps, company.id, module, now);
     });
     if (added.length || removed.length) {
       deps.audit.append(company.id, {

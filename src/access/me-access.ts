@@ -1,4 +1,3 @@
-import { eq } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { forbidden, notFound, validationError } from '../app/errors.ts';
 import { authorize } from '../authorization/policy.ts';
@@ -9,7 +8,8 @@ import type { CompanyRole } from '../memberships/tables.ts';
 import { ME_ACCESS_CACHE_LIMIT } from './access-caches.ts';
 import { getCompanyEntitlements } from './entitlements.ts';
 import { effectiveAccessFrom, readGrants } from './membership-access.ts';
-import { userAccessPreferences } from './tables.ts';
+import { selectAccessVersion, selectDefaultCompanyId, upsertDefaultCompany } from './store.ts';
+import { selectDisabledTenantIds } from '../tenants/store.ts';
 import { effectivePermissionsOf } from '../permissions/effective-permissions.ts';
 
 /** The body of GET /auth/me/access (seed 002 §4.7), exactly. */
@@ -23,17 +23,7 @@ export interface MeAccess {
 
 /** The current access_version (bumped by triggers on every write that can change access). */
 export function currentAccessVersion(deps: Deps): number {
-  const caches = deps.accessCaches;
-  caches.readVersion ??= (() => {
-    const statement = deps.sqlite.prepare('SELECT version FROM access_version WHERE id = 1').pluck();
-    return () => (statement.get() as number | undefined) ?? 0;
-  })();
-  return caches.readVersion();
-}
-
-function defaultCompanyId(deps: Deps, userId: string): string | null {
-  const row = deps.db.select().from(userAccessPreferences).where(eq(userAccessPreferences.userId, userId)).get();
-  return row?.defaultCompanyId ?? null;
+  return selectAccessVersion(deps);
 }
 
 /**
@@ -47,7 +37,7 @@ function selectCompany(deps: Deps, userId: string, memberships: CompanyMembershi
     if (!match) throw forbidden('You have no active membership in this company');
     return match;
   }
-  const preferred = defaultCompanyId(deps, userId);
+  const preferred = selectDefaultCompanyId(deps, userId);
   const chosen = preferred ? memberships.find((m) => m.companyId === preferred) : undefined;
   if (chosen) return chosen;
   if (memberships.length === 1) return memberships[0];
@@ -61,7 +51,7 @@ function selectCompany(deps: Deps, userId: string, memberships: CompanyMembershi
 async function computeMeAccess(deps: Deps, userId: string, xOrg: string | undefined): Promise<{ body: MeAccess; validUntilMs: number }> {
   const user = findUserById(deps, userId);
   if (!user) throw notFound('User');
-  const disabled = new Set(deps.statement("SELECT id FROM tenants WHERE status = 'disabled'").pluck().all() as string[]);
+  const disabled = new Set(selectDisabledTenantIds(deps));
   const memberships = listCompanyMembershipsOfUser(deps, userId, { activeOnly: true }).filter(
     (m) => m.companySlug !== 'master' && !disabled.has(m.companyId),
   );
@@ -124,11 +114,7 @@ export function setDefaultCompany(deps: Deps, caller: UserPrincipal, companyRef:
       companyId = membership.companyId;
     }
     const now = deps.clock.now();
-    deps.db
-      .insert(userAccessPreferences)
-      .values({ userId, defaultCompanyId: companyId, updatedAt: now })
-      .onConflictDoUpdate({ target: userAccessPreferences.userId, set: { defaultCompanyId: companyId, updatedAt: now } })
-      .run();
+    upsertDefaultCompany(deps, userId, companyId, now);
     deps.audit.append(deps.platformTenantId(), {
       actor: caller,
       type: 'user.default_company_set',

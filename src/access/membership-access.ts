@@ -1,17 +1,26 @@
-import { and, eq, inArray } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { notFound } from '../app/errors.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { authorize, needsOwnAccess } from '../authorization/policy.ts';
 import type { Principal } from '../authorization/principal.ts';
-import { getCompany } from '../memberships/memberships.ts';
-import { companyMemberships, type CompanyMembershipRow, type CompanyRole } from '../memberships/tables.ts';
+import { companyMembershipOf } from '../memberships/memberships.ts';
+import type { CompanyMembershipRow, CompanyRole } from '../memberships/tables.ts';
+import { getCompanyById as getCompany } from '../tenants/tenants.ts';
 import type { TenantRow } from '../tenants/tables.ts';
 import { getDelegationPolicy, normalizeLimit, type DelegationPolicy } from './delegation-limits.ts';
 import { computeEffectiveAccess, type EffectiveAccess } from './effective-access.ts';
 import { catalogModules, getCompanyEntitlements, type CompanyEntitlements } from './entitlements.ts';
 import { normalizeModules, normalizePermissions } from './modules.ts';
-import { companyAccessSettings, membershipModules, membershipPermissions, type DelegationLimits } from './tables.ts';
+import {
+  deleteModuleGrant,
+  deletePermissionGrant,
+  insertModuleGrant,
+  insertPermissionGrant,
+  selectModuleGrants,
+  selectPermissionGrants,
+  upsertAccessSettings,
+} from './store.ts';
+import type { DelegationLimits } from './tables.ts';
 import { effectivePermissionsOf } from '../permissions/effective-permissions.ts';
 import { trackPermissionChanges } from '../permissions/permission-changes.ts';
 
@@ -21,17 +30,7 @@ export interface Grants {
 }
 
 export function readGrants(deps: Deps, companyId: string, userId: string): Grants {
-  const modules = deps.db
-    .select({ v: membershipModules.module })
-    .from(membershipModules)
-    .where(and(eq(membershipModules.companyId, companyId), eq(membershipModules.userId, userId)))
-    .all();
-  const permissions = deps.db
-    .select({ v: membershipPermissions.permission })
-    .from(membershipPermissions)
-    .where(and(eq(membershipPermissions.companyId, companyId), eq(membershipPermissions.userId, userId)))
-    .all();
-  return { modules: modules.map((r) => r.v).sort(), permissions: permissions.map((r) => r.v).sort() };
+  return { modules: selectModuleGrants(deps, companyId, userId).sort(), permissions: selectPermissionGrants(deps, companyId, userId).sort() };
 }
 
 /** §16 for one membership, given the company's entitlements. */
@@ -45,11 +44,7 @@ export function effectiveAccessFrom(deps: Deps, entitlements: CompanyEntitlement
 }
 
 function membershipOf(deps: Deps, companyId: string, userId: string): CompanyMembershipRow | undefined {
-  return deps.db
-    .select()
-    .from(companyMemberships)
-    .where(and(eq(companyMemberships.companyId, companyId), eq(companyMemberships.userId, userId)))
-    .get();
+  return companyMembershipOf(deps, userId, companyId);
 }
 
 /** A user's effective access in a company; nothing when the membership is missing or inactive. */
@@ -113,33 +108,23 @@ export function writeGrants(deps: Deps, companyId: string, userId: string, next:
   if (!deps.sqlite.inTransaction) throw new Error('writeGrants must run inside the transaction of its change');
   const before = readGrants(deps, companyId, userId);
   const now = deps.clock.now();
-  const grantedBy = actor.id;
+  const grant = { companyId, userId, grantedBy: actor.id, createdAt: now };
   let changed = false;
   const audit = (type: string, payload: Record<string, unknown>) =>
     deps.audit.append(companyId, { actor, type, target: { type: 'user', id: userId }, payload: { companyId, ...payload } });
 
   if (next.modules) {
     const { added, removed } = diff(before.modules, next.modules);
-    if (removed.length) {
-      deps.db
-        .delete(membershipModules)
-        .where(and(eq(membershipModules.companyId, companyId), eq(membershipModules.userId, userId), inArray(membershipModules.module, removed)))
-        .run();
-    }
-    for (const module of added) deps.db.insert(membershipModules).values({ companyId, userId, module, grantedBy, createdAt: now }).run();
+    for (const module of removed) deleteModuleGrant(deps, companyId, userId, module);
+    for (const module of added) insertModuleGrant(deps, grant, module);
     for (const module of added) audit('module.granted', { module });
     for (const module of removed) audit('module.revoked', { module });
     changed ||= added.length + removed.length > 0;
   }
   if (next.permissions) {
     const { added, removed } = diff(before.permissions, next.permissions);
-    if (removed.length) {
-      deps.db
-        .delete(membershipPermissions)
-        .where(and(eq(membershipPermissions.companyId, companyId), eq(membershipPermissions.userId, userId), inArray(membershipPermissions.permission, removed)))
-        .run();
-    }
-    for (const permission of added) deps.db.insert(membershipPermissions).values({ companyId, userId, permission, grantedBy, createdAt: now }).run();
+    for (const permission of removed) deletePermissionGrant(deps, companyId, userId, permission);
+    for (const permission of added) insertPermissionGrant(deps, grant, permission);
     for (const permission of added) audit('permission.granted', { permission });
     for (const permission of removed) audit('permission.revoked', { permission });
     changed ||= added.length + removed.length > 0;
@@ -210,11 +195,7 @@ export function setDelegationPolicy(deps: Deps, caller: Principal, companyId: st
       managersMayInvite: input.managersMayInvite ?? before.managersMayInvite,
     };
     const now = deps.clock.now();
-    deps.db
-      .insert(companyAccessSettings)
-      .values({ companyId: company.id, delegationLimits: after.limits, managersMayInvite: after.managersMayInvite, updatedAt: now })
-      .onConflictDoUpdate({ target: companyAccessSettings.companyId, set: { delegationLimits: after.limits, managersMayInvite: after.managersMayInvite, updatedAt: now } })
-      .run();
+    upsertAccessSettings(deps, company.id, { delegationLimits: after.limits, managersMayInvite: after.managersMayInvite }, now);
     deps.audit.append(company.id, {
       actor: caller,
       type: 'delegation.updated',

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, lte } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { AppError, conflict, forbidden, notFound, validationError } from '../app/errors.ts';
 import type { Actor } from '../audit/audit-log.ts';
@@ -13,12 +12,29 @@ import { createUser, findUserByEmail, findUserById, normalizeEmail } from '../id
 import { assertPasswordPolicy, verifyPassword } from '../identity/passwords.ts';
 import { frontendLink } from '../mail/links.ts';
 import { enqueueMail } from '../mail/outbox.ts';
-import { getCompany, writeBusinessUnitMembership, writeCompanyMembership } from '../memberships/memberships.ts';
+import { writeBusinessUnitMembership, writeCompanyMembership } from '../memberships/memberships.ts';
+import { getCompanyById as getCompany } from '../tenants/tenants.ts';
 import { activeCompanyRole } from '../memberships/active-memberships.ts';
 import type { CompanyRole } from '../memberships/tables.ts';
 import type { TenantRow } from '../tenants/tables.ts';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-tokens.ts';
-import { invitations, type InvitationRow, type InvitationStatus } from './tables.ts';
+import {
+  insertInvitation,
+  markInvitationAccepted,
+  markInvitationCancelled,
+  markInvitationExpired,
+  selectDueInvitations,
+  selectInvitationById,
+  selectInvitationByTokenHash,
+  selectInvitationInCompany,
+  selectInvitationsOfCompany,
+  selectPendingInvitationId,
+  updateInvitationToken,
+} from './store.ts';
+import type { InvitationRow, InvitationStatus } from './tables.ts';
+
+/** The statuses an invitation can be listed by (defined with the table). */
+export { INVITATION_STATUSES, type InvitationStatus } from './tables.ts';
 
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60_000;
 
@@ -92,19 +108,9 @@ function issued(deps: Deps, row: InvitationRow, token: string): IssuedInvitation
  * company's chain. One company, or every company (the daily maintenance purge). Returns how many expired.
  */
 function expireDue(deps: Deps, companyId: string | null, actor: Actor): number {
-  const due = deps.db
-    .select({ id: invitations.id, companyId: invitations.companyId })
-    .from(invitations)
-    .where(
-      and(
-        companyId ? eq(invitations.companyId, companyId) : undefined,
-        eq(invitations.status, 'pending'),
-        lte(invitations.expiresAt, deps.clock.now()),
-      ),
-    )
-    .all();
+  const due = selectDueInvitations(deps, companyId, deps.clock.now());
   for (const { id, companyId: owner } of due) {
-    deps.db.update(invitations).set({ status: 'expired', updatedAt: deps.clock.now() }).where(eq(invitations.id, id)).run();
+    markInvitationExpired(deps, id, deps.clock.now());
     deps.audit.append(owner, { actor, type: 'invitation.expired', target: { type: 'invitation', id }, payload: {} });
   }
   return due.length;
@@ -145,12 +151,7 @@ export async function createInvitation(deps: Deps, caller: Principal, companyId:
     const existingUser = findUserByEmail(deps, email);
     if (existingUser && activeCompanyRole(deps, existingUser.id, company.id)) throw conflict(`${email} is already a member of this company`);
     expireDue(deps, company.id, caller);
-    const pending = deps.db
-      .select({ id: invitations.id })
-      .from(invitations)
-      .where(and(eq(invitations.companyId, company.id), eq(invitations.email, email), eq(invitations.status, 'pending')))
-      .get();
-    if (pending) throw conflict(`${email} already has a pending invitation to this company`);
+    if (selectPendingInvitationId(deps, company.id, email)) throw conflict(`${email} already has a pending invitation to this company`);
     const now = deps.clock.now();
     const row: InvitationRow = {
       id: randomUUID(),
@@ -172,7 +173,7 @@ export async function createInvitation(deps: Deps, caller: Principal, companyId:
       createdAt: now,
       updatedAt: now,
     };
-    deps.db.insert(invitations).values(row).run();
+    insertInvitation(deps, row);
     deps.audit.append(company.id, {
       actor: caller,
       type: 'invitation.created',
@@ -186,7 +187,7 @@ export async function createInvitation(deps: Deps, caller: Principal, companyId:
 }
 
 function invitationInCompany(deps: Deps, companyId: string, id: string): InvitationRow {
-  const row = deps.db.select().from(invitations).where(and(eq(invitations.id, id), eq(invitations.companyId, companyId))).get();
+  const row = selectInvitationInCompany(deps, companyId, id);
   if (!row) throw notFound(`Invitation "${id}"`);
   return row;
 }
@@ -194,7 +195,7 @@ function invitationInCompany(deps: Deps, companyId: string, id: string): Invitat
 export function listInvitations(deps: Deps, caller: Principal, companyId: string, filter: { status?: InvitationStatus } = {}): InvitationView[] {
   const company = getCompany(deps, companyId);
   authorize(deps, caller, 'invitation.manage', { companyId: company.id });
-  const rows = deps.db.select().from(invitations).where(eq(invitations.companyId, company.id)).orderBy(desc(invitations.createdAt)).all();
+  const rows = selectInvitationsOfCompany(deps, company.id);
   const views = rows.map((r) => invitationView(deps, r));
   return filter.status ? views.filter((v) => v.status === filter.status) : views;
 }
@@ -214,12 +215,8 @@ export function resendInvitation(deps: Deps, caller: Principal, companyId: strin
     const current = invitationInCompany(deps, company.id, id);
     if (current.status === 'accepted' || current.status === 'cancelled') throw conflict(`The invitation is ${current.status}`);
     expireDue(deps, company.id, caller);
-    const clash = deps.db
-      .select({ id: invitations.id })
-      .from(invitations)
-      .where(and(eq(invitations.companyId, company.id), eq(invitations.email, current.email), eq(invitations.status, 'pending')))
-      .get();
-    if (clash && clash.id !== current.id) throw conflict(`${current.email} already has another pending invitation to this company`);
+    const clash = selectPendingInvitationId(deps, company.id, current.email);
+    if (clash && clash !== current.id) throw conflict(`${current.email} already has another pending invitation to this company`);
     const now = deps.clock.now();
     const next: InvitationRow = {
       ...current,
@@ -229,7 +226,7 @@ export function resendInvitation(deps: Deps, caller: Principal, companyId: strin
       sentCount: current.sentCount + 1,
       updatedAt: now,
     };
-    deps.db.update(invitations).set(next).where(eq(invitations.id, id)).run();
+    updateInvitationToken(deps, next);
     deps.audit.append(company.id, { actor: caller, type: 'invitation.resent', target: { type: 'invitation', id }, payload: { expiresAt: next.expiresAt.toISOString() } });
     queueInvitationMail(deps, next, company, token);
     return next;
@@ -245,7 +242,7 @@ export function cancelInvitation(deps: Deps, caller: Principal, companyId: strin
     if (current.status === 'accepted') throw conflict('The invitation was already accepted');
     if (current.status === 'cancelled') return invitationView(deps, current);
     const now = deps.clock.now();
-    deps.db.update(invitations).set({ status: 'cancelled', cancelledAt: now, updatedAt: now }).where(eq(invitations.id, id)).run();
+    markInvitationCancelled(deps, id, now);
     deps.audit.append(company.id, { actor: caller, type: 'invitation.cancelled', target: { type: 'invitation', id }, payload: { email: current.email } });
     return invitationView(deps, { ...current, status: 'cancelled', cancelledAt: now, updatedAt: now });
   })();
@@ -269,7 +266,7 @@ export interface AcceptedInvitation {
 }
 
 function findByToken(deps: Deps, token: string): InvitationRow {
-  const row = deps.db.select().from(invitations).where(eq(invitations.tokenHash, hashOpaqueToken(token))).get();
+  const row = selectInvitationByTokenHash(deps, hashOpaqueToken(token));
   // Cancelled invitations and replaced tokens are simply unknown to the holder of the link.
   if (!row || row.status === 'cancelled') throw notFound('Invitation');
   return row;
@@ -300,7 +297,7 @@ export async function acceptInvitation(deps: Deps, caller: Principal, input: Acc
   const complete = (user: UserRow, created: boolean): AcceptedInvitation => {
     // The accepted invitation is the authority for these writes; the invitee is their actor.
     const actor = provenUser(caller, user.id);
-    const current = deps.db.select().from(invitations).where(eq(invitations.id, found.id)).get();
+    const current = selectInvitationById(deps, found.id);
     // Re-checked inside the transaction: a resend, cancel or second accept in between wins.
     if (!current || current.tokenHash !== found.tokenHash || current.status !== 'pending') throw conflict('The invitation changed meanwhile; try again');
     if (activeCompanyRole(deps, user.id, company.id)) throw conflict('You are already a member of this company');
@@ -313,7 +310,7 @@ export async function acceptInvitation(deps: Deps, caller: Principal, input: Acc
       writeGrants(deps, company.id, user.id, { modules: current.modules, permissions: current.permissions }, actor);
     });
     const now = deps.clock.now();
-    deps.db.update(invitations).set({ status: 'accepted', acceptedUserId: user.id, acceptedAt: now, updatedAt: now }).where(eq(invitations.id, found.id)).run();
+    markInvitationAccepted(deps, found.id, user.id, now);
     deps.audit.append(company.id, {
       actor,
       type: 'invitation.accepted',

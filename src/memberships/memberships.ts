@@ -1,24 +1,44 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, inArray, isNull, type SQL } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { notFound, validationError } from '../app/errors.ts';
-import { users, type UserRow } from '../identity/tables.ts';
-import { tenants, type TenantRow } from '../tenants/tables.ts';
-import { MASTER_SLUG } from '../tenants/tenants.ts';
+import type { UserRow } from '../identity/tables.ts';
+import { selectUsersByIds } from '../identity/store.ts';
+import { findUserById } from '../identity/users.ts';
+import type { TenantRow } from '../tenants/tables.ts';
+import { selectTenantById } from '../tenants/store.ts';
+import { getCompanyById } from '../tenants/tenants.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { authorize } from '../authorization/policy.ts';
 import type { Principal } from '../authorization/principal.ts';
-import { hasAnyMembershipIn } from './active-memberships.ts';
 import { trackPermissionChanges } from '../permissions/permission-changes.ts';
 import {
-  businessUnitMemberships,
-  companyMemberships,
-  type BusinessUnitMembershipRow,
-  type BusinessUnitRole,
-  type CompanyMembershipRow,
-  type CompanyRole,
-  type MembershipMetadata,
+  deleteBusinessUnitMembership,
+  deleteCompanyMembership,
+  hasActiveBusinessUnitMembership,
+  hasAnyMembershipIn,
+  insertBusinessUnitMembership,
+  insertCompanyMembership,
+  selectActiveBusinessUnitMemberIds,
+  selectActiveCompanyMemberIds,
+  selectBusinessUnitMembership,
+  selectBusinessUnitMembershipsOfUser,
+  selectBusinessUnitMembershipsOfUsers,
+  selectCompanyMembership,
+  selectCompanyMembershipsOfUser,
+  selectCompanyMembershipsOfUsers,
+  updateBusinessUnitMembership,
+  updateCompanyMembership,
+} from './store.ts';
+import type {
+  BusinessUnitMembershipRow,
+  BusinessUnitRole,
+  CompanyMembershipRow,
+  CompanyRole,
+  MembershipMetadata,
 } from './tables.ts';
+
+/** The role lists the CLI and HTTP inputs offer (defined with the tables). */
+export { BUSINESS_UNIT_ROLES, COMPANY_ROLES } from './tables.ts';
 
 /** Metadata keys that the API repeats as top-level fields of a membership (seed 002 §5.2a). */
 export const METADATA_SHORTCUTS = ['invoiceViewScope', 'canEditOthersScope', 'canEditOthersInvoices'] as const;
@@ -92,11 +112,12 @@ export function businessUnitMembershipEntry(row: BusinessUnitMembershipRow): Bus
   };
 }
 
-/** A tenant that is a company: any tenant but the reserved platform tenant. */
+/**
+ * A tenant that is a company; the tenants context decides (getCompanyById). Kept for identity/user-admin.ts, which
+ * still imports it from here.
+ */
 export function getCompany(deps: Deps, companyId: string): TenantRow {
-  const tenant = deps.db.select().from(tenants).where(eq(tenants.id, companyId)).get();
-  if (!tenant || tenant.slug === MASTER_SLUG) throw notFound(`Company "${companyId}"`);
-  return tenant;
+  return getCompanyById(deps, companyId);
 }
 
 export interface MembershipFilter {
@@ -105,21 +126,33 @@ export interface MembershipFilter {
   activeOnly?: boolean;
 }
 
-/** Company memberships of many users at once (one query), keyed by user id. */
+/** The tenants the memberships name, read through the tenants context (one prepared lookup per company). */
+function companiesOf(deps: Deps, rows: readonly CompanyMembershipRow[]): Map<string, TenantRow> {
+  const companies = new Map<string, TenantRow>();
+  for (const { companyId } of rows) {
+    if (companies.has(companyId)) continue;
+    const tenant = selectTenantById(deps, companyId);
+    if (tenant) companies.set(companyId, tenant);
+  }
+  return companies;
+}
+
+/** Entries ordered by company slug, as the API has always listed them. */
+function companyEntries(deps: Deps, rows: readonly CompanyMembershipRow[]): CompanyMembershipEntry[] {
+  const companies = companiesOf(deps, rows);
+  const entries: CompanyMembershipEntry[] = [];
+  for (const row of rows) {
+    const company = companies.get(row.companyId);
+    if (company) entries.push(companyMembershipEntry(row, company));
+  }
+  return entries.sort((a, b) => (a.companySlug < b.companySlug ? -1 : a.companySlug > b.companySlug ? 1 : 0));
+}
+
+/** Company memberships of many users at once (one query plus the companies), keyed by user id. */
 export function companyMembershipsOfUsers(deps: Deps, userIds: string[], filter: MembershipFilter = {}): Map<string, CompanyMembershipEntry[]> {
   const out = new Map<string, CompanyMembershipEntry[]>(userIds.map((id) => [id, []]));
   if (userIds.length === 0) return out;
-  const where: SQL[] = [inArray(companyMemberships.userId, userIds)];
-  if (filter.companyId) where.push(eq(companyMemberships.companyId, filter.companyId));
-  if (filter.activeOnly) where.push(eq(companyMemberships.isActive, true));
-  const rows = deps.db
-    .select({ m: companyMemberships, slug: tenants.slug, name: tenants.name })
-    .from(companyMemberships)
-    .innerJoin(tenants, eq(tenants.id, companyMemberships.companyId))
-    .where(and(...where))
-    .orderBy(asc(tenants.slug))
-    .all();
-  for (const r of rows) out.get(r.m.userId)!.push(companyMembershipEntry(r.m, r));
+  for (const entry of companyEntries(deps, selectCompanyMembershipsOfUsers(deps, userIds, filter))) out.get(entry.userId)!.push(entry);
   return out;
 }
 
@@ -127,74 +160,15 @@ export function companyMembershipsOfUsers(deps: Deps, userIds: string[], filter:
 export function businessUnitMembershipsOfUsers(deps: Deps, userIds: string[], filter: MembershipFilter = {}): Map<string, BusinessUnitMembershipEntry[]> {
   const out = new Map<string, BusinessUnitMembershipEntry[]>(userIds.map((id) => [id, []]));
   if (userIds.length === 0) return out;
-  const where: SQL[] = [inArray(businessUnitMemberships.userId, userIds)];
-  if (filter.companyId) where.push(eq(businessUnitMemberships.companyId, filter.companyId));
-  if (filter.businessUnitId) where.push(eq(businessUnitMemberships.businessUnitId, filter.businessUnitId));
-  if (filter.activeOnly) where.push(eq(businessUnitMemberships.isActive, true));
-  const rows = deps.db
-    .select()
-    .from(businessUnitMemberships)
-    .where(and(...where))
-    .orderBy(asc(businessUnitMemberships.companyId), asc(businessUnitMemberships.businessUnitId))
-    .all();
-  for (const r of rows) out.get(r.userId)!.push(businessUnitMembershipEntry(r));
+  for (const row of selectBusinessUnitMembershipsOfUsers(deps, userIds, filter)) out.get(row.userId)!.push(businessUnitMembershipEntry(row));
   return out;
 }
 
 /** Every company membership of one user, active or not (GET /auth/me, /internal/users/{id}/context). */
 export function listCompanyMembershipsOfUser(deps: Deps, userId: string, filter: MembershipFilter = {}): CompanyMembershipEntry[] {
   if (filter.companyId || filter.activeOnly) return companyMembershipsOfUsers(deps, [userId], filter).get(userId)!;
-  // GET /auth/me runs this on every call: one prepared statement instead of a drizzle query build.
-  const rows = deps
-    .statement(
-      `SELECT m.id, m.user_id, m.company_id, m.role, m.is_active, m.approval_limit, m.metadata, m.created_at, m.updated_at,
-              t.slug, t.name
-         FROM company_memberships m JOIN tenants t ON t.id = m.company_id
-        WHERE m.user_id = ? ORDER BY t.slug`,
-    )
-    .all(userId) as RawCompanyMembership[];
-  return rows.map((r) =>
-    companyMembershipEntry(
-      {
-        id: r.id,
-        userId: r.user_id,
-        companyId: r.company_id,
-        role: r.role,
-        isActive: r.is_active === 1,
-        approvalLimit: r.approval_limit,
-        metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as MembershipMetadata),
-        createdAt: new Date(r.created_at),
-        updatedAt: new Date(r.updated_at),
-      },
-      r,
-    ),
-  );
-}
-
-interface RawCompanyMembership {
-  id: string;
-  user_id: string;
-  company_id: string;
-  role: CompanyRole;
-  is_active: number;
-  approval_limit: string | null;
-  metadata: string | null;
-  created_at: number;
-  updated_at: number;
-  slug: string;
-  name: string;
-}
-
-interface RawBusinessUnitMembership {
-  id: string;
-  user_id: string;
-  company_id: string;
-  business_unit_id: string;
-  role: BusinessUnitRole;
-  is_active: number;
-  metadata: string | null;
-  created_at: number;
-  updated_at: number;
+  // GET /auth/me runs this on every call: the single-user statement, no list parameter to encode.
+  return companyEntries(deps, selectCompanyMembershipsOfUser(deps, userId));
 }
 
 /** Every business-unit membership of one user, active or not. */
@@ -202,56 +176,20 @@ export function listBusinessUnitMembershipsOfUser(deps: Deps, userId: string, fi
   if (filter.companyId || filter.businessUnitId || filter.activeOnly) {
     return businessUnitMembershipsOfUsers(deps, [userId], filter).get(userId)!;
   }
-  const rows = deps
-    .statement(
-      `SELECT id, user_id, company_id, business_unit_id, role, is_active, metadata, created_at, updated_at
-         FROM business_unit_memberships WHERE user_id = ? ORDER BY company_id, business_unit_id`,
-    )
-    .all(userId) as RawBusinessUnitMembership[];
-  return rows.map((r) =>
-    businessUnitMembershipEntry({
-      id: r.id,
-      userId: r.user_id,
-      companyId: r.company_id,
-      businessUnitId: r.business_unit_id,
-      role: r.role,
-      isActive: r.is_active === 1,
-      metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as MembershipMetadata),
-      createdAt: new Date(r.created_at),
-      updatedAt: new Date(r.updated_at),
-    }),
-  );
+  return selectBusinessUnitMembershipsOfUser(deps, userId).map(businessUnitMembershipEntry);
 }
 
-/** Ids of live (not deleted) users with an active membership in the company, or in one of its business units. */
+/** Ids of live (not deleted) users with an active membership in the company, or in one of its business units, by email. */
 export function memberIdsOfCompany(deps: Deps, companyId: string, businessUnitId?: string): string[] {
-  const rows = businessUnitId
-    ? deps.db
-        .selectDistinct({ id: users.id, email: users.email })
-        .from(businessUnitMemberships)
-        .innerJoin(users, eq(users.id, businessUnitMemberships.userId))
-        .where(
-          and(
-            eq(businessUnitMemberships.companyId, companyId),
-            eq(businessUnitMemberships.businessUnitId, businessUnitId),
-            eq(businessUnitMemberships.isActive, true),
-            isNull(users.deletedAt),
-          ),
-        )
-        .orderBy(asc(users.email))
-        .all()
-    : deps.db
-        .select({ id: users.id, email: users.email })
-        .from(companyMemberships)
-        .innerJoin(users, eq(users.id, companyMemberships.userId))
-        .where(and(eq(companyMemberships.companyId, companyId), eq(companyMemberships.isActive, true), isNull(users.deletedAt)))
-        .orderBy(asc(users.email))
-        .all();
-  return rows.map((r) => r.id);
+  const ids = businessUnitId ? selectActiveBusinessUnitMemberIds(deps, companyId, businessUnitId) : selectActiveCompanyMemberIds(deps, companyId);
+  return selectUsersByIds(deps, ids)
+    .filter((u) => !u.deletedAt)
+    .sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0))
+    .map((u) => u.id);
 }
 
 function findLiveUser(deps: Deps, userId: string): UserRow | undefined {
-  const user = deps.db.select().from(users).where(eq(users.id, userId)).get();
+  const user = findUserById(deps, userId);
   return user && !user.deletedAt ? user : undefined;
 }
 
@@ -280,9 +218,9 @@ export interface UpsertCompanyMembershipInput {
 export function upsertCompanyMembership(deps: Deps, caller: Principal, companyId: string, input: UpsertCompanyMembershipInput): CompanyMembershipEntry {
   checkMembershipInput(input);
   return deps.sqlite.transaction(() => {
-    const company = getCompany(deps, companyId);
+    const company = getCompanyById(deps, companyId);
     const user = findLiveUser(deps, input.userId);
-    const existing = companyMembershipRow(deps, input.userId, company.id);
+    const existing = companyMembershipOf(deps, input.userId, company.id);
     authorize(deps, caller, 'membership.upsert', {
       companyId: company.id,
       userId: input.userId,
@@ -303,12 +241,9 @@ function checkMembershipInput(input: UpsertCompanyMembershipInput): void {
   }
 }
 
-function companyMembershipRow(deps: Deps, userId: string, companyId: string): CompanyMembershipRow | undefined {
-  return deps.db
-    .select()
-    .from(companyMemberships)
-    .where(and(eq(companyMemberships.userId, userId), eq(companyMemberships.companyId, companyId)))
-    .get();
+/** The (user, company) membership row, active or not: what the access context weighs grants against. */
+export function companyMembershipOf(deps: Deps, userId: string, companyId: string): CompanyMembershipRow | undefined {
+  return selectCompanyMembership(deps, userId, companyId);
 }
 
 /**
@@ -320,24 +255,13 @@ export function writeCompanyMembership(
   actor: Actor,
   company: TenantRow,
   input: UpsertCompanyMembershipInput,
-  existing = companyMembershipRow(deps, input.userId, company.id),
+  existing = companyMembershipOf(deps, input.userId, company.id),
 ): CompanyMembershipEntry {
   if (!deps.sqlite.inTransaction) throw new Error('writeCompanyMembership must run inside the transaction of its change');
   checkMembershipInput(input);
   const isActive = input.isActive ?? existing?.isActive ?? true;
   if (input.role === 'MANAGER' && isActive) {
-    const bu = deps.db
-      .select({ id: businessUnitMemberships.id })
-      .from(businessUnitMemberships)
-      .where(
-        and(
-          eq(businessUnitMemberships.userId, input.userId),
-          eq(businessUnitMemberships.companyId, company.id),
-          eq(businessUnitMemberships.isActive, true),
-        ),
-      )
-      .get();
-    if (!bu) throw validationError('Company role MANAGER needs an active business-unit membership in this company; create that first');
+    if (!hasActiveBusinessUnitMembership(deps, input.userId, company.id)) throw validationError('Company role MANAGER needs an active business-unit membership in this company; create that first');
   }
   const now = deps.clock.now();
   const row: CompanyMembershipRow = {
@@ -351,8 +275,8 @@ export function writeCompanyMembership(
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
   };
-  if (existing) deps.db.update(companyMemberships).set(row).where(eq(companyMemberships.id, row.id)).run();
-  else deps.db.insert(companyMemberships).values(row).run();
+  if (existing) updateCompanyMembership(deps, row);
+  else insertCompanyMembership(deps, row);
   deps.audit.append(company.id, {
     actor,
     type: 'membership.upserted',
@@ -387,7 +311,7 @@ export function upsertBusinessUnitMembership(
 ): BusinessUnitMembershipEntry {
   checkMetadata(input.metadata);
   return deps.sqlite.transaction(() => {
-    const company = getCompany(deps, companyId);
+    const company = getCompanyById(deps, companyId);
     const user = findLiveUser(deps, input.userId);
     authorize(deps, caller, 'businessUnitMembership.upsert', {
       companyId: company.id,
@@ -409,17 +333,7 @@ export function writeBusinessUnitMembership(
 ): BusinessUnitMembershipEntry {
   if (!deps.sqlite.inTransaction) throw new Error('writeBusinessUnitMembership must run inside the transaction of its change');
   checkMetadata(input.metadata);
-  const existing = deps.db
-    .select()
-    .from(businessUnitMemberships)
-    .where(
-      and(
-        eq(businessUnitMemberships.userId, input.userId),
-        eq(businessUnitMemberships.companyId, company.id),
-        eq(businessUnitMemberships.businessUnitId, businessUnitId),
-      ),
-    )
-    .get();
+  const existing = selectBusinessUnitMembership(deps, input.userId, company.id, businessUnitId);
   const now = deps.clock.now();
   const row: BusinessUnitMembershipRow = {
     id: existing?.id ?? randomUUID(),
@@ -432,8 +346,8 @@ export function writeBusinessUnitMembership(
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
   };
-  if (existing) deps.db.update(businessUnitMemberships).set(row).where(eq(businessUnitMemberships.id, row.id)).run();
-  else deps.db.insert(businessUnitMemberships).values(row).run();
+  if (existing) updateBusinessUnitMembership(deps, row);
+  else insertBusinessUnitMembership(deps, row);
   deps.audit.append(company.id, {
     actor,
     type: 'bu_membership.upserted',
@@ -454,11 +368,11 @@ export function writeBusinessUnitMembership(
 /** Deletes the (user, company) membership row; the business-unit rows stay (remove them separately). */
 export function removeCompanyMembership(deps: Deps, caller: Principal, companyId: string, userId: string): void {
   deps.sqlite.transaction(() => {
-    const company = getCompany(deps, companyId);
-    const existing = companyMembershipRow(deps, userId, company.id);
+    const company = getCompanyById(deps, companyId);
+    const existing = companyMembershipOf(deps, userId, company.id);
     authorize(deps, caller, 'membership.remove', { companyId: company.id, current: existing?.role ?? null });
     if (!existing) throw notFound(`Membership of user "${userId}" in company "${company.slug}"`);
-    trackPermissionChanges(deps, company.id, caller, () => [userId], () => deps.db.delete(companyMemberships).where(eq(companyMemberships.id, existing.id)).run());
+    trackPermissionChanges(deps, company.id, caller, () => [userId], () => deleteCompanyMembership(deps, existing.id));
     deps.audit.append(company.id, {
       actor: caller,
       type: 'membership.removed',
@@ -470,21 +384,11 @@ export function removeCompanyMembership(deps: Deps, caller: Principal, companyId
 
 export function removeBusinessUnitMembership(deps: Deps, caller: Principal, companyId: string, businessUnitId: string, userId: string): void {
   deps.sqlite.transaction(() => {
-    const company = getCompany(deps, companyId);
+    const company = getCompanyById(deps, companyId);
     authorize(deps, caller, 'businessUnitMembership.remove', { companyId: company.id });
-    const existing = deps.db
-      .select()
-      .from(businessUnitMemberships)
-      .where(
-        and(
-          eq(businessUnitMemberships.userId, userId),
-          eq(businessUnitMemberships.companyId, company.id),
-          eq(businessUnitMemberships.businessUnitId, businessUnitId),
-        ),
-      )
-      .get();
+    const existing = selectBusinessUnitMembership(deps, userId, company.id, businessUnitId);
     if (!existing) throw notFound(`Business-unit membership of user "${userId}" in ${company.slug}/${businessUnitId}`);
-    deps.db.delete(businessUnitMemberships).where(eq(businessUnitMemberships.id, existing.id)).run();
+    deleteBusinessUnitMembership(deps, existing.id);
     deps.audit.append(company.id, {
       actor: caller,
       type: 'bu_membership.removed',

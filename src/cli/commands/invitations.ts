@@ -5,15 +5,16 @@ import {
   cancelInvitation,
   createInvitation,
   listInvitations,
+  INVITATION_STATUSES,
   resendInvitation,
+  type InvitationStatus,
   type InvitationView,
 } from '../../invitations/invitations.ts';
-import { INVITATION_STATUSES, type InvitationStatus } from '../../invitations/tables.ts';
-import { COMPANY_ROLES, type CompanyRole } from '../../memberships/tables.ts';
+import { COMPANY_ROLES } from '../../memberships/memberships.ts';
+import type { CompanyRole } from '../../memberships/tables.ts';
 import { getTenant } from '../../tenants/tenants.ts';
 import type { CliContext } from '../context.ts';
 import type { Output } from '../output.ts';
-
 
 function listArg(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { cliActor } from '../../audit/actors.ts';
 import { catalogModules, readCompanyEntitlements, setCompanyEntitlements, type CompanyEntitlements } from '../../access/entitlements.ts';
-import { getTenant } from '../../tenants/tenants.ts';
-import { getCompany } from '../../memberships/memberships.ts';
+import { getCompanyById, getTenant } from '../../tenants/tenants.ts';
 import type { CliContext } from '../context.ts';
 import type { Output } from '../output.ts';
 
@@ -37,7 +36,7 @@ export function registerTenantEntitlementsCommands(tenants: Command, ctx: CliCon
     .addHelpText('after', '\nExample:\n  $ kimauth tenants entitlements show acme --json')
     .action(async (ref: string, _opts, cmd: Command) =>
       ctx.withDeps(cmd, async (deps, out) => {
-        const tenant = getCompany(deps, getTenant(deps, ref).id);
+        const tenant = getCompanyById(deps, getTenant(deps, ref).id);
         render(out, tenant.slug, await readCompanyEntitlements(deps, cliActor(), tenant), catalogModules(deps));
       }),
     );
@@ -49,7 +48,7 @@ export function registerTenantEntitlementsCommands(tenants: Command, ctx: CliCon
     .addHelpText('after', '\nExamples:\n  $ kimauth tenants entitlements set acme --modules basic,finance\n  $ kimauth tenants entitlements set acme --modules ""')
     .action(async (ref: string, opts: { modules: string }, cmd: Command) =>
       ctx.withDeps(cmd, (deps, out) => {
-        const tenant = getCompany(deps, getTenant(deps, ref).id);
+        const tenant = getCompanyById(deps, getTenant(deps, ref).id);
         const result = setCompanyEntitlements(deps, tenant, opts.modules.split(','), cliActor());
         render(out, tenant.slug, result, catalogModules(deps));
       }),

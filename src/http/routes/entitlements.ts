@@ -2,8 +2,7 @@ import { z } from 'zod';
 import type { App } from '../server.ts';
 import type { Deps } from '../../app/deps.ts';
 import { readCompanyEntitlements, setCompanyEntitlements, type CompanyEntitlements } from '../../access/entitlements.ts';
-import { getTenant } from '../../tenants/tenants.ts';
-import { getCompany } from '../../memberships/memberships.ts';
+import { getCompanyById, getTenant } from '../../tenants/tenants.ts';
 import { ok } from '../envelope.ts';
 import { callerOf } from '../caller.ts';
 
@@ -30,7 +29,7 @@ export function entitlementsRoutes(app: App, deps: Deps): void {
       schema: { operationId: 'getCompanyEntitlements', tags: ['access'], summary: 'Modules a company has (platform staff)', security: [{ bearerAuth: [] }], params: companyParams },
     },
     async (request) => {
-      const company = getCompany(deps, getTenant(deps, request.params.companyId).id);
+      const company = getCompanyById(deps, getTenant(deps, request.params.companyId).id);
       return ok(entitlementsJson(await readCompanyEntitlements(deps, callerOf(request), company)));
     },
   );
@@ -49,7 +48,7 @@ export function entitlementsRoutes(app: App, deps: Deps): void {
       },
     },
     async (request) => {
-      const company = getCompany(deps, getTenant(deps, request.params.companyId).id);
+      const company = getCompanyById(deps, getTenant(deps, request.params.companyId).id);
       return ok(entitlementsJson(setCompanyEntitlements(deps, company, request.body.modules, callerOf(request))));
     },
   );

@@ -5,16 +5,8 @@ import { ok } from '../envelope.ts';
 import { callerOf } from '../caller.ts';
 import { listCompanyUsers } from '../../identity/user-admin.ts';
 import { upsertBusinessUnitMembership, upsertCompanyMembership } from '../../memberships/memberships.ts';
-import {
-  AdminUserList,
-  BusinessUnitMembershipOut,
-  CompanyMembershipOut,
-  envelope,
-  ErrorEnvelope,
-  UpsertBusinessUnitMembershipRequest,
-  UpsertCompanyMembershipRequest,
-  Uuid,
-} from '../schemas/user-admin.ts';
+import { UpsertBusinessUnitMembershipRequest, UpsertCompanyMembershipRequest } from '../../memberships/membership-input.ts';
+import { AdminUserList, BusinessUnitMembershipOut, CompanyMembershipOut, envelope, ErrorEnvelope, Uuid } from '../schemas/user-admin.ts';
 
 const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope };
 const CompanyParams = z.object({ companyId: Uuid });

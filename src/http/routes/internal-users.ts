@@ -4,7 +4,8 @@ import type { Deps } from '../../app/deps.ts';
 import { ok } from '../envelope.ts';
 import { callerOf } from '../caller.ts';
 import { createUserByAdmin, listUsers, patchUser, softDeleteUser } from '../../identity/user-admin.ts';
-import { AdminUserList, AdminUserOut, CreateUserRequest, envelope, ErrorEnvelope, ListUsersQuery, PatchUserRequest, Uuid } from '../schemas/user-admin.ts';
+import { CreateUserRequest, PatchUserRequest } from '../../identity/user-input.ts';
+import { AdminUserList, AdminUserOut, envelope, ErrorEnvelope, ListUsersQuery, Uuid } from '../schemas/user-admin.ts';
 
 const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope, 409: ErrorEnvelope };
 const UserIdParams = z.object({ id: Uuid });

@@ -1,36 +1,20 @@
 import { z } from 'zod';
-import { withoutControlCharacters } from '../../app/plain-text.ts';
-import { APPROVAL_STATUSES, AUTH_PROVIDERS, GLOBAL_ROLES } from '../../identity/tables.ts';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../../identity/passwords.ts';
+import { Uuid } from '../../app/uuid.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../identity/user-admin.ts';
-import { BUSINESS_UNIT_ROLES, COMPANY_ROLES } from '../../memberships/tables.ts';
-import { APPROVAL_LIMIT_PATTERN } from '../../memberships/memberships.ts';
+import { ApprovalStatusSchema as ApprovalStatus, AuthProviderSchema as AuthProvider, GlobalRoleSchema as GlobalRole, PasswordSchema as Password } from '../../identity/user-input.ts';
+import {
+  BusinessUnitRoleSchema as BusinessUnitRole,
+  CompanyRoleSchema as CompanyRole,
+  MembershipMetadataSchema as Metadata,
+} from '../../memberships/membership-input.ts';
+
+export { Uuid };
 
 /*
- * Request and response schemas of seed 002 §5 with the seed's names. `.meta({ id })` registers each in zod's
+ * Response and query schemas of seed 002 §5 with the seed's names (the input schemas live in their contexts:
+ * identity/user-input.ts, memberships/membership-input.ts). `.meta({ id })` registers each in zod's
  * registry, so /openapi.json lists them under components.schemas and routes refer to them by $ref.
  */
-
-/** Any 8-4-4-4-12 hex id; anything else is 400 validation_error. */
-export const Uuid = z.guid({ message: 'must be a UUID' });
-
-const GlobalRole = z.enum(GLOBAL_ROLES).meta({ id: 'GlobalRole' });
-const ApprovalStatus = z.enum(APPROVAL_STATUSES).meta({ id: 'ApprovalStatus' });
-const AuthProvider = z.enum(AUTH_PROVIDERS).meta({ id: 'AuthProvider' });
-const CompanyRole = z.enum(COMPANY_ROLES).meta({ id: 'CompanyRole', description: 'Highest rank first' });
-const BusinessUnitRole = z.enum(BUSINESS_UNIT_ROLES).meta({ id: 'BusinessUnitRole' });
-const Password = z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH);
-/** Empty strings count as omitted (seed 002 §4.1). */
-const OptionalText = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .optional()
-    .transform((v) => (v === '' ? undefined : v));
-
-export const Metadata = z
-  .record(z.string(), z.unknown())
-  .meta({ id: 'MembershipMetadata', description: 'Free JSON object (seed 002 §5.2a). Omitted → kept; {} → cleared; object → replaces.' });
 
 const ScopeShortcuts = {
   invoiceViewScope: z.unknown().optional().meta({ description: 'Copied from metadata when present there' }),
@@ -115,62 +99,6 @@ export const UserContextOut = z
     businessUnitMemberships: z.array(BusinessUnitMembershipOut),
   })
   .meta({ id: 'UserContext' });
-
-export const CreateUserRequest = z
-  .object({
-    email: z.string().min(3).max(254),
-    password: Password.optional().meta({ description: 'Optional. Never mailed; the welcome mail carries a set-password link.' }),
-    fullName: withoutControlCharacters(z.string().min(1).max(200)),
-    phoneNumber: withoutControlCharacters(OptionalText(64)),
-    profilePictureUrl: OptionalText(2048),
-    authProvider: AuthProvider.optional(),
-    globalRole: GlobalRole.optional(),
-    isActive: z.boolean().optional().meta({ description: 'Default true' }),
-    approvalStatus: ApprovalStatus.optional().meta({ description: 'Default APPROVED' }),
-  })
-  .strict()
-  .meta({ id: 'CreateUserRequest' });
-
-export const PatchUserRequest = z
-  .object({
-    email: z.string().min(3).max(254).optional(),
-    password: Password.optional(),
-    fullName: withoutControlCharacters(z.string().min(1).max(200)).optional(),
-    phoneNumber: withoutControlCharacters(z.string().max(64)).nullable().optional(),
-    profilePictureUrl: z.string().max(2048).nullable().optional(),
-    authProvider: AuthProvider.optional(),
-    globalRole: GlobalRole.optional(),
-    approvalStatus: ApprovalStatus.optional(),
-    isActive: z.boolean().optional(),
-  })
-  .strict()
-  .meta({ id: 'PatchUserRequest', description: 'Each field sent is checked against the caller’s rights (seed 002 §5.1).' });
-
-export const UpsertCompanyMembershipRequest = z
-  .object({
-    userId: Uuid,
-    role: CompanyRole,
-    isActive: z.boolean().optional(),
-    approvalLimit: z
-      .string()
-      .regex(APPROVAL_LIMIT_PATTERN, 'must be a non-negative decimal string such as "2500.00"')
-      .nullable()
-      .optional()
-      .meta({ description: 'Decimal string. Omitted → kept; null → cleared.' }),
-    metadata: Metadata.optional(),
-  })
-  .strict()
-  .meta({ id: 'UpsertCompanyMembershipRequest' });
-
-export const UpsertBusinessUnitMembershipRequest = z
-  .object({
-    userId: Uuid,
-    role: BusinessUnitRole,
-    isActive: z.boolean().optional(),
-    metadata: Metadata.optional(),
-  })
-  .strict()
-  .meta({ id: 'UpsertBusinessUnitMembershipRequest' });
 
 const QueryBool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
