@@ -10,12 +10,12 @@ import { isPlatformAdmin } from '../authorization/roles.ts';
 import {
   businessUnitMembershipsOfUsers,
   companyMembershipsOfUsers,
-  getCompany,
   memberIdsOfCompany,
   type BusinessUnitMembershipEntry,
   type CompanyMembershipEntry,
   type MembershipFilter,
 } from '../memberships/memberships.ts';
+import { getCompanyById as getCompany } from '../tenants/tenants.ts';
 import { assertPasswordPolicy, hashPassword } from './passwords.ts';
 import { issueSetPasswordToken } from './set-password-tokens.ts';
 import { countUsablePlatformAdminsBesides, emailTaken, markUserDeleted, selectUserById, selectUserPage, selectUsersByIds, updateUserRow } from './store.ts';

@@ -1,5 +1,5 @@
 import type { Deps } from '../app/deps.ts';
-import { selectTenantById } from '../tenants/store.ts';
+import { tenantIsActive } from '../tenants/store.ts';
 import { selectActiveCompanyRole, selectActiveCompanyRoles } from './store.ts';
 import type { CompanyRole } from './tables.ts';
 
@@ -15,7 +15,7 @@ export interface ActiveMembership {
 
 /** The company's status comes from the tenants context (a prepared lookup by id), not from a join on its table. */
 function companyIsActive(deps: Deps, companyId: string): boolean {
-  return selectTenantById(deps, companyId)?.status === 'active';
+  return tenantIsActive(deps, companyId);
 }
 
 /** Every active company membership of a user: what the policy weighs a user's standing by. */

@@ -112,14 +112,6 @@ export function businessUnitMembershipEntry(row: BusinessUnitMembershipRow): Bus
   };
 }
 
-/**
- * A tenant that is a company; the tenants context decides (getCompanyById). Kept for identity/user-admin.ts, which
- * still imports it from here.
- */
-export function getCompany(deps: Deps, companyId: string): TenantRow {
-  return getCompanyById(deps, companyId);
-}
-
 export interface MembershipFilter {
   companyId?: string;
   businessUnitId?: string;

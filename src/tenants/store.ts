@@ -47,6 +47,11 @@ export function selectTenantById(deps: Deps, id: string): TenantRow | undefined 
   return r ? toTenant(r) : undefined;
 }
 
+/** Whether a tenant exists and is enabled: the one column hot membership checks need. */
+export function tenantIsActive(deps: Deps, id: string): boolean {
+  return deps.statement('SELECT status FROM tenants WHERE id = ?').pluck().get(id) === 'active';
+}
+
 export function selectAllTenants(deps: Deps): TenantRow[] {
   return (deps.statement(`SELECT ${COLUMNS} FROM tenants ORDER BY created_at, slug`).all() as TenantRecord[]).map(toTenant);
 }
