@@ -85,9 +85,16 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     handle.close();
     throw err;
   }
-  const base = { db: handle.db, sqlite: handle.sqlite, clock, masterKeys };
   let platformId: string | undefined;
   const statements = new Map<string, Statement>();
+  const statement = (sql: string): Statement => {
+    let prepared = statements.get(sql);
+    if (!prepared) {
+      prepared = handle.sqlite.prepare(sql);
+      statements.set(sql, prepared);
+    }
+    return prepared;
+  };
   const logger = options.logger ?? silentLogger();
   const deps: Deps = {
     config: options.config,
@@ -97,16 +104,9 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     sqlite: handle.sqlite,
     masterKeys,
     audit: createAuditLog(handle.sqlite, masterKeys, clock),
-    keyring: createSigningKeyring(base),
+    keyring: createSigningKeyring({ statement, clock, masterKeys }),
     http: options.http ?? defaultHttpClient(),
-    statement(sql) {
-      let statement = statements.get(sql);
-      if (!statement) {
-        statement = handle.sqlite.prepare(sql);
-        statements.set(sql, statement);
-      }
-      return statement;
-    },
+    statement,
     accessCaches: createAccessCaches(),
     loginThrottle: createLoginThrottle(clock),
     agentExchangeLimiter: new AgentExchangeLimiter(clock, options.config.agentTokenRatePerMinute),
