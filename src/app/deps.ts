@@ -103,7 +103,7 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     db: handle.db,
     sqlite: handle.sqlite,
     masterKeys,
-    audit: createAuditLog(handle.sqlite, masterKeys, clock),
+    audit: createAuditLog({ sqlite: handle.sqlite, statement, masterKeys, clock }),
     keyring: createSigningKeyring({ statement, clock, masterKeys }),
     http: options.http ?? defaultHttpClient(),
     statement,
