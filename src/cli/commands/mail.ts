@@ -37,7 +37,7 @@ export function registerMailCommand(program: Command, ctx: CliContext): void {
     .option('--limit <n>', 'at most this many rows', '100')
     .addHelpText('after', '\nExamples:\n  $ kimauth mail outbox\n  $ kimauth mail outbox --status pending --json')
     .action(async (opts: { status?: MailStatus; limit: string }, cmd: Command) =>
-      ctx.withDeps(cmd, (deps, out) => {
+      ctx.withReadDeps(cmd, (deps, out) => {
         const limit = Number(opts.limit);
         if (!Number.isInteger(limit) || limit < 1) throw validationError('--limit must be a positive integer');
         const rows = listOutbox(deps, { status: opts.status, limit }).map(mailJson);
