@@ -18,6 +18,7 @@ import { createLoginThrottle, type LoginThrottle } from '../identity/login-throt
 import { AgentExchangeLimiter } from '../agents/exchange-limiter.ts';
 import { selectTenantBySlug } from '../tenants/store.ts';
 import { MASTER_SLUG } from '../tenants/master.ts';
+import { createUpstreamClients, type UpstreamClients } from '../upstream-idps/discovery.ts';
 
 /**
  * Everything a service function may use, built once per process (or per test) and passed explicitly as the
@@ -55,6 +56,8 @@ export interface Deps {
   agentExchangeLimiter: AgentExchangeLimiter;
   /** Work done after the response (src/app/background-tasks.ts). */
   background: BackgroundTasks;
+  /** Discovered upstream OpenID providers (src/upstream-idps), kept per Deps. */
+  upstreamClients: UpstreamClients;
   /** The reserved `master` tenant's id (platform key, platform audit chain); looked up once. */
   platformTenantId(): string;
   /** Closes the database; idempotent. */
@@ -121,6 +124,7 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     loginThrottle: createLoginThrottle(clock),
     agentExchangeLimiter: new AgentExchangeLimiter(clock, options.config.agentTokenRatePerMinute),
     background: createBackgroundTasks(logger),
+    upstreamClients: createUpstreamClients(),
     platformTenantId() {
       if (platformId) return platformId;
       const row = selectTenantBySlug(deps, MASTER_SLUG);

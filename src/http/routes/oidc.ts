@@ -55,7 +55,7 @@ function parseForm(text: string): Record<string, string | string[]> {
 
 const bearerOf = (request: FastifyRequest): string | undefined => bearerCredential(request.headers.authorization);
 
-function sendHosted(reply: FastifyReply, answer: HostedAnswer) {
+export function sendHosted(reply: FastifyReply, answer: HostedAnswer) {
   reply.status(answer.status).header('content-security-policy', answer.policy);
   if (answer.cookies.length) reply.header('set-cookie', answer.cookies);
   if (answer.location) return reply.header('location', answer.location).send();
