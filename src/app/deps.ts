@@ -11,6 +11,7 @@ import { createAuditLog, type AuditLog } from '../audit/audit-log.ts';
 import { createSigningKeyring, type SigningKeyring } from '../keys/signing-keys.ts';
 import { createAccessCaches, type AccessCaches } from '../access/access-caches.ts';
 import { defaultHttpClient, type HttpClient } from './http-client.ts';
+import { mailTransportFor, type MailTransport } from '../mail/transport.ts';
 import { createBackgroundTasks, type BackgroundTasks } from './background-tasks.ts';
 import { subscribeWebhookEvents } from '../webhooks/events.ts';
 import { createLoginThrottle, type LoginThrottle } from '../identity/login-throttle.ts';
@@ -34,6 +35,11 @@ export interface Deps {
   keyring: SigningKeyring;
   /** Outbound HTTP (entitlements, VIES, webhooks, upstream IdPs); tests may pass their own. */
   http: HttpClient;
+  /**
+   * Where the mail outbox hands messages: the one SMTP transport (KIMAUTH_SMTP_URL) unless a test or a later relay
+   * injects its own; refuses to send while mail is off.
+   */
+  mailTransport: MailTransport;
   /**
    * A statement prepared once per Deps and reused: for hot paths (sign-in, refresh, Bearer checks) where building
    * a drizzle query per request costs more than the query itself (ARCHITECTURE rule 8).
@@ -74,6 +80,8 @@ export interface BuildDepsOptions {
   masterKeys?: MasterKeyring;
   /** Outbound HTTP; defaults to the global fetch. */
   http?: HttpClient;
+  /** Outbound mail; defaults to SMTP through KIMAUTH_SMTP_URL when email is enabled. */
+  mailTransport?: MailTransport;
   /** Apply pending migrations first (serve, init, tests). */
   migrate?: boolean;
 }
@@ -88,10 +96,18 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     handle.close();
     throw err;
   }
-  const base = { db: handle.db, sqlite: handle.sqlite, clock, masterKeys };
   let platformId: string | undefined;
   const statements = new Map<string, Statement>();
+  const statement = (sql: string): Statement => {
+    let prepared = statements.get(sql);
+    if (!prepared) {
+      prepared = handle.sqlite.prepare(sql);
+      statements.set(sql, prepared);
+    }
+    return prepared;
+  };
   const logger = options.logger ?? silentLogger();
+  const mailTransport = options.mailTransport ?? mailTransportFor(options.config);
   const deps: Deps = {
     config: options.config,
     clock,
@@ -99,17 +115,11 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     db: handle.db,
     sqlite: handle.sqlite,
     masterKeys,
-    audit: createAuditLog(handle.sqlite, masterKeys, clock),
-    keyring: createSigningKeyring(base),
+    audit: createAuditLog({ sqlite: handle.sqlite, statement, masterKeys, clock }),
+    keyring: createSigningKeyring({ statement, clock, masterKeys }),
     http: options.http ?? defaultHttpClient(),
-    statement(sql) {
-      let statement = statements.get(sql);
-      if (!statement) {
-        statement = handle.sqlite.prepare(sql);
-        statements.set(sql, statement);
-      }
-      return statement;
-    },
+    mailTransport,
+    statement,
     accessCaches: createAccessCaches(),
     loginThrottle: createLoginThrottle(clock),
     agentExchangeLimiter: new AgentExchangeLimiter(clock, options.config.agentTokenRatePerMinute),
@@ -122,7 +132,10 @@ export function buildDeps(options: BuildDepsOptions): Deps {
       platformId = row.id;
       return platformId;
     },
-    close: handle.close,
+    close() {
+      mailTransport.close();
+      handle.close();
+    },
   };
   // Audit entries that concern integrators become webhook events, in the transaction of their change (src/webhooks).
   subscribeWebhookEvents(deps);

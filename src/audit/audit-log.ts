@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
-import type { Sqlite } from '../db/client.ts';
-import type { Clock } from '../app/clock.ts';
-import { deriveKey, type MasterKeyring } from '../keys/master-key.ts';
+import type { Deps } from '../app/deps.ts';
+import { deriveKey } from '../keys/master-key.ts';
+import { insertAuditEntry, selectLastLink } from './store.ts';
 
 export type ActorType = 'user' | 'operator' | 'system' | 'machine' | 'agent' | 'group' | 'anonymous' | 'api-key' | 'client';
 export type Channel = 'http' | 'cli' | 'job';
@@ -91,16 +91,11 @@ export interface AuditLog {
   subscribe(listener: AuditListener): () => void;
 }
 
-export function createAuditLog(sqlite: Sqlite, masterKeys: MasterKeyring, clock: Clock): AuditLog {
-  // Raw rows and positional parameters: the append runs inside every audited transaction, so it stays lean.
-  const last = sqlite
-    .prepare('SELECT seq, hmac FROM audit_entries WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1')
-    .raw();
-  const insert = sqlite.prepare(
-    `INSERT INTO audit_entries (tenant_id, seq, at, actor_type, actor_id, channel, event_type, target_type,
-       target_id, payload, key_id, prev_hmac, hmac)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+/** What the audit log needs from Deps; it is built before Deps is complete (deps.audit). */
+export type AuditLogDeps = Pick<Deps, 'sqlite' | 'statement' | 'masterKeys' | 'clock'>;
+
+export function createAuditLog(deps: AuditLogDeps): AuditLog {
+  const { sqlite, masterKeys, clock } = deps;
   const keys = new Map<string, Buffer>();
   const listeners: AuditListener[] = [];
   const hmacKey = (keyId = masterKeys.currentId) => {
@@ -125,10 +120,10 @@ export function createAuditLog(sqlite: Sqlite, masterKeys: MasterKeyring, clock:
       if (!sqlite.inTransaction) {
         throw new Error(`audit: ${event.type} must be appended inside the transaction of its change`);
       }
-      const prev = last.get(tenantId) as [number, string] | undefined;
+      const prev = selectLastLink(deps, tenantId);
       const entry: AuditEntry = {
         tenantId,
-        seq: prev ? prev[0] + 1 : 1,
+        seq: prev ? prev.seq + 1 : 1,
         at: clock.nowMs(),
         actorType: event.actor.type,
         actorId: event.actor.id,
@@ -138,14 +133,11 @@ export function createAuditLog(sqlite: Sqlite, masterKeys: MasterKeyring, clock:
         targetId: event.target?.id ?? null,
         payload: canonicalJson(event.payload ?? {}),
         keyId: masterKeys.currentId,
-        prevHmac: prev ? prev[1] : GENESIS_HMAC,
+        prevHmac: prev ? prev.hmac : GENESIS_HMAC,
         hmac: '',
       };
       entry.hmac = computeAuditHmac(hmacKey(), entry);
-      insert.run(
-        entry.tenantId, entry.seq, entry.at, entry.actorType, entry.actorId, entry.channel, entry.eventType,
-        entry.targetType, entry.targetId, entry.payload, entry.keyId, entry.prevHmac, entry.hmac,
-      );
+      insertAuditEntry(deps, entry);
       for (const listener of listeners) listener(entry, event);
       return entry;
     },

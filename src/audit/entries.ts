@@ -1,5 +1,7 @@
 import type { Deps } from '../app/deps.ts';
 import { validationError } from '../app/errors.ts';
+import { listTenants } from '../tenants/tenants.ts';
+import { selectAuditEntries, selectNewestEntryId, type StoredAuditEntry } from './store.ts';
 
 /** An entry as `audit tail` shows it: the chain's columns, the tenant's slug, the payload parsed. */
 export interface AuditEntryView {
@@ -26,85 +28,47 @@ export interface AuditEntryFilter {
   limit?: number;
 }
 
-interface Row {
-  id: number;
-  slug: string;
-  seq: number;
-  at: number;
-  actor_type: string;
-  actor_id: string | null;
-  channel: string;
-  event_type: string;
-  target_type: string | null;
-  target_id: string | null;
-  payload: string;
-  hmac: string;
+function view(e: StoredAuditEntry, slugs: Map<string, string>): AuditEntryView {
+  return {
+    id: e.id,
+    tenant: slugs.get(e.tenantId) ?? e.tenantId,
+    seq: e.seq,
+    at: new Date(e.at).toISOString(),
+    actor: { type: e.actorType, id: e.actorId, channel: e.channel },
+    type: e.eventType,
+    target: e.targetType && e.targetId ? { type: e.targetType, id: e.targetId } : null,
+    payload: JSON.parse(e.payload),
+    hmac: e.hmac,
+  };
 }
 
-function view(r: Row): AuditEntryView {
-  return {
-    id: r.id,
-    tenant: r.slug,
-    seq: r.seq,
-    at: new Date(r.at).toISOString(),
-    actor: { type: r.actor_type, id: r.actor_id, channel: r.channel },
-    type: r.event_type,
-    target: r.target_type && r.target_id ? { type: r.target_type, id: r.target_id } : null,
-    payload: JSON.parse(r.payload),
-    hmac: r.hmac,
-  };
+/** `type:id`, `type:` or a bare actor id, as the store filters it. */
+function actorFilter(actor: string | undefined): { actorType?: string; actorId?: string } {
+  if (!actor) return {};
+  const colon = actor.indexOf(':');
+  if (colon < 0) return { actorId: actor };
+  return { actorType: actor.slice(0, colon), actorId: colon < actor.length - 1 ? actor.slice(colon + 1) : undefined };
 }
 
 /** The newest `limit` entries matching the filter, oldest first (insertion order across tenants). */
 export function listAuditEntries(deps: Deps, filter: AuditEntryFilter = {}): AuditEntryView[] {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (filter.tenantId) {
-    where.push('e.tenant_id = ?');
-    params.push(filter.tenantId);
-  }
-  if (filter.sinceMs !== undefined) {
-    where.push('e.at >= ?');
-    params.push(filter.sinceMs);
-  }
-  if (filter.afterId !== undefined) {
-    where.push('e.id > ?');
-    params.push(filter.afterId);
-  }
-  if (filter.type) {
-    if (filter.type.endsWith('*')) {
-      where.push("substr(e.event_type, 1, ?) = ?");
-      const prefix = filter.type.slice(0, -1);
-      params.push(prefix.length, prefix);
-    } else {
-      where.push('e.event_type = ?');
-      params.push(filter.type);
-    }
-  }
-  if (filter.actor) {
-    const colon = filter.actor.indexOf(':');
-    if (colon >= 0) {
-      where.push('e.actor_type = ?');
-      params.push(filter.actor.slice(0, colon));
-      if (colon < filter.actor.length - 1) {
-        where.push('e.actor_id = ?');
-        params.push(filter.actor.slice(colon + 1));
-      }
-    } else {
-      where.push('e.actor_id = ?');
-      params.push(filter.actor);
-    }
-  }
   const limit = filter.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw validationError('limit must be between 1 and 100000');
-  const sql = `SELECT e.id, t.slug, e.seq, e.at, e.actor_type, e.actor_id, e.channel, e.event_type, e.target_type,
-                      e.target_id, e.payload, e.hmac
-                 FROM audit_entries e JOIN tenants t ON t.id = e.tenant_id
-                ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-                ORDER BY e.id ${filter.afterId !== undefined ? 'ASC' : 'DESC'} LIMIT ?`;
-  const rows = deps.sqlite.prepare(sql).all(...params, limit) as Row[];
+  const prefix = filter.type?.endsWith('*');
+  const rows = selectAuditEntries(deps, {
+    tenantId: filter.tenantId || undefined,
+    sinceMs: filter.sinceMs,
+    afterId: filter.afterId,
+    type: filter.type && !prefix ? filter.type : undefined,
+    typePrefix: filter.type && prefix ? filter.type.slice(0, -1) : undefined,
+    ...actorFilter(filter.actor),
+    limit,
+    order: filter.afterId !== undefined ? 'asc' : 'desc',
+  });
   if (filter.afterId === undefined) rows.reverse();
-  return rows.map(view);
+  // The slugs come from the tenants context (one read of a short table), not from a join on its table.
+  const slugs = new Map(listTenants(deps).map((t) => [t.id, t.slug]));
+  return rows.map((r) => view(r, slugs));
 }
 
 /** `2026-03-01T12:00:00Z`, a date, epoch milliseconds, or a look-back such as `15m`, `2h`, `7d`. */
@@ -119,5 +83,5 @@ export function parseSince(value: string, nowMs: number): number {
 
 /** The id of the newest entry in any chain (0 when empty): where `audit tail --follow` starts watching. */
 export function newestAuditEntryId(deps: Deps): number {
-  return deps.statement('SELECT coalesce(max(id), 0) FROM audit_entries').pluck().get() as number;
+  return selectNewestEntryId(deps);
 }

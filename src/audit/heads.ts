@@ -1,14 +1,13 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { CompactSign, compactVerify, importJWK, type JWK } from 'jose';
-import { and, asc, desc, eq, gt } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { notFound } from '../app/errors.ts';
-import { SIGNING_ALG } from '../keys/signing-keys.ts';
-import { signingKeys } from '../keys/tables.ts';
-import { tenants } from '../tenants/tables.ts';
+import { publicJwksOfTenant, SIGNING_ALG } from '../keys/signing-keys.ts';
+import { listTenants } from '../tenants/tenants.ts';
 import { GENESIS_HMAC } from './audit-log.ts';
-import { auditHeads, type AuditHeadRow } from './tables.ts';
+import { insertAuditHead, selectChainLengths, selectHeadsSince, selectLastLink, selectNewestHeadTimes, selectNewestHeads } from './store.ts';
+import type { AuditHeadRow } from './tables.ts';
 
 /**
  * Chain heads. Publishing a head is deliberately NOT an audit entry: an hourly entry would move every chain
@@ -64,18 +63,15 @@ export interface PublishResult {
  * gets a new head, so silence is visible. The hourly job and `audit heads publish` both call this.
  */
 export async function publishAuditHeads(deps: Deps, options: { tenantId?: string } = {}): Promise<PublishResult> {
-  const targets = options.tenantId
-    ? deps.db.select({ id: tenants.id, slug: tenants.slug }).from(tenants).where(eq(tenants.id, options.tenantId)).all()
-    : deps.db.select({ id: tenants.id, slug: tenants.slug }).from(tenants).orderBy(asc(tenants.slug)).all();
+  const targets = tenantsBySlug(deps).filter((t) => !options.tenantId || t.id === options.tenantId);
   if (options.tenantId && targets.length === 0) throw notFound('Tenant');
-  const lastEntry = deps.sqlite.prepare('SELECT seq, hmac FROM audit_entries WHERE tenant_id = ? ORDER BY seq DESC LIMIT 1');
   const publishedAt = deps.clock.nowMs();
 
   const signed: Array<{ row: Omit<AuditHeadRow, 'id'>; slug: string }> = [];
   const failed: PublishResult['failed'] = [];
   for (const tenant of targets) {
     try {
-      const last = lastEntry.get(tenant.id) as { seq: number; hmac: string } | undefined;
+      const last = selectLastLink(deps, tenant.id);
       const claims: HeadClaims = {
         tenant: tenant.id,
         slug: tenant.slug,
@@ -95,7 +91,7 @@ export async function publishAuditHeads(deps: Deps, options: { tenantId?: string
 
   const published = deps.sqlite.transaction(() =>
     signed.map(({ row, slug }) => {
-      const { id } = deps.db.insert(auditHeads).values(row).returning({ id: auditHeads.id }).get();
+      const id = insertAuditHead(deps, row);
       return headJson({ ...row, id }, slug);
     }),
   )();
@@ -108,39 +104,36 @@ export async function publishAuditHeads(deps: Deps, options: { tenantId?: string
 }
 
 export function latestAuditHead(deps: Deps, tenantId: string): AuditHeadRow | undefined {
-  return deps.db
-    .select()
-    .from(auditHeads)
-    .where(eq(auditHeads.tenantId, tenantId))
-    .orderBy(desc(auditHeads.publishedAt), desc(auditHeads.id))
-    .limit(1)
-    .get();
+  return selectNewestHeads(deps, tenantId, 1)[0];
 }
 
 /** Heads published after `sinceMs` (exclusive), oldest first. */
 export function listAuditHeads(deps: Deps, tenantId: string, options: { sinceMs?: number; limit?: number } = {}): AuditHeadRow[] {
-  const where = options.sinceMs === undefined
-    ? eq(auditHeads.tenantId, tenantId)
-    : and(eq(auditHeads.tenantId, tenantId), gt(auditHeads.publishedAt, options.sinceMs));
-  return deps.db
-    .select()
-    .from(auditHeads)
-    .where(where)
-    .orderBy(asc(auditHeads.publishedAt), asc(auditHeads.id))
-    .limit(options.limit ?? 1000)
-    .all();
+  return selectHeadsSince(deps, tenantId, options.sinceMs, options.limit ?? 1000);
 }
 
 /** The newest `limit` heads, newest last (what `audit heads list` shows). */
 export function recentAuditHeads(deps: Deps, tenantId: string, limit: number): AuditHeadRow[] {
-  return deps.db
-    .select()
-    .from(auditHeads)
-    .where(eq(auditHeads.tenantId, tenantId))
-    .orderBy(desc(auditHeads.publishedAt), desc(auditHeads.id))
-    .limit(limit)
-    .all()
-    .reverse();
+  return selectNewestHeads(deps, tenantId, limit).reverse();
+}
+
+/** Every tenant (id and slug) in slug order: the order heads are published and chains verified in. */
+export function tenantsBySlug(deps: Deps): Array<{ id: string; slug: string }> {
+  return listTenants(deps)
+    .map((t) => ({ id: t.id, slug: t.slug }))
+    .sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+}
+
+/** Each tenant's chain length (its last seq), by slug; tenants with an empty chain read 0 (for metrics). */
+export function auditChainLengths(deps: Deps): Array<{ slug: string; length: number }> {
+  const lengths = selectChainLengths(deps);
+  return tenantsBySlug(deps).map((t) => ({ slug: t.slug, length: lengths.get(t.id) ?? 0 }));
+}
+
+/** Each tenant's newest published head (ms since the epoch), by slug; tenants without one left out (for metrics). */
+export function lastHeadsPublished(deps: Deps): Array<{ slug: string; publishedAt: number }> {
+  const times = selectNewestHeadTimes(deps);
+  return tenantsBySlug(deps).flatMap((t) => (times.has(t.id) ? [{ slug: t.slug, publishedAt: times.get(t.id)! }] : []));
 }
 
 export type HeadCheck = { ok: true; claims: HeadClaims } | { ok: false; reason: string };
@@ -159,12 +152,7 @@ export function createHeadSignatureChecker(deps: Deps): HeadSignatureChecker {
   const publicJwks = (tenantId: string) => {
     let keys = keysByTenant.get(tenantId);
     if (!keys) {
-      const rows = deps.db
-        .select({ kid: signingKeys.kid, publicJwk: signingKeys.publicJwk })
-        .from(signingKeys)
-        .where(eq(signingKeys.tenantId, tenantId))
-        .all();
-      keys = new Map(rows.map((r) => [r.kid, r.publicJwk as JWK]));
+      keys = new Map(publicJwksOfTenant(deps, tenantId).map((r) => [r.kid, r.publicJwk]));
       keysByTenant.set(tenantId, keys);
     }
     return keys;

@@ -1,12 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { asc, eq } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
-import { tenants } from '../tenants/tables.ts';
 import { auditMessage, GENESIS_HMAC, type AuditEntry } from './audit-log.ts';
 import { inlineHmacChecker, workerHmacChecker, type HmacBatchChecker } from './hmac-checker.ts';
-import { createHeadSignatureChecker, type HeadClaims, type HeadSignatureChecker } from './heads.ts';
-import { auditHeads } from './tables.ts';
+import { createHeadSignatureChecker, tenantsBySlug, type HeadClaims, type HeadSignatureChecker } from './heads.ts';
+import { countChainEntries, selectChainBatch, selectChainEntry, selectHeadsOfTenant, selectSuccessorSeq, type ChainBatchRow } from './store.ts';
 
 export type BreakKind = 'changed' | 'missing' | 'reordered' | 'truncated' | 'forged_head';
 
@@ -100,40 +98,10 @@ interface TrustedHead {
   where: string;
 }
 
-type Statements = ReturnType<typeof prepareStatements>;
-
-function prepareStatements(deps: Deps) {
-  return {
-    countEntries: deps.sqlite.prepare('SELECT count(*) FROM audit_entries WHERE tenant_id = ?').pluck(),
-    // SQLite builds each entry's message itself: json_array over the columns in the order auditMessage()
-    // covers them serialises exactly as JSON.stringify does, so JavaScript touches five values per row and
-    // computes one HMAC. A row whose HMAC does not match is re-serialised in JavaScript (auditMessage) before
-    // it is reported, so a serialisation difference could never be mistaken for tampering.
-    batch: deps.sqlite
-      .prepare(
-        `SELECT seq, key_id, prev_hmac, hmac,
-                json_array(tenant_id, seq, at, actor_type, actor_id, channel, event_type, target_type, target_id,
-                           payload, key_id, prev_hmac)
-           FROM audit_entries WHERE tenant_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
-      )
-      .raw(),
-    fullEntry: deps.sqlite.prepare(
-      `SELECT tenant_id AS tenantId, seq, at, actor_type AS actorType, actor_id AS actorId, channel,
-              event_type AS eventType, target_type AS targetType, target_id AS targetId, payload, key_id AS keyId,
-              prev_hmac AS prevHmac, hmac
-         FROM audit_entries WHERE tenant_id = ? AND seq = ?`,
-    ),
-    successorOf: deps.sqlite
-      .prepare('SELECT seq FROM audit_entries WHERE tenant_id = ? AND prev_hmac = ? AND seq <> ? ORDER BY seq LIMIT 1')
-      .pluck(),
-  };
-}
-
 /** What one verify run shares across tenants. */
 interface VerifyRun {
   deps: Deps;
   options: VerifyOptions;
-  sql: Statements;
   headChecker: HeadSignatureChecker;
   hmacChecker: HmacBatchChecker;
   /** One derived key per master key id, not per row; rows name their key by index. */
@@ -146,7 +114,21 @@ interface VerifyRun {
 }
 
 type Tenant = { id: string; slug: string };
-type AddBreak = (seq: number | null, kind: BreakKind, message: string) => void;
+
+/** One tenant's verification as it goes: the result being filled in and what the steps hand each other. */
+interface TenantWalk {
+  run: VerifyRun;
+  tenant: Tenant;
+  tenantIndex: number;
+  result: TenantVerification;
+  /** Heads whose signature verifies, by seq; `headIndex` is the first not yet compared with the chain. */
+  trusted: TrustedHead[];
+  headIndex: number;
+  /** The lowest seq whose HMAC does not match its content (confirmed in JavaScript). */
+  firstHmacBreak: number | null;
+  /** The first entry whose link to its predecessor does not hold, and the link it should have had. */
+  firstLinkBreak: { seq: number; prevHmac: string; expectedPrev: string } | null;
+}
 
 /**
  * Walks every chain (or the chosen tenants'), recomputes each HMAC under the master key named by the entry's
@@ -155,16 +137,14 @@ type AddBreak = (seq: number | null, kind: BreakKind, message: string) => void;
  * worker thread while the next batch is read (scripts/bench-audit.ts measures it).
  */
 export async function verifyAuditChains(deps: Deps, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const allTenants = deps.db.select({ id: tenants.id, slug: tenants.slug }).from(tenants).orderBy(asc(tenants.slug)).all();
+  const allTenants = tenantsBySlug(deps);
   const chosen = options.tenantIds ? allTenants.filter((t) => options.tenantIds!.includes(t.id)) : allTenants;
-  const sql = prepareStatements(deps);
   const keyIds = [...deps.masterKeys.keys.keys()];
   const hmacKeys = keyIds.map((id) => deps.audit.hmacKey(id));
-  const totalEntries = chosen.reduce((sum, t) => sum + (sql.countEntries.get(t.id) as number), 0);
+  const totalEntries = chosen.reduce((sum, t) => sum + countChainEntries(deps, t.id), 0);
   const run: VerifyRun = {
     deps,
     options,
-    sql,
     headChecker: createHeadSignatureChecker(deps),
     hmacChecker: (options.useWorker ?? totalEntries >= WORKER_THRESHOLD) ? workerHmacChecker(hmacKeys) : inlineHmacChecker(hmacKeys),
     hmacKeys,
@@ -207,16 +187,66 @@ function headsOfUnknownTenants(external: ExternalHead[], knownIds: Set<string>):
     });
 }
 
+/** One tenant's chain, in five steps: heads, entries, the first break named, truncation, the verdict. */
+async function verifyTenantChain(run: VerifyRun, tenant: Tenant, tenantIndex: number): Promise<TenantVerification> {
+  const walk = startWalk(run, tenant, tenantIndex);
+  await checkHeads(walk);
+  await checkEntries(walk);
+  nameFirstBreak(walk);
+  checkTruncation(walk);
+  return verdict(walk);
+}
+
+function startWalk(run: VerifyRun, tenant: Tenant, tenantIndex: number): TenantWalk {
+  return {
+    run,
+    tenant,
+    tenantIndex,
+    result: {
+      tenantId: tenant.id,
+      slug: tenant.slug,
+      entriesChecked: 0,
+      hmacFailures: 0,
+      linkFailures: 0,
+      headsChecked: 0,
+      lastSeq: 0,
+      ok: true,
+      firstBreak: null,
+      breaks: [],
+    },
+    trusted: [],
+    headIndex: 0,
+    firstHmacBreak: null,
+    firstLinkBreak: null,
+  };
+}
+
+function addBreak(walk: TenantWalk, seq: number | null, kind: BreakKind, message: string): void {
+  const { result, tenant } = walk;
+  if (result.breaks.length < MAX_BREAKS_PER_TENANT) result.breaks.push({ tenantId: tenant.id, slug: tenant.slug, seq, kind, message });
+}
+
+/** Step 1, heads: only a head whose signature verifies says anything about the chain. Heads of the empty chain are checked here. */
+async function checkHeads(walk: TenantWalk): Promise<void> {
+  const { trusted, checked } = await trustedHeadsOf(walk);
+  walk.trusted = trusted;
+  walk.result.headsChecked = checked;
+  for (; walk.headIndex < trusted.length && trusted[walk.headIndex].seq === 0; walk.headIndex++) {
+    if (trusted[walk.headIndex].hmac !== GENESIS_HMAC) addBreak(walk, 0, 'changed', `${trusted[walk.headIndex].where} names an empty chain with a non-genesis HMAC`);
+  }
+}
+
 /** The heads (stored and external) whose signature verifies, sorted by seq; the others are reported as forged. */
-async function trustedHeadsOf(run: VerifyRun, tenant: Tenant, addBreak: AddBreak): Promise<{ trusted: TrustedHead[]; checked: number }> {
+async function trustedHeadsOf(walk: TenantWalk): Promise<{ trusted: TrustedHead[]; checked: number }> {
+  const { run, tenant } = walk;
   const trusted: TrustedHead[] = [];
-  const stored = run.deps.db.select().from(auditHeads).where(eq(auditHeads.tenantId, tenant.id)).orderBy(asc(auditHeads.id)).all();
+  const stored = selectHeadsOfTenant(run.deps, tenant.id);
   for (const row of stored) {
     const where = `head published ${new Date(row.publishedAt).toISOString()} (database)`;
     const check = await run.headChecker.check(row.jws, tenant.id);
-    if (!check.ok) addBreak(row.seq, 'forged_head', `${where}: ${check.reason}`);
+    if (!check.ok) addBreak(walk, row.seq, 'forged_head', `${where}: ${check.reason}`);
     else if (check.claims.seq !== row.seq || check.claims.hmac !== row.hmac) {
-      addBreak(row.seq, 'forged_head', `${where}: stored seq/hmac differ from what the head's signature covers`);
+      addBreak(walk, row.seq, 'forged_head', `${where}: stored seq/hmac differ from what the head's signature covers`);
     } else trusted.push({ seq: row.seq, hmac: row.hmac, where });
   }
   const external = (run.options.externalHeads ?? []).filter((h) => h.value.tenant === tenant.id);
@@ -226,100 +256,42 @@ async function trustedHeadsOf(run: VerifyRun, tenant: Tenant, addBreak: AddBreak
     const check = typeof head.value.jws === 'string'
       ? await run.headChecker.check(head.value.jws, tenant.id)
       : { ok: false as const, reason: 'has no jws' };
-    if (!check.ok) addBreak(claimedSeq, 'forged_head', `${where}: ${check.reason}`);
+    if (!check.ok) addBreak(walk, claimedSeq, 'forged_head', `${where}: ${check.reason}`);
     else if (claimedSeq !== check.claims.seq || head.value.hmac !== check.claims.hmac) {
-      addBreak(claimedSeq, 'forged_head', `${where}: seq/hmac differ from what the head's signature covers`);
+      addBreak(walk, claimedSeq, 'forged_head', `${where}: seq/hmac differ from what the head's signature covers`);
     } else trusted.push({ seq: check.claims.seq, hmac: check.claims.hmac, where: `head published ${check.claims.publishedAt} (${where})` });
   }
   trusted.sort((a, b) => a.seq - b.seq);
   return { trusted, checked: stored.length + external.length };
 }
 
-async function verifyTenantChain(run: VerifyRun, tenant: Tenant, tenantIndex: number): Promise<TenantVerification> {
-  const { sql } = run;
-  const result: TenantVerification = {
-    tenantId: tenant.id,
-    slug: tenant.slug,
-    entriesChecked: 0,
-    hmacFailures: 0,
-    linkFailures: 0,
-    headsChecked: 0,
-    lastSeq: 0,
-    ok: true,
-    firstBreak: null,
-    breaks: [],
-  };
-  const addBreak: AddBreak = (seq, kind, message) => {
-    if (result.breaks.length < MAX_BREAKS_PER_TENANT) result.breaks.push({ tenantId: tenant.id, slug: tenant.slug, seq, kind, message });
-  };
-
-  // 1. Heads: only a head whose signature verifies says anything about the chain.
-  const { trusted, checked } = await trustedHeadsOf(run, tenant, addBreak);
-  result.headsChecked = checked;
-  let headIndex = 0;
-  for (; headIndex < trusted.length && trusted[headIndex].seq === 0; headIndex++) {
-    if (trusted[headIndex].hmac !== GENESIS_HMAC) addBreak(0, 'changed', `${trusted[headIndex].where} names an empty chain with a non-genesis HMAC`);
-  }
-
-  // 2. The chain, in seq order. Positions, links and heads are checked here as rows arrive; HMACs are checked
-  // by the HMAC checker (a worker thread on large chains) while the next batch is read.
-  /** The slow, exact check: the stored row serialised by the same code that appended it. */
-  const entryHolds = (seq: number, overrides: Partial<AuditEntry> = {}) => {
-    const entry = sql.fullEntry.get(tenant.id, seq) as AuditEntry | undefined;
-    if (!entry) return false;
-    const { hmac: _stored, ...unsigned } = { ...entry, ...overrides };
-    const key = run.hmacKeys[run.keyIndexes.get(unsigned.keyId) ?? -1];
-    return key !== undefined && createHmac('sha256', key).update(auditMessage(unsigned)).digest('hex') === entry.hmac;
-  };
-  let firstHmacBreak: number | null = null;
-  const hmacFailed = (seq: number) => {
-    // The fast path's message comes from SQLite; confirm in JavaScript before calling it tampering.
-    if (entryHolds(seq)) return;
-    result.hmacFailures++;
-    if (firstHmacBreak === null || seq < firstHmacBreak) firstHmacBreak = seq;
-  };
-  let firstLinkBreak: { seq: number; prevHmac: string; expectedPrev: string } | null = null;
-  let expected = 1;
-  let prev = GENESIS_HMAC;
+/**
+ * Step 2, the chain in seq order. Positions, links and heads are checked here as rows arrive; HMACs are checked
+ * by the HMAC checker (a worker thread on large chains) while the next batch is read.
+ */
+async function checkEntries(walk: TenantWalk): Promise<void> {
+  const { run, tenant, result } = walk;
+  const link = { expected: 1, prev: GENESIS_HMAC };
   let hashing: Promise<void> = Promise.resolve();
   for (;;) {
-    const rows = sql.batch.all(tenant.id, result.lastSeq, BATCH) as Array<[seq: number, keyId: string, prevHmac: string, hmac: string, message: string]>;
+    const rows = selectChainBatch(run.deps, tenant.id, result.lastSeq, BATCH);
     const lines: string[] = [];
     const lineSeqs: number[] = [];
-    for (const [seq, keyId, prevHmac, hmac, message] of rows) {
-      // Rows arrive in increasing seq (the unique index on tenant_id, seq allows one row per seq), so a seq
-      // other than the expected one is a gap.
-      if (seq !== expected) {
-        result.linkFailures++;
-        addBreak(expected, 'missing', seq === expected + 1 ? `entry ${expected} is missing` : `entries ${expected}–${seq - 1} are missing`);
-      } else if (prevHmac !== prev) {
-        result.linkFailures++;
-        firstLinkBreak ??= { seq, prevHmac, expectedPrev: prev };
+    for (const row of rows) {
+      const line = checkRow(walk, link, row);
+      if (line !== null) {
+        lines.push(line);
+        lineSeqs.push(row[0]);
       }
-      const keyIndex = run.keyIndexes.get(keyId);
-      if (keyIndex === undefined) hmacFailed(seq);
-      else {
-        lines.push(`${keyIndex}\t${hmac}\t${message}`);
-        lineSeqs.push(seq);
-      }
-      for (; headIndex < trusted.length && trusted[headIndex].seq <= seq; headIndex++) {
-        const head = trusted[headIndex];
-        if (head.seq === seq && head.hmac !== hmac) {
-          addBreak(seq, 'changed', `entry ${seq} differs from the ${head.where}: the chain was rewritten after it`);
-        }
-      }
-      prev = hmac;
-      expected = seq + 1;
-      result.lastSeq = seq;
     }
-    const hashed = run.hmacChecker.check(lines).then((bad) => bad.forEach((i) => hmacFailed(lineSeqs[i])));
+    const hashed = run.hmacChecker.check(lines).then((bad) => bad.forEach((i) => hmacFailed(walk, lineSeqs[i])));
     await hashing;
     hashing = hashed;
     result.entriesChecked += rows.length;
     run.entriesChecked += rows.length;
     run.options.onProgress?.({
       slug: tenant.slug,
-      tenantIndex,
+      tenantIndex: walk.tenantIndex,
       tenantCount: run.tenantCount,
       entriesChecked: run.entriesChecked,
       totalEntries: run.totalEntries,
@@ -328,37 +300,93 @@ async function verifyTenantChain(run: VerifyRun, tenant: Tenant, tenantIndex: nu
     await nextTurn();
   }
   await hashing;
+}
 
-  // 3. Name the first broken entry: changed, missing or reordered.
-  const firstBadSeq = Math.min(firstLinkBreak?.seq ?? Infinity, firstHmacBreak ?? Infinity);
-  if (Number.isFinite(firstBadSeq)) {
-    const seq = firstBadSeq;
-    const linkBroken = firstLinkBreak?.seq === seq;
-    const expectedPrev = firstLinkBreak?.expectedPrev ?? '';
-    if (firstHmacBreak !== seq) {
-      // Intact entry, wrong predecessor: the entry before it was replaced or moved.
-      const successor = sql.successorOf.get(tenant.id, expectedPrev, seq) as number | undefined;
-      if (successor !== undefined) addBreak(seq, 'reordered', `entry ${seq} is out of place: the entry that followed ${seq - 1} is stored at ${successor}`);
-      else addBreak(seq, 'missing', `the entry after ${seq - 1} is missing`);
-    } else if (!linkBroken) {
-      addBreak(seq, 'changed', result.hmacFailures === result.entriesChecked
-        ? `no entry matches its HMAC under the master key: the chain was rewritten with a different key (first: entry ${seq})`
-        : `entry ${seq} was changed: its HMAC does not match its content`);
-    } else if (entryHolds(seq, { prevHmac: expectedPrev })) {
-      addBreak(seq, 'changed', `entry ${seq} was changed: its link to entry ${seq - 1} was edited`);
-    } else {
-      const successor = sql.successorOf.get(tenant.id, expectedPrev, seq) as number | undefined;
-      if (successor !== undefined) addBreak(seq, 'reordered', `entries were reordered: entry ${seq} is out of place, the entry that followed ${seq - 1} is stored at ${successor}`);
-      else addBreak(seq, 'missing', `the entry after ${seq - 1} is missing (later entries were renumbered)`);
+/**
+ * One row of the chain: its position, its link and the trusted heads at its seq. Answers the line the HMAC checker
+ * checks (`keyIndex \t hmac \t message`), or null when the row names a master key this instance does not have.
+ */
+function checkRow(walk: TenantWalk, link: { expected: number; prev: string }, [seq, keyId, prevHmac, hmac, message]: ChainBatchRow): string | null {
+  const { result, trusted } = walk;
+  // Rows arrive in increasing seq (the unique index on tenant_id, seq allows one row per seq), so a seq
+  // other than the expected one is a gap.
+  if (seq !== link.expected) {
+    result.linkFailures++;
+    const expected = link.expected;
+    addBreak(walk, expected, 'missing', seq === expected + 1 ? `entry ${expected} is missing` : `entries ${expected}–${seq - 1} are missing`);
+  } else if (prevHmac !== link.prev) {
+    result.linkFailures++;
+    walk.firstLinkBreak ??= { seq, prevHmac, expectedPrev: link.prev };
+  }
+  const keyIndex = walk.run.keyIndexes.get(keyId);
+  if (keyIndex === undefined) hmacFailed(walk, seq);
+  for (; walk.headIndex < trusted.length && trusted[walk.headIndex].seq <= seq; walk.headIndex++) {
+    const head = trusted[walk.headIndex];
+    if (head.seq === seq && head.hmac !== hmac) {
+      addBreak(walk, seq, 'changed', `entry ${seq} differs from the ${head.where}: the chain was rewritten after it`);
     }
   }
+  link.prev = hmac;
+  link.expected = seq + 1;
+  result.lastSeq = seq;
+  return keyIndex === undefined ? null : `${keyIndex}\t${hmac}\t${message}`;
+}
 
-  // 4. A head beyond the end of the chain: entries were cut off after it was published.
-  const beyond = trusted.slice(headIndex).find((head) => head.seq > result.lastSeq);
-  if (beyond) {
-    addBreak(result.lastSeq + 1, 'truncated', `the chain ends at ${result.lastSeq}, but the ${beyond.where} names entry ${beyond.seq}: truncated after a published head`);
+/** The slow, exact check: the stored row serialised by the same code that appended it. */
+function entryHolds(walk: TenantWalk, seq: number, overrides: Partial<AuditEntry> = {}): boolean {
+  const { run, tenant } = walk;
+  const entry = selectChainEntry(run.deps, tenant.id, seq);
+  if (!entry) return false;
+  const { hmac: _stored, ...unsigned } = { ...entry, ...overrides };
+  const key = run.hmacKeys[run.keyIndexes.get(unsigned.keyId) ?? -1];
+  return key !== undefined && createHmac('sha256', key).update(auditMessage(unsigned)).digest('hex') === entry.hmac;
+}
+
+function hmacFailed(walk: TenantWalk, seq: number): void {
+  // The fast path's message comes from SQLite; confirm in JavaScript before calling it tampering.
+  if (entryHolds(walk, seq)) return;
+  walk.result.hmacFailures++;
+  if (walk.firstHmacBreak === null || seq < walk.firstHmacBreak) walk.firstHmacBreak = seq;
+}
+
+/** Step 3: name the first broken entry: changed, missing or reordered. */
+function nameFirstBreak(walk: TenantWalk): void {
+  const { run, tenant, result, firstLinkBreak, firstHmacBreak } = walk;
+  const seq = Math.min(firstLinkBreak?.seq ?? Infinity, firstHmacBreak ?? Infinity);
+  if (!Number.isFinite(seq)) return;
+  const linkBroken = firstLinkBreak?.seq === seq;
+  const expectedPrev = firstLinkBreak?.expectedPrev ?? '';
+  const successorSeq = () => selectSuccessorSeq(run.deps, tenant.id, expectedPrev, seq);
+  if (firstHmacBreak !== seq) {
+    // Intact entry, wrong predecessor: the entry before it was replaced or moved.
+    const successor = successorSeq();
+    if (successor !== undefined) addBreak(walk, seq, 'reordered', `entry ${seq} is out of place: the entry that followed ${seq - 1} is stored at ${successor}`);
+    else addBreak(walk, seq, 'missing', `the entry after ${seq - 1} is missing`);
+  } else if (!linkBroken) {
+    addBreak(walk, seq, 'changed', result.hmacFailures === result.entriesChecked
+      ? `no entry matches its HMAC under the master key: the chain was rewritten with a different key (first: entry ${seq})`
+      : `entry ${seq} was changed: its HMAC does not match its content`);
+  } else if (entryHolds(walk, seq, { prevHmac: expectedPrev })) {
+    addBreak(walk, seq, 'changed', `entry ${seq} was changed: its link to entry ${seq - 1} was edited`);
+  } else {
+    const successor = successorSeq();
+    if (successor !== undefined) addBreak(walk, seq, 'reordered', `entries were reordered: entry ${seq} is out of place, the entry that followed ${seq - 1} is stored at ${successor}`);
+    else addBreak(walk, seq, 'missing', `the entry after ${seq - 1} is missing (later entries were renumbered)`);
   }
+}
 
+/** Step 4: a head beyond the end of the chain means entries were cut off after it was published. */
+function checkTruncation(walk: TenantWalk): void {
+  const { result } = walk;
+  const beyond = walk.trusted.slice(walk.headIndex).find((head) => head.seq > result.lastSeq);
+  if (beyond) {
+    addBreak(walk, result.lastSeq + 1, 'truncated', `the chain ends at ${result.lastSeq}, but the ${beyond.where} names entry ${beyond.seq}: truncated after a published head`);
+  }
+}
+
+/** Step 5: breaks in chain order; the tenant holds when there is none. */
+function verdict(walk: TenantWalk): TenantVerification {
+  const { result } = walk;
   result.breaks.sort((a, b) => (a.seq ?? Number.MAX_SAFE_INTEGER) - (b.seq ?? Number.MAX_SAFE_INTEGER));
   result.ok = result.breaks.length === 0;
   result.firstBreak = result.breaks[0] ?? null;

@@ -21,8 +21,14 @@ export interface CliContext {
   prepare(): Promise<void>;
   output(cmd: Command): Output;
   config(cmd: Command, flags?: ConfigOverrides): Config;
-  /** Opens the initialised instance, runs `fn`, always closes. */
+  /** Opens the initialised instance (applying pending migrations first), runs `fn`, always closes. */
   withDeps<T>(cmd: Command, fn: (deps: Deps, out: Output) => Promise<T> | T, flags?: ConfigOverrides): Promise<T>;
+  /**
+   * For commands that only read: opens the instance without applying migrations, so looking (`keys list`,
+   * `audit verify`…) never changes a data dir, e.g. one a newer binary has not upgraded yet. Pending migrations
+   * are named in a note; `serve` or any command that writes applies them.
+   */
+  withReadDeps<T>(cmd: Command, fn: (deps: Deps, out: Output) => Promise<T> | T, flags?: ConfigOverrides): Promise<T>;
 }
 
 export function globals(cmd: Command): GlobalOptions {
@@ -31,6 +37,34 @@ export function globals(cmd: Command): GlobalOptions {
 
 export function createCliContext(io: CliIo, clock?: Clock): CliContext {
   let configModule: typeof import('../app/config.ts') | undefined;
+  async function openInstance<T>(
+    cmd: Command,
+    fn: (deps: Deps, out: Output) => Promise<T> | T,
+    flags: ConfigOverrides | undefined,
+    { migrate }: { migrate: boolean },
+  ): Promise<T> {
+    const config = ctx.config(cmd, flags);
+    // Loaded here, not at the top: the services, SQLite and argon2 cost start time that `--help` does not need.
+    const [{ isInitialised }, { buildDeps }, { pendingMigrations }] = await Promise.all([
+      import('../app/instance.ts'),
+      import('../app/deps.ts'),
+      import('../db/migrate.ts'),
+    ]);
+    if (!isInitialised(config.dataDir)) {
+      throw new AppError('not_found', `${config.dataDir} is not a kimauth data dir; run \`kimauth init\` first`);
+    }
+    const deps = buildDeps({ config, clock, migrate });
+    try {
+      const out = ctx.output(cmd);
+      if (!migrate) {
+        const pending = pendingMigrations(deps.sqlite).map((m) => m.tag);
+        if (pending.length) out.note(`note: ${pending.length} migration(s) pending (${pending.join(', ')}); this command only reads and leaves them to \`kimauth serve\` or a command that writes`);
+      }
+      return await fn(deps, out);
+    } finally {
+      deps.close();
+    }
+  }
   const ctx: CliContext = {
     io,
     clock,
@@ -45,20 +79,8 @@ export function createCliContext(io: CliIo, clock?: Clock): CliContext {
       if (!configModule) throw new Error('CliContext.prepare() must be awaited before a command runs');
       return configModule.loadConfig({ flags: { dataDir: globals(cmd).dataDir, ...flags }, env: io.env });
     },
-    async withDeps(cmd, fn, flags) {
-      const config = ctx.config(cmd, flags);
-      // Loaded here, not at the top: the services, SQLite and argon2 cost start time that `--help` does not need.
-      const [{ isInitialised }, { buildDeps }] = await Promise.all([import('../app/instance.ts'), import('../app/deps.ts')]);
-      if (!isInitialised(config.dataDir)) {
-        throw new AppError('not_found', `${config.dataDir} is not a kimauth data dir; run \`kimauth init\` first`);
-      }
-      const deps = buildDeps({ config, clock, migrate: true });
-      try {
-        return await fn(deps, ctx.output(cmd));
-      } finally {
-        deps.close();
-      }
-    },
+    withDeps: (cmd, fn, flags) => openInstance(cmd, fn, flags, { migrate: true }),
+    withReadDeps: (cmd, fn, flags) => openInstance(cmd, fn, flags, { migrate: false }),
   };
   return ctx;
 }

@@ -1,8 +1,8 @@
-import { eq } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { decryptSecret, encryptSecret, rotateMasterKeyring, writeMasterKeyring } from './master-key.ts';
-import { signingKeys } from './tables.ts';
+import { selectSealedPrivateKeys, updateSealedPrivateKey } from './store.ts';
+import { signingKeyAad as aad } from './signing-keys.ts';
 import { resealTotpSecrets } from '../mfa/second-factor.ts';
 
 export interface MasterKeyRotation {
@@ -13,8 +13,6 @@ export interface MasterKeyRotation {
   /** Every key id the key file now holds (old ones are kept to read old audit entries and secrets). */
   keyIds: string[];
 }
-
-const aad = (kid: string) => `signing-key:${kid}`;
 
 /**
  * Makes a fresh master key current. Order matters for crash safety: the key file (old keys kept) is written
@@ -31,17 +29,10 @@ export function rotateMasterKey(deps: Deps, actor: Actor): MasterKeyRotation {
   deps.masterKeys.currentId = next.currentId;
 
   const reencryptedKeys = deps.sqlite.transaction(() => {
-    const rows = deps.db
-      .select({ kid: signingKeys.kid, privateKeyEnc: signingKeys.privateKeyEnc, masterKeyId: signingKeys.masterKeyId })
-      .from(signingKeys)
-      .all();
+    const rows = selectSealedPrivateKeys(deps);
     for (const row of rows) {
       const pkcs8 = decryptSecret(deps.masterKeys, row.privateKeyEnc, aad(row.kid), row.masterKeyId);
-      deps.db
-        .update(signingKeys)
-        .set({ privateKeyEnc: encryptSecret(deps.masterKeys, pkcs8, aad(row.kid)), masterKeyId: next.currentId })
-        .where(eq(signingKeys.kid, row.kid))
-        .run();
+      updateSealedPrivateKey(deps, row.kid, encryptSecret(deps.masterKeys, pkcs8, aad(row.kid)), next.currentId);
       pkcs8.fill(0);
     }
     const resealedTotpSecrets = resealTotpSecrets(deps);

@@ -1,12 +1,22 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { exportJWK, calculateJwkThumbprint, type JWK } from 'jose';
-import { and, asc, eq, ne } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { AppError, notFound } from '../app/errors.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { decryptSecret, encryptSecret } from './master-key.ts';
-import { signingKeys, type SigningKeyRow } from './tables.ts';
-import { tenants } from '../tenants/tables.ts';
+import type { SigningKeyRow } from './tables.ts';
+import { findTenant } from '../tenants/tenants.ts';
+import {
+  deactivateActiveKeys,
+  insertSigningKeyRow,
+  markKeyRetired,
+  selectActiveKeys,
+  selectKeySetFingerprint,
+  selectPublicJwks,
+  selectPublishedKeys,
+  selectSigningKey,
+  selectSigningKeys,
+} from './store.ts';
 
 export const SIGNING_ALG = 'RS256';
 const RSA_BITS = 2048;
@@ -58,7 +68,7 @@ const aad = signingKeyAad;
 /** Inserts a generated key as the tenant's active one. Call inside the transaction that needs it. */
 export function insertSigningKey(deps: Deps, tenantId: string, key: GeneratedKey, actor: Actor): SigningKeyRow {
   const now = deps.clock.now();
-  const row = {
+  const row: SigningKeyRow = {
     kid: key.kid,
     tenantId,
     alg: key.alg ?? SIGNING_ALG,
@@ -70,7 +80,7 @@ export function insertSigningKey(deps: Deps, tenantId: string, key: GeneratedKey
     deactivatedAt: null,
     retiredAt: null,
   };
-  deps.db.insert(signingKeys).values(row).run();
+  insertSigningKeyRow(deps, row);
   deps.audit.append(tenantId, {
     actor,
     type: 'key.created',
@@ -81,34 +91,25 @@ export function insertSigningKey(deps: Deps, tenantId: string, key: GeneratedKey
 }
 
 export function listSigningKeys(deps: Deps, tenantId?: string): SigningKeyRow[] {
-  const q = deps.db.select().from(signingKeys);
-  return (tenantId ? q.where(eq(signingKeys.tenantId, tenantId)) : q).orderBy(asc(signingKeys.createdAt)).all();
+  return selectSigningKeys(deps, tenantId || undefined);
+}
+
+/** Every public key a tenant ever had, retired ones too: an old signature (an audit head) stays checkable. */
+export function publicJwksOfTenant(deps: Deps, tenantId: string): Array<{ kid: string; publicJwk: JWK }> {
+  return selectPublicJwks(deps, tenantId);
 }
 
 /** Makes a new active key; the old one stays published (inactive) until it is retired. */
 export async function rotateSigningKey(deps: Deps, tenantId: string, actor: Actor, requestedAlg?: SigningAlg): Promise<SigningKeyRow> {
   // Without an algorithm, the tenant keeps the one it signs with now (an ES256 tenant rotates to a new ES256 key).
-  const current = deps.db
-    .select({ alg: signingKeys.alg })
-    .from(signingKeys)
-    .where(and(eq(signingKeys.tenantId, tenantId), eq(signingKeys.status, 'active')))
-    .get();
+  const current = selectActiveKeys(deps, tenantId)[0];
   const alg = requestedAlg ?? ((current?.alg as SigningAlg | undefined) ?? SIGNING_ALG);
   if (!(SIGNING_ALGS as readonly string[]).includes(alg)) throw new AppError('validation_error', `Signing algorithm must be one of ${SIGNING_ALGS.join(', ')}`);
   const fresh = await generateSigningKey(alg);
   const row = deps.sqlite.transaction(() => {
-    const tenant = deps.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId)).get();
-    if (!tenant) throw notFound('Tenant');
-    const previous = deps.db
-      .select()
-      .from(signingKeys)
-      .where(and(eq(signingKeys.tenantId, tenantId), eq(signingKeys.status, 'active')))
-      .all();
-    deps.db
-      .update(signingKeys)
-      .set({ status: 'inactive', deactivatedAt: deps.clock.now() })
-      .where(and(eq(signingKeys.tenantId, tenantId), eq(signingKeys.status, 'active')))
-      .run();
+    if (findTenant(deps, tenantId)?.id !== tenantId) throw notFound('Tenant');
+    const previous = selectActiveKeys(deps, tenantId);
+    deactivateActiveKeys(deps, tenantId, deps.clock.now());
     const inserted = insertSigningKey(deps, tenantId, fresh, actor);
     deps.audit.append(tenantId, {
       actor,
@@ -128,7 +129,7 @@ export async function rotateSigningKey(deps: Deps, tenantId: string, actor: Acto
  */
 export function retireSigningKey(deps: Deps, kid: string, actor: Actor, options: { force?: boolean } = {}): SigningKeyRow {
   const row = deps.sqlite.transaction(() => {
-    const key = deps.db.select().from(signingKeys).where(eq(signingKeys.kid, kid)).get();
+    const key = selectSigningKey(deps, kid);
     if (!key) throw notFound(`Signing key ${kid}`);
     if (key.status === 'retired') throw new AppError('conflict', `Signing key ${kid} is already retired`);
     if (key.status === 'active') {
@@ -143,7 +144,7 @@ export function retireSigningKey(deps: Deps, kid: string, actor: Actor, options:
       );
     }
     const retiredAt = deps.clock.now();
-    deps.db.update(signingKeys).set({ status: 'retired', retiredAt }).where(eq(signingKeys.kid, kid)).run();
+    markKeyRetired(deps, kid, retiredAt);
     deps.audit.append(key.tenantId, {
       actor,
       type: 'key.retired',
@@ -178,28 +179,20 @@ export interface SigningKeyring {
 /** How often a cached tenant's key set is re-checked against the database (another process may rotate). */
 const KEYRING_RECHECK_MS = 1_000;
 
-export function createSigningKeyring(deps: Pick<Deps, 'db' | 'sqlite' | 'clock' | 'masterKeys'>): SigningKeyring {
+export function createSigningKeyring(deps: Pick<Deps, 'statement' | 'clock' | 'masterKeys'>): SigningKeyring {
   const cache = new Map<string, { checkedAt: number; fingerprint: string; active: ActiveSigningKey | null; jwks: Jwks }>();
-  const fingerprintOf = deps.sqlite.prepare(
-    "SELECT coalesce(group_concat(kid || ':' || status, ','), '') AS f FROM signing_keys WHERE tenant_id = ?",
-  );
 
   const load = (tenantId: string) => {
     const now = deps.clock.nowMs();
     const hit = cache.get(tenantId);
     if (hit && now - hit.checkedAt < KEYRING_RECHECK_MS) return hit;
     // A cheap fingerprint read keeps the imported KeyObject until the key set really changes.
-    const fingerprint = (fingerprintOf.get(tenantId) as { f: string }).f;
+    const fingerprint = selectKeySetFingerprint(deps, tenantId);
     if (hit && hit.fingerprint === fingerprint) {
       hit.checkedAt = now;
       return hit;
     }
-    const rows = deps.db
-      .select()
-      .from(signingKeys)
-      .where(and(eq(signingKeys.tenantId, tenantId), ne(signingKeys.status, 'retired')))
-      .orderBy(asc(signingKeys.createdAt))
-      .all();
+    const rows = selectPublishedKeys(deps, tenantId);
     const activeRow = rows.find((r) => r.status === 'active');
     const active = activeRow
       ? {

@@ -3,7 +3,6 @@ import { systemActor } from '../audit/actors.ts';
 import type { Scheduler } from '../jobs/scheduler.ts';
 import { purgeSentMail } from './outbox.ts';
 import { createMailOutboxWorker } from './outbox-worker.ts';
-import { createSmtpTransport } from './transport.ts';
 
 export const MAIL_OUTBOX_JOB = 'mail-outbox';
 export const MAIL_PURGE_JOB = 'mail-purge';
@@ -22,7 +21,7 @@ export function registerMailJobs(scheduler: Scheduler, deps: Deps): void {
     },
   });
   if (!deps.config.emailEnabled || !deps.config.smtpUrl) return;
-  const worker = createMailOutboxWorker(deps, createSmtpTransport(deps.config.smtpUrl));
+  const worker = createMailOutboxWorker(deps);
   scheduler.register({
     name: MAIL_OUTBOX_JOB,
     cronTime: '*/5 * * * * *',

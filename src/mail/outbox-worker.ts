@@ -1,6 +1,7 @@
 import type { Deps } from '../app/deps.ts';
 import { createMailRenderer, type MailRenderer } from './templates.ts';
 import { openMailData } from './outbox.ts';
+import { MAIL_QUEUE, type ClaimedMail } from './store.ts';
 import type { MailAddress, MailTransport } from './transport.ts';
 import { createOutboxLoop, retryDelayMs as retryDelay, type DeliveryOutcome, type DrainResult, type RetryPolicy } from '../outbox/loop.ts';
 
@@ -31,21 +32,10 @@ export interface MailOutboxWorker {
   drain(options?: { limit?: number }): Promise<DrainResult>;
 }
 
-interface ClaimedRow {
-  id: string;
-  template: string;
-  toAddress: string;
-  data: string;
-  attempts: number;
-}
-
 function sender(emailFrom: string, appName: string): string | MailAddress {
   // A bare address gets the app name as its display name; "Name <address>" is used as written.
   return emailFrom.includes('<') ? emailFrom : { name: appName, address: emailFrom.trim() };
 }
-
-/** The mail outbox table as the outbox loop sees it; a sent message's data (it may hold a one-time link) is emptied. */
-const MAIL_QUEUE = { table: 'mail_outbox', columns: 'template, to_address AS toAddress, data', onSent: "data = '{}'" };
 
 /**
  * The mail outbox worker: the one outbox loop (src/outbox/loop.ts) delivering mail_outbox rows over SMTP. Each
@@ -55,14 +45,14 @@ const MAIL_QUEUE = { table: 'mail_outbox', columns: 'template, to_address AS toA
  */
 export function createMailOutboxWorker(
   deps: Deps,
-  transport: MailTransport,
+  transport: MailTransport = deps.mailTransport,
   options: { renderer?: MailRenderer; policy?: MailRetryPolicy } = {},
 ): MailOutboxWorker {
   const renderer = options.renderer ?? createMailRenderer(deps.config);
   const from = sender(deps.config.emailFrom, deps.config.emailAppName);
   const messageDomain = /@([^>\s]+)/.exec(deps.config.emailFrom)?.[1] ?? 'kimauth.invalid';
 
-  const deliver = async (row: ClaimedRow): Promise<DeliveryOutcome> => {
+  const deliver = async (row: ClaimedMail): Promise<DeliveryOutcome> => {
     let rendered;
     try {
       rendered = renderer.render(row.template, row.toAddress, openMailData(deps, row.id, row.data));
@@ -78,7 +68,7 @@ export function createMailOutboxWorker(
     return { result: 'sent' };
   };
 
-  const loop = createOutboxLoop<ClaimedRow>(deps, {
+  const loop = createOutboxLoop<ClaimedMail>(deps, {
     queue: MAIL_QUEUE,
     policy: options.policy ?? MAIL_RETRY_POLICY,
     deliver,

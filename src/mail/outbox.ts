@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { conflict, notFound } from '../app/errors.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { openSealedText, sealToText } from '../keys/master-key.ts';
-import { mailOutbox, type MailOutboxRow } from './tables.ts';
+import type { MailOutboxRow } from './tables.ts';
+import { deleteSentBefore, insertMail, MAIL_TABLE, requeueMailRow, selectFailedMail, selectMail, selectOutbox } from './store.ts';
 import { outboxDepth, type OutboxDepth } from '../outbox/store.ts';
 import type { z } from 'zod';
 import type { MailDataSchemas } from './templates.ts';
@@ -63,10 +63,7 @@ export function enqueueMail<T extends MailTemplate>(deps: Deps, mail: OutgoingMa
   if (!deps.config.emailEnabled) return null;
   const id = randomUUID();
   const now = deps.clock.now();
-  deps.db
-    .insert(mailOutbox)
-    .values({ id, template: mail.template, toAddress: mail.to, data: sealMailData(deps, id, mail.data), status: 'pending', attempts: 0, nextAttemptAt: now, createdAt: now })
-    .run();
+  insertMail(deps, { id, template: mail.template, toAddress: mail.to, data: sealMailData(deps, id, mail.data), now });
   return id;
 }
 
@@ -75,23 +72,11 @@ export const MAIL_STATUSES: readonly MailStatus[] = ['pending', 'sent', 'failed'
 
 /** The queue, newest first (operators: `kimauth mail outbox`). */
 export function listOutbox(deps: Deps, filter: { status?: MailStatus; limit?: number } = {}): MailOutboxRow[] {
-  return deps.db
-    .select()
-    .from(mailOutbox)
-    .where(filter.status ? eq(mailOutbox.status, filter.status) : undefined)
-    .orderBy(desc(mailOutbox.createdAt), desc(mailOutbox.id))
-    .limit(filter.limit ?? 100)
-    .all();
+  return selectOutbox(deps, { status: filter.status || undefined, limit: filter.limit ?? 100 });
 }
 
 function requeueRow(deps: Deps, row: MailOutboxRow, actor: Actor): MailOutboxRow {
-  const now = deps.clock.now();
-  const updated = deps.db
-    .update(mailOutbox)
-    .set({ status: 'pending', attempts: 0, nextAttemptAt: now, claimToken: null })
-    .where(eq(mailOutbox.id, row.id))
-    .returning()
-    .get();
+  const updated = requeueMailRow(deps, row.id, deps.clock.now());
   deps.audit.append(deps.platformTenantId(), {
     actor,
     type: 'mail.requeued',
@@ -107,7 +92,7 @@ function requeueRow(deps: Deps, row: MailOutboxRow, actor: Actor): MailOutboxRow
  */
 export function requeueMail(deps: Deps, id: string, actor: Actor): MailOutboxRow {
   return deps.sqlite.transaction(() => {
-    const row = deps.db.select().from(mailOutbox).where(eq(mailOutbox.id, id)).get();
+    const row = selectMail(deps, id);
     if (!row) throw notFound(`Mail ${id}`);
     if (row.status === 'sent') throw conflict(`Mail ${id} was already sent; it cannot be requeued`);
     return requeueRow(deps, row, actor);
@@ -116,20 +101,12 @@ export function requeueMail(deps: Deps, id: string, actor: Actor): MailOutboxRow
 
 /** Requeues every failed message (after an SMTP outage longer than the retry window, or a config fix). */
 export function requeueFailedMail(deps: Deps, actor: Actor): MailOutboxRow[] {
-  return deps.sqlite.transaction(() =>
-    deps.db
-      .select()
-      .from(mailOutbox)
-      .where(eq(mailOutbox.status, 'failed'))
-      .orderBy(mailOutbox.createdAt)
-      .all()
-      .map((row) => requeueRow(deps, row, actor)),
-  )();
+  return deps.sqlite.transaction(() => selectFailedMail(deps).map((row) => requeueRow(deps, row, actor)))();
 }
 
 /** How deep the mail queue is and how much of it failed (the one outbox loop's depth, src/outbox). */
 export function mailOutboxDepth(deps: Deps): OutboxDepth {
-  return outboxDepth(deps, 'mail_outbox', deps.clock.nowMs());
+  return outboxDepth(deps, MAIL_TABLE, deps.clock.nowMs());
 }
 
 /** Sent messages are kept this long (their data is already emptied), then deleted. */
@@ -138,10 +115,7 @@ export const SENT_MAIL_RETENTION_MS = 30 * 24 * 60 * 60_000;
 export function purgeSentMail(deps: Deps, actor: Actor, retentionMs = SENT_MAIL_RETENTION_MS): number {
   const cutoff = new Date(deps.clock.nowMs() - retentionMs);
   return deps.sqlite.transaction(() => {
-    const deleted = deps.db
-      .delete(mailOutbox)
-      .where(and(eq(mailOutbox.status, 'sent'), lt(mailOutbox.sentAt, cutoff)))
-      .run().changes;
+    const deleted = deleteSentBefore(deps, cutoff);
     if (deleted > 0) {
       deps.audit.append(deps.platformTenantId(), {
         actor,

@@ -1,7 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Deps } from '../app/deps.ts';
 import type { AuditEntry } from '../audit/audit-log.ts';
-import { auditChainLengths, countByStatus, lastHeadsPublished, tablesWithStatus } from './store.ts';
+import { auditChainLengths, lastHeadsPublished } from '../audit/heads.ts';
+import { countByStatus, tablesWithStatus } from './store.ts';
 
 /**
  * The Prometheus metrics of one server (KIMAUTH_METRICS=true): one Registry per Deps, never prom-client's global

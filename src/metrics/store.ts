@@ -25,23 +25,3 @@ export function countByStatus(deps: Deps, table: string): Array<{ status: string
     count: number;
   }>;
 }
-
-/** Each tenant's chain length (its last seq) by slug; tenants with an empty chain read 0. */
-export function auditChainLengths(deps: Deps): Array<{ slug: string; length: number }> {
-  return deps
-    .statement(
-      `SELECT t.slug AS slug, coalesce((SELECT max(seq) FROM audit_entries a WHERE a.tenant_id = t.id), 0) AS length
-         FROM tenants t ORDER BY t.slug`,
-    )
-    .all() as Array<{ slug: string; length: number }>;
-}
-
-/** Each tenant's newest published head (ms since the epoch), tenants without one left out. */
-export function lastHeadsPublished(deps: Deps): Array<{ slug: string; publishedAt: number }> {
-  return deps
-    .statement(
-      `SELECT t.slug AS slug, max(h.published_at) AS publishedAt
-         FROM audit_heads h JOIN tenants t ON t.id = h.tenant_id GROUP BY t.slug ORDER BY t.slug`,
-    )
-    .all() as Array<{ slug: string; publishedAt: number }>;
-}

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src/cli/program.ts';
 import type { CliIo } from '../../src/cli/io.ts';
 import type { AuditEntryView } from '../../src/audit/entries.ts';
@@ -95,9 +95,9 @@ describe('CLI: audit tail, heads, verify on a terminal', () => {
       onShutdownSignal: (handler) => (stop = handler),
     };
     const running = runCli(['--data-dir', template.dataDir, 'audit', 'tail', '--tenant', 'acme', '--limit', '1', '--follow', '--json'], io);
-    const waitFor = async (lines: number) => {
-      for (let i = 0; i < 100 && stdout.trim().split('\n').filter(Boolean).length < lines; i++) await new Promise((r) => setTimeout(r, 50));
-    };
+    // Waits until the follower has printed `lines` lines, and fails the test if it never does.
+    const printed = () => stdout.trim().split('\n').filter(Boolean).length;
+    const waitFor = (lines: number) => vi.waitFor(() => expect(printed()).toBeGreaterThanOrEqual(lines), { timeout: 10_000, interval: 20 });
     await waitFor(1);
     const deps = openInstance(template.dataDir);
     try {

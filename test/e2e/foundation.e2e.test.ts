@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRemoteJWKSet, jwtVerify, SignJWT } from 'jose';
 import { loadConfig } from '../../src/app/config.ts';
 import { buildDeps } from '../../src/app/deps.ts';
@@ -56,8 +56,14 @@ describe('e2e: init, serve, keys rotate', () => {
     const [{ kid: newKid }] = JSON.parse(rotate.stdout);
     expect(newKid).not.toBe(before.kid);
 
-    // The running server re-reads its key set within a second.
-    await new Promise((r) => setTimeout(r, 1_100));
+    // The running server re-reads its key set within a second: wait until its JWKS publishes the new key.
+    await vi.waitFor(
+      async () => {
+        const published = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
+        expect(published.keys.map((k) => k.kid)).toContain(newKid);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
     const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
     const after = await signWithActivePlatformKey();
     expect(after.kid).toBe(newKid);

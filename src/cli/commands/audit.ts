@@ -86,7 +86,7 @@ Examples:
   $ kimauth audit verify --all --json | jq .firstBreak`,
     )
     .action(async (opts: { tenant?: string; all?: boolean; heads?: string[] }, cmd: Command) =>
-      ctx.withDeps(cmd, async (deps, out) => {
+      ctx.withReadDeps(cmd, async (deps, out) => {
         const scope = tenantScope(deps, opts);
         const externalHeads = (opts.heads ?? []).flatMap((file) => {
           let text: string;
@@ -136,7 +136,7 @@ Examples:
   $ kimauth audit tail --actor operator:alice --follow`,
     )
     .action(async (opts: { tenant?: string; since?: string; type?: string; actor?: string; limit: string; follow?: boolean }, cmd: Command) =>
-      ctx.withDeps(cmd, async (deps, out) => {
+      ctx.withReadDeps(cmd, async (deps, out) => {
         const limit = Number(opts.limit);
         if (!Number.isInteger(limit) || limit < 1) throw validationError('--limit must be a positive integer');
         const filter = {
@@ -188,7 +188,7 @@ Examples:
     .option('--limit <n>', 'heads per tenant', '10')
     .addHelpText('after', '\nExample:\n  $ kimauth audit heads list --tenant acme --limit 24 --json')
     .action(async (opts: { tenant?: string; limit: string }, cmd: Command) =>
-      ctx.withDeps(cmd, (deps, out) => {
+      ctx.withReadDeps(cmd, (deps, out) => {
         const limit = Number(opts.limit);
         if (!Number.isInteger(limit) || limit < 1) throw validationError('--limit must be a positive integer');
         const rows = tenantScope(deps, opts).flatMap((t) => recentAuditHeads(deps, t.id, limit).map((h) => headJson(h, t.slug)));

@@ -34,7 +34,7 @@ export function registerKeysCommand(program: Command, ctx: CliContext): void {
     .option('--tenant <tenant>', 'tenant id or slug (master = platform keys)')
     .addHelpText('after', '\nExample:\n  $ kimauth keys list --tenant master --json')
     .action(async (opts: { tenant?: string }, cmd: Command) =>
-      ctx.withDeps(cmd, (deps, out) => {
+      ctx.withReadDeps(cmd, (deps, out) => {
         const slugs = new Map(listTenants(deps).map((t) => [t.id, t.slug]));
         const tenantId = opts.tenant ? getTenant(deps, opts.tenant).id : undefined;
         const rows = listSigningKeys(deps, tenantId).map((k) => keyJson(k, slugs.get(k.tenantId) ?? k.tenantId));

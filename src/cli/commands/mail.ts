@@ -3,7 +3,6 @@ import { cliActor } from '../../audit/actors.ts';
 import { AppError, validationError } from '../../app/errors.ts';
 import { listOutbox, mailOutboxDepth, MAIL_STATUSES, requeueFailedMail, requeueMail, type MailStatus } from '../../mail/outbox.ts';
 import { createMailOutboxWorker } from '../../mail/outbox-worker.ts';
-import { createSmtpTransport } from '../../mail/transport.ts';
 import type { MailOutboxRow } from '../../mail/tables.ts';
 import type { CliContext } from '../context.ts';
 
@@ -38,7 +37,7 @@ export function registerMailCommand(program: Command, ctx: CliContext): void {
     .option('--limit <n>', 'at most this many rows', '100')
     .addHelpText('after', '\nExamples:\n  $ kimauth mail outbox\n  $ kimauth mail outbox --status pending --json')
     .action(async (opts: { status?: MailStatus; limit: string }, cmd: Command) =>
-      ctx.withDeps(cmd, (deps, out) => {
+      ctx.withReadDeps(cmd, (deps, out) => {
         const limit = Number(opts.limit);
         if (!Number.isInteger(limit) || limit < 1) throw validationError('--limit must be a positive integer');
         const rows = listOutbox(deps, { status: opts.status, limit }).map(mailJson);
@@ -83,13 +82,8 @@ export function registerMailCommand(program: Command, ctx: CliContext): void {
         if (!deps.config.emailEnabled || !deps.config.smtpUrl) {
           throw new AppError('service_unavailable', 'Email is disabled: set KIMAUTH_EMAIL_ENABLED=true and KIMAUTH_SMTP_URL');
         }
-        const transport = createSmtpTransport(deps.config.smtpUrl);
-        try {
-          const result = await createMailOutboxWorker(deps, transport).drain();
-          out.result(result, () => out.line(`Sent ${result.sent}, will retry ${result.retried}, failed ${result.failed}.`));
-        } finally {
-          transport.close();
-        }
+        const result = await createMailOutboxWorker(deps).drain();
+        out.result(result, () => out.line(`Sent ${result.sent}, will retry ${result.retried}, failed ${result.failed}.`));
       }),
     );
 }

@@ -4,6 +4,7 @@ import type { Config } from '../../app/config.ts';
 import { DATABASE_FILE, type Deps } from '../../app/deps.ts';
 import { pendingMigrations } from '../../db/migrate.ts';
 import { readMasterKeyring } from '../../keys/master-key.ts';
+import { verifySmtpServer } from '../../mail/transport.ts';
 import { newestBackupRecord } from '../backup/store.ts';
 import { activeSigningKeys, failedWebhookRows, newestHeadPublishedAt } from './store.ts';
 
@@ -174,16 +175,12 @@ export const checkVies: Check = async ({ deps, config, timeoutMs }) => {
 export const checkSmtp: Check = async ({ config, timeoutMs }) => {
   const name = 'smtp';
   if (!config.emailEnabled || !config.smtpUrl) return ok(name, 'mail is off (KIMAUTH_EMAIL_ENABLED=false)');
-  const nodemailer = (await import('nodemailer')).default;
-  const transport = nodemailer.createTransport({ url: config.smtpUrl, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs });
   const where = new URL(config.smtpUrl).host;
   try {
-    await transport.verify();
+    await verifySmtpServer(config.smtpUrl, timeoutMs);
     return ok(name, `${where} accepts a connection${new URL(config.smtpUrl).username ? ' and the login' : ''}`);
   } catch (err) {
     return fail(name, `${where}: ${(err as Error).message}`, 'check KIMAUTH_SMTP_URL (host, port, credentials, TLS); queued mail waits in the outbox meanwhile');
-  } finally {
-    transport.close();
   }
 };
 
