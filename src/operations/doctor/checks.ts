@@ -6,7 +6,25 @@ import { pendingMigrations } from '../../db/migrate.ts';
 import { readMasterKeyring } from '../../keys/master-key.ts';
 import { verifySmtpServer } from '../../mail/transport.ts';
 import { newestBackupRecord } from '../backup/store.ts';
-import { activeSigningKeys, failedWebhookRows, newestHeadPublishedAt } from './store.ts';
+import { lastHeadsPublished } from '../../audit/heads.ts';
+import { listSigningKeys } from '../../keys/signing-keys.ts';
+import { listTenants } from '../../tenants/tenants.ts';
+import { failedWebhookRows } from './store.ts';
+
+/** The newest head any tenant published (ms), from the audit context. */
+function newestHeadPublishedAt(deps: Deps): number | undefined {
+  const times = lastHeadsPublished(deps).map((h) => h.publishedAt);
+  return times.length ? Math.max(...times) : undefined;
+}
+
+/** Each tenant's active signing key with its age, from the keys and tenants contexts, by slug. */
+function activeSigningKeys(deps: Deps): Array<{ slug: string; kid: string; createdAt: number }> {
+  const slugs = new Map(listTenants(deps).map((t) => [t.id, t.slug]));
+  return listSigningKeys(deps)
+    .filter((k) => k.status === 'active' && slugs.has(k.tenantId))
+    .map((k) => ({ slug: slugs.get(k.tenantId)!, kid: k.kid, createdAt: k.createdAt.getTime() }))
+    .sort((a, b) => (a.slug < b.slug ? -1 : a.slug > b.slug ? 1 : 0));
+}
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 

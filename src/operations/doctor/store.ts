@@ -2,20 +2,6 @@ import type { Deps } from '../../app/deps.ts';
 
 /** Read-only SQL of `kimauth doctor`. Tables other capabilities own are read by name, only when they exist. */
 
-export function newestHeadPublishedAt(deps: Deps): number | undefined {
-  return (deps.statement('SELECT max(published_at) FROM audit_heads').pluck().get() as number | null) ?? undefined;
-}
-
-/** Each tenant's active signing key and when it was created (ms). */
-export function activeSigningKeys(deps: Deps): Array<{ slug: string; kid: string; createdAt: number }> {
-  return deps
-    .statement(
-      `SELECT t.slug AS slug, k.kid AS kid, k.created_at AS createdAt
-         FROM signing_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.status = 'active' ORDER BY t.slug`,
-    )
-    .all() as Array<{ slug: string; kid: string; createdAt: number }>;
-}
-
 export function tableExists(deps: Deps, name: string): boolean {
   return deps.statement("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
 }
