@@ -5,7 +5,10 @@ import { anonymous, cliOperator } from '../../src/authorization/principal.ts';
 import { confirmPasswordReset, requestPasswordReset } from '../../src/identity/password-reset.ts';
 import { patchUser } from '../../src/identity/user-admin.ts';
 import { acceptInvitation, createInvitation } from '../../src/invitations/invitations.ts';
-import { TEST_ACTOR } from '../support/deps.ts';
+import { shippedMigrations } from '../../src/db/migrate.ts';
+import { createUser } from '../../src/identity/users.ts';
+import { createTenant } from '../../src/tenants/tenants.ts';
+import { createTestInstance, TEST_ACTOR } from '../support/deps.ts';
 import { CookieJar, oidcWorld, PASSWORD, registerClient, signInThroughHostedPage, type OidcWorld } from './support.ts';
 
 const insecure = { execute: [oidc.allowInsecureRequests] };
@@ -71,5 +74,41 @@ describe('email_verified in ID tokens, access tokens and userinfo', () => {
     const token = new URL(issued.acceptUrl!).searchParams.get('token')!;
     await acceptInvitation(w.t.deps, anonymous('http'), { token, name: 'Invited', password: NEW_PASSWORD });
     expect(await claimsOf('invited@acme.test', NEW_PASSWORD)).toMatchObject({ id: true, access: true, userinfo: true });
+  });
+});
+
+describe('migration 0100 backfills email_verified_at from the audit chain', () => {
+  it('proofs before the column existed count, unless the email changed after them', async () => {
+    const t = await createTestInstance({ config: { exposePasswordResetToken: true } });
+    try {
+      const user = (email: string) => createUser(t.deps, { email, fullName: 'U', password: PASSWORD, approvalStatus: 'APPROVED', isActive: true }, TEST_ACTOR);
+      const reset = async (email: string) => {
+        const { token } = requestPasswordReset(t.deps, anonymous('http'), { email }, { ip: '127.0.0.1' }) as { token?: string };
+        await confirmPasswordReset(t.deps, anonymous('http'), { token: token!, newPassword: NEW_PASSWORD });
+      };
+      const proven = await user('proven@x.test');
+      await reset('proven@x.test');
+      const moved = await user('moved@x.test');
+      await reset('moved@x.test');
+      await patchUser(t.deps, cliOperator(), moved.id, { email: 'moved.later@x.test' });
+      const never = await user('never@x.test');
+      const acme = await createTenant(t.deps, { slug: 'acme', name: 'Acme' }, TEST_ACTOR);
+      const issued = await createInvitation(t.deps, TEST_ACTOR, acme.id, { email: 'invited@x.test', role: 'SUBMITTER' });
+      const invited = await acceptInvitation(t.deps, anonymous('http'), { token: new URL(issued.acceptUrl!).searchParams.get('token')!, name: 'I', password: NEW_PASSWORD });
+
+      // As if these proofs had happened before migration 0100: forget the column, then run its backfill.
+      t.deps.sqlite.prepare('UPDATE users SET email_verified_at = NULL').run();
+      const [, ...backfill] = shippedMigrations().find((m) => m.tag === '0100_email_verified')!.statements;
+      for (const statement of backfill) t.deps.sqlite.exec(statement);
+
+      const verified = (id: string) => (t.deps.sqlite.prepare('SELECT email_verified_at FROM users WHERE id = ?').get(id) as { email_verified_at: number | null }).email_verified_at;
+      expect(verified(proven.id)).toBeTypeOf('number');
+      expect(verified(invited.userId)).toBeTypeOf('number');
+      expect(verified(moved.id)).toBeNull();
+      expect(verified(never.id)).toBeNull();
+      expect(verified(t.admin.id)).toBeNull();
+    } finally {
+      t.close();
+    }
   });
 });
