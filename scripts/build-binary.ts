@@ -12,10 +12,13 @@
  *   npm run build:binary -- --node "$(command -v node)"
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import os from 'node:os';
+import * as esbuild from 'esbuild';
 import { bundleForSea } from './binary/bundle.ts';
+import { APP_ASSET, APP_CACHE_ASSET, WRITE_CACHE_ENV } from './binary/sea-assets.ts';
 import { betterSqliteAddonFor, nodeRuntime } from './node-runtime.ts';
 import { VERSION } from '../src/app/version.ts';
 import { REDOC_BUNDLE } from '../src/http/routes/docs.ts';
@@ -86,6 +89,20 @@ export function targetNode(argv: string[]): { node: string; dir: string } {
   return { node, dir: path.dirname(path.dirname(node)) };
 }
 
+/** Writes the SEA blob (made by the very Node it is injected into, as its code cache must be) into a copy of it. */
+function injectSea(node: string, executable: string, main: string, assets: Record<string, string>): boolean {
+  const blob = path.join(DIST, 'sea-prep.blob');
+  const seaConfig = path.join(DIST, 'sea-config.json');
+  writeFileSync(seaConfig, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets }, null, 2));
+  execFileSync(node, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
+  rmSync(executable, { force: true });
+  copyFileSync(node, executable);
+  chmodSync(executable, 0o755);
+  const stripped = stripIfPossible(executable);
+  injectBlob(executable, blob);
+  return stripped;
+}
+
 export async function buildBinary(target = nodeRuntime()): Promise<{ binary: string; bytes: number; seconds: number; nodeVersion: string }> {
   const started = performance.now();
   assertVersionInStep();
@@ -99,29 +116,42 @@ export async function buildBinary(target = nodeRuntime()): Promise<{ binary: str
   });
   for (const warning of bundle.warnings) console.warn(`esbuild: ${warning}`);
 
-  const assets: Record<string, string> = shippedAssets();
+  // The SEA main is a small loader (scripts/binary/sea-main.ts); the app travels as an asset with its code cache.
+  const seaMain = path.join(DIST, 'kimauth-main.cjs');
+  await esbuild.build({
+    entryPoints: [path.join(ROOT, 'scripts/binary/sea-main.ts')],
+    outfile: seaMain,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minify: true,
+    logLevel: 'silent',
+  });
+  const assets: Record<string, string> = { ...shippedAssets(), [APP_ASSET]: bundle.outfile };
   for (const addon of bundle.addons.values()) assets[addon.assetKey] = addon.sourcePath;
-  const blob = path.join(DIST, 'sea-prep.blob');
-  const seaConfig = path.join(DIST, 'sea-config.json');
-  writeFileSync(
-    seaConfig,
-    JSON.stringify(
-      { main: bundle.outfile, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets },
-      null,
-      2,
-    ),
-  );
-  // The blob (and its code cache) must come from the very Node it is injected into.
-  execFileSync(target.node, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'ignore', 'inherit'] });
 
   // Build beside the target and rename at the end, so a failed build never leaves a fresh-looking binary.
   const binary = path.join(DIST, 'kimauth');
   const partial = `${binary}.partial`;
-  rmSync(partial, { force: true });
-  copyFileSync(target.node, partial);
-  chmodSync(partial, 0o755);
-  const stripped = stripIfPossible(partial);
-  injectBlob(partial, blob);
+  let stripped = injectSea(target.node, partial, seaMain, assets);
+
+  // The app's code cache, made by this binary after a real command run: V8 adds every function compiled by then,
+  // so a start deserializes the command path instead of compiling it. A cache made by another Node or other V8
+  // flags is rejected at run time and the app compiles from source, as without one.
+  const cache = path.join(DIST, 'app.cache');
+  rmSync(cache, { force: true });
+  const warmUp = mkdtempSync(path.join(os.tmpdir(), 'kimauth-code-cache-'));
+  try {
+    const env = { PATH: process.env.PATH, HOME: warmUp, XDG_CACHE_HOME: path.join(warmUp, 'cache'), KIMAUTH_DATA_DIR: path.join(warmUp, 'data') };
+    execFileSync(partial, ['init', '--yes', '--admin-email', 'build@example.invalid', '--json'], { env, stdio: 'ignore' });
+    execFileSync(partial, ['users', 'list', '--json'], { env: { ...env, [WRITE_CACHE_ENV]: cache }, stdio: 'ignore' });
+  } finally {
+    rmSync(warmUp, { recursive: true, force: true });
+  }
+  if (!existsSync(cache)) throw new Error('the warm-up run wrote no code cache');
+  assets[APP_CACHE_ASSET] = cache;
+  stripped = injectSea(target.node, partial, seaMain, assets);
   renameSync(partial, binary);
 
   const bytes = statSync(binary).size;

@@ -1,6 +1,6 @@
 import type { Deps } from '../app/deps.ts';
 import { validationError } from '../app/errors.ts';
-import { checkedResource, findOwnership, type ResourceKey } from '../ownership/ownership.ts';
+import { checkedResource, findOwnership, type Ownership, type ResourceKey } from '../ownership/ownership.ts';
 import { ownerActionsFor } from '../ownership/owner-policy.ts';
 import { resolveSubject, type ResolvedSubject, type SubjectRef } from './subjects.ts';
 import type { TenantTokenVerifier } from '../tokens/tenant-tokens.ts';
@@ -46,7 +46,47 @@ function ownershipVia(subject: ResolvedSubject, owner: { type: string; id: strin
   return null;
 }
 
-export function decide(deps: Deps, tenant: { id: string; slug: string }, subject: ResolvedSubject, actionText: string, key: ResourceKey): Decision {
+/**
+ * What one call of the check reads more than once: the owner policy of a type and the owner of a resource. A batch
+ * of checks on the same resources asks the registry once per resource (the answers cannot change within a call).
+ */
+export class DecisionReads {
+  private readonly ownerActions = new Map<string, string[]>();
+  private readonly owners = new Map<string, Ownership | null>();
+
+  constructor(
+    private readonly deps: Deps,
+    private readonly tenantId: string,
+  ) {}
+
+  ownerActionsFor(resourceType: string): string[] {
+    let actions = this.ownerActions.get(resourceType);
+    if (!actions) {
+      actions = ownerActionsFor(this.deps, this.tenantId, resourceType);
+      this.ownerActions.set(resourceType, actions);
+    }
+    return actions;
+  }
+
+  ownershipOf(resource: ResourceKey): Ownership | null {
+    const key = `${resource.app}\u0000${resource.type}\u0000${resource.id}`;
+    let found = this.owners.get(key);
+    if (found === undefined) {
+      found = findOwnership(this.deps, this.tenantId, resource);
+      this.owners.set(key, found);
+    }
+    return found;
+  }
+}
+
+export function decide(
+  deps: Deps,
+  tenant: { id: string; slug: string },
+  subject: ResolvedSubject,
+  actionText: string,
+  key: ResourceKey,
+  reads: DecisionReads = new DecisionReads(deps, tenant.id),
+): Decision {
   const action = checkedAction(actionText);
   const resource = checkedResource(key);
   if (!subject.can) return { allowed: false, reason: `Denied: ${subject.refusal}`, via: [] };
@@ -54,8 +94,8 @@ export function decide(deps: Deps, tenant: { id: string; slug: string }, subject
   const via: Via[] = [];
   if (subject.can.has(permission)) via.push({ type: 'permission', permission });
   // Ownership counts only for actions the tenant's owner policy names for this type.
-  if (ownerActionsFor(deps, tenant.id, resource.type).includes(action)) {
-    const ownership = findOwnership(deps, tenant.id, resource);
+  if (reads.ownerActionsFor(resource.type).includes(action)) {
+    const ownership = reads.ownershipOf(resource);
     const ownerVia = ownership?.ownerPresent ? ownershipVia(subject, ownership.owner) : null;
     // An agent is bounded by its grants: owning the resource through its owner adds nothing it was not granted.
     if (ownerVia && (subject.type !== 'agent' || subject.can.has(permission))) via.push(ownerVia);
@@ -78,6 +118,7 @@ export const MAX_BATCH = 1_000;
 export function checkAccessBatch(deps: Deps, tenant: { id: string; slug: string }, verifier: TenantTokenVerifier, checks: readonly CheckInput[]): Decision[] {
   if (checks.length > MAX_BATCH) throw validationError(`At most ${MAX_BATCH} checks per call`);
   const subjects = new Map<string, ResolvedSubject>();
+  const reads = new DecisionReads(deps, tenant.id);
   return checks.map((check) => {
     const key = typeof check.subject === 'string' ? check.subject : `${check.subject.type}\u0000${check.subject.id}`;
     let subject = subjects.get(key);
@@ -85,6 +126,6 @@ export function checkAccessBatch(deps: Deps, tenant: { id: string; slug: string 
       subject = resolveSubject(deps, tenant, verifier, check.subject);
       subjects.set(key, subject);
     }
-    return decide(deps, tenant, subject, check.action, check.resource);
+    return decide(deps, tenant, subject, check.action, check.resource, reads);
   });
 }

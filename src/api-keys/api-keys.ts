@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Channel } from '../audit/audit-log.ts';
+import { selectTenantById } from '../tenants/store.ts';
 import type { Deps } from '../app/deps.ts';
 import { AppError, conflict, notFound, validationError } from '../app/errors.ts';
 import { assertPlainText } from '../app/plain-text.ts';
@@ -154,15 +156,16 @@ const LAST_USED_RESOLUTION_MS = 60_000;
  * key of another tenant than the path's is 404 — the answer an unknown tenant gets — so keys cannot probe which
  * tenants exist; a key of a disabled tenant is 403. Returns the principal the route hands to its service.
  */
-export function authenticateApiKey(deps: Deps, key: string, pathTenant: string | undefined): ApiKeyPrincipal {
+export function authenticateApiKey(deps: Deps, key: string, pathTenant: string | undefined, channel: Channel): ApiKeyPrincipal {
   const row = apiKeyByHash(deps, hashApiKey(key));
   if (!row) throw new AppError('unauthorized', 'Invalid API key');
   const now = deps.clock.nowMs();
   if (row.revoked_at !== null) throw new AppError('unauthorized', 'This API key has been revoked');
   if (row.expires_at !== null && row.expires_at <= now) throw new AppError('unauthorized', 'This API key has expired');
   if (pathTenant === undefined) throw new AppError('unauthorized', 'API keys are accepted only on tenant API routes (/t/{slug}/…)');
-  if (pathTenant !== row.tenant_slug && pathTenant !== row.tenant_id) throw notFound(`Tenant "${pathTenant}"`);
-  if (row.tenant_status !== 'active') throw new AppError('forbidden', 'This tenant is disabled');
+  const tenant = selectTenantById(deps, row.tenant_id);
+  if (!tenant || (pathTenant !== tenant.slug && pathTenant !== tenant.id)) throw notFound(`Tenant "${pathTenant}"`);
+  if (tenant.status !== 'active') throw new AppError('forbidden', 'This tenant is disabled');
   if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_RESOLUTION_MS) touchApiKey(deps, row.id, now);
-  return apiKeyPrincipal({ id: row.id, tenantId: row.tenant_id, scopes: JSON.parse(row.scopes) as string[] }, 'http');
+  return apiKeyPrincipal({ id: row.id, tenantId: row.tenant_id, scopes: JSON.parse(row.scopes) as string[] }, channel);
 }

@@ -16,12 +16,6 @@ export interface ApiKeyRow {
   last_used_at: number | null;
 }
 
-/** A key found by its hash, with its tenant's slug and status (the Bearer check needs both). */
-export interface ApiKeyWithTenant extends ApiKeyRow {
-  tenant_slug: string;
-  tenant_status: string;
-}
-
 export function insertApiKey(deps: Deps, row: ApiKeyRow): void {
   deps
     .statement(
@@ -31,14 +25,8 @@ export function insertApiKey(deps: Deps, row: ApiKeyRow): void {
     .run(row);
 }
 
-export function apiKeyByHash(deps: Deps, keyHash: string): ApiKeyWithTenant | undefined {
-  return deps
-    .statement(
-      `SELECT k.*, t.slug AS tenant_slug, t.status AS tenant_status
-         FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
-        WHERE k.key_hash = ?`,
-    )
-    .get(keyHash) as ApiKeyWithTenant | undefined;
+export function apiKeyByHash(deps: Deps, keyHash: string): ApiKeyRow | undefined {
+  return deps.statement('SELECT * FROM api_keys WHERE key_hash = ?').get(keyHash) as ApiKeyRow | undefined;
 }
 
 export function apiKeyById(deps: Deps, tenantId: string, id: string): ApiKeyRow | undefined {

@@ -15,6 +15,9 @@ import { createBackgroundTasks, type BackgroundTasks } from './background-tasks.
 import { subscribeWebhookEvents } from '../webhooks/events.ts';
 import { createLoginThrottle, type LoginThrottle } from '../identity/login-throttle.ts';
 import { AgentExchangeLimiter } from '../agents/exchange-limiter.ts';
+import { selectTenantBySlug } from '../tenants/store.ts';
+import { MASTER_SLUG } from '../tenants/master.ts';
+import { createUpstreamClients, type UpstreamClients } from '../upstream-idps/discovery.ts';
 
 /**
  * Everything a service function may use, built once per process (or per test) and passed explicitly as the
@@ -47,6 +50,8 @@ export interface Deps {
   agentExchangeLimiter: AgentExchangeLimiter;
   /** Work done after the response (src/app/background-tasks.ts). */
   background: BackgroundTasks;
+  /** Discovered upstream OpenID providers (src/upstream-idps), kept per Deps. */
+  upstreamClients: UpstreamClients;
   /** The reserved `master` tenant's id (platform key, platform audit chain); looked up once. */
   platformTenantId(): string;
   /** Closes the database; idempotent. */
@@ -86,7 +91,6 @@ export function buildDeps(options: BuildDepsOptions): Deps {
   const base = { db: handle.db, sqlite: handle.sqlite, clock, masterKeys };
   let platformId: string | undefined;
   const statements = new Map<string, Statement>();
-  const findPlatform = handle.sqlite.prepare("SELECT id FROM tenants WHERE slug = 'master'");
   const logger = options.logger ?? silentLogger();
   const deps: Deps = {
     config: options.config,
@@ -110,9 +114,10 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     loginThrottle: createLoginThrottle(clock),
     agentExchangeLimiter: new AgentExchangeLimiter(clock, options.config.agentTokenRatePerMinute),
     background: createBackgroundTasks(logger),
+    upstreamClients: createUpstreamClients(),
     platformTenantId() {
       if (platformId) return platformId;
-      const row = findPlatform.get() as { id: string } | undefined;
+      const row = selectTenantBySlug(deps, MASTER_SLUG);
       if (!row) throw new AppError('not_ready', 'This instance is not initialised (no master tenant); run `kimauth init`');
       platformId = row.id;
       return platformId;

@@ -34,6 +34,7 @@ import { clientsRoutes } from './routes/clients.ts';
 import { oidcRoutes } from './routes/oidc.ts';
 import { mfaRoutes } from './routes/mfa.ts';
 import { magicLinkRoutes } from './routes/magic-links.ts';
+import { upstreamSignInRoutes } from './routes/upstream-sign-in.ts';
 
 /** The server type every route family receives: zod-typed routes, kimauth's logger. */
 export type App = FastifyInstance<
@@ -73,6 +74,7 @@ const ROUTE_FAMILIES: Array<(app: App, deps: Deps) => void | Promise<void>> = [
   oidcRoutes,
   mfaRoutes,
   magicLinkRoutes,
+  upstreamSignInRoutes,
   docsRoutes,
 ];
 

@@ -1,5 +1,6 @@
 import type { Deps } from '../app/deps.ts';
 import type { Actor } from '../audit/audit-log.ts';
+import { markEmailVerifiedRecord } from './store.ts';
 
 /** The ways kimauth learns that a user controls their email: each is a one-time link it mailed to that address. */
 export type EmailProof = 'password_reset' | 'set_password_link' | 'magic_link' | 'invitation';
@@ -10,8 +11,6 @@ export type EmailProof = 'password_reset' | 'set_password_link' | 'magic_link' |
  */
 export function markEmailVerified(deps: Deps, userId: string, via: EmailProof, actor: Actor): void {
   if (!deps.sqlite.inTransaction) throw new Error('markEmailVerified must run inside the transaction that spends its link');
-  const now = deps.clock.nowMs();
-  const changed = deps.statement('UPDATE users SET email_verified_at = ?, updated_at = ? WHERE id = ? AND email_verified_at IS NULL').run(now, now, userId).changes;
-  if (changed === 0) return;
+  if (!markEmailVerifiedRecord(deps, userId, deps.clock.nowMs())) return;
   deps.audit.append(deps.platformTenantId(), { actor, type: 'user.email_verified', target: { type: 'user', id: userId }, payload: { userId, via } });
 }

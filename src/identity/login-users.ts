@@ -1,6 +1,7 @@
 import type { Deps } from '../app/deps.ts';
 import type { AccountState } from './account-status.ts';
-import type { ApprovalStatus, GlobalRole } from './tables.ts';
+import type { GlobalRole } from './tables.ts';
+import { selectSignInRecordByEmail, selectSignInRecordById, type SignInUserRecord } from './store.ts';
 
 /** The columns sign-in and refresh need, read with one prepared statement (hot paths). */
 export interface SignInUser extends AccountState {
@@ -14,19 +15,7 @@ export interface SignInUser extends AccountState {
   emailVerified: boolean;
 }
 
-interface SignInUserRecord {
-  id: string;
-  email: string;
-  full_name: string;
-  password_hash: string | null;
-  global_role: GlobalRole;
-  approval_status: ApprovalStatus;
-  is_active: number;
-  deleted_at: number | null;
-  token_version: number;
-  email_verified_at: number | null;
-}
-
+/** For the sessions context's refresh reads, until they ask identity separately. */
 export const SIGN_IN_USER_COLUMNS =
   'u.id, u.email, u.full_name, u.password_hash, u.global_role, u.approval_status, u.is_active, u.deleted_at, u.token_version, u.email_verified_at';
 
@@ -46,9 +35,7 @@ export function toSignInUser(r: SignInUserRecord): SignInUser {
 }
 
 export function findSignInUserByEmail(deps: Deps, normalizedEmail: string): SignInUser | undefined {
-  const r = deps.statement(`SELECT ${SIGN_IN_USER_COLUMNS} FROM users u WHERE u.email = ?`).get(normalizedEmail) as
-    | SignInUserRecord
-    | undefined;
+  const r = selectSignInRecordByEmail(deps, normalizedEmail);
   return r ? toSignInUser(r) : undefined;
 }
 
@@ -56,6 +43,6 @@ export type { SignInUserRecord };
 
 /** The same fields by id: the one prepared read of hot paths that ask whether a user may still act. */
 export function findSignInUserById(deps: Deps, userId: string): SignInUser | undefined {
-  const r = deps.statement(`SELECT ${SIGN_IN_USER_COLUMNS} FROM users u WHERE u.id = ?`).get(userId) as SignInUserRecord | undefined;
+  const r = selectSignInRecordById(deps, userId);
   return r ? toSignInUser(r) : undefined;
 }

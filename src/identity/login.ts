@@ -32,7 +32,7 @@ export interface LoginInput {
   accountType?: string;
 }
 
-const INVALID_CREDENTIALS = 'Invalid email or password';
+export const INVALID_CREDENTIALS = 'Invalid email or password';
 
 /** Audit payloads name an unknown account by a hash of its email, never by the address or the password. */
 export function emailFingerprint(normalizedEmail: string): string {
@@ -69,6 +69,7 @@ export async function verifyPasswordCredentials(
   input: LoginInput,
   client: ClientInfo,
   throttle: LoginThrottle,
+  context: PasswordSignInContext = {},
 ): Promise<SignInUser> {
   assertPasswordAccountType(input.accountType);
   const email = normalizeEmail(input.email);
@@ -83,22 +84,39 @@ export async function verifyPasswordCredentials(
   const verified = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), input.password);
   if (!user || !user.passwordHash || !verified) {
     throttle.recordFailure(email, client.ip);
-    deps.sqlite.transaction(() => {
-      deps.audit.append(deps.platformTenantId(), {
-        actor: caller,
-        type: 'user.sign_in_failed',
-        target: user ? { type: 'user', id: user.id } : null,
-        payload: {
-          ...(user ? { userId: user.id } : { emailHash: emailFingerprint(email) }),
-          reason: !user ? 'unknown_email' : !user.passwordHash ? 'no_password' : 'wrong_password',
-          ip: client.ip,
-        },
-      });
-    })();
+    auditSignInFailure(deps, caller, email, user, !user ? 'unknown_email' : !user.passwordHash ? 'no_password' : 'wrong_password', client, context);
     throw new AppError('unauthorized', INVALID_CREDENTIALS);
   }
   throttle.recordSuccess(email, client.ip);
   return user;
+}
+
+/** Where a sign-in's outcome is audited: the platform chain, or a tenant's for its hosted sign-in. */
+export interface PasswordSignInContext {
+  /** The chain the outcome is audited in (default: the platform's). */
+  auditTenantId?: string;
+  /** Extra audit payload (e.g. the OAuth client_id). */
+  auditPayload?: Record<string, unknown>;
+}
+
+/** `user.sign_in_failed`, naming an unknown account by the hash of its email only. In its own transaction. */
+export function auditSignInFailure(
+  deps: Deps,
+  caller: Principal,
+  email: string,
+  user: SignInUser | undefined,
+  reason: string,
+  client: ClientInfo,
+  context: PasswordSignInContext,
+): void {
+  deps.sqlite.transaction(() => {
+    deps.audit.append(context.auditTenantId ?? deps.platformTenantId(), {
+      actor: caller,
+      type: 'user.sign_in_failed',
+      target: user ? { type: 'user', id: user.id } : null,
+      payload: { ...(user ? { userId: user.id } : { emailHash: emailFingerprint(email) }), reason, ip: client.ip, ...context.auditPayload },
+    });
+  })();
 }
 
 /**

@@ -1,9 +1,8 @@
-import { eq } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { revokeAllSessions } from '../sessions/sessions.ts';
 import { markEmailVerified } from './email-verification.ts';
-import { users } from './tables.ts';
+import { updatePasswordHash } from './store.ts';
 
 /**
  * The one way a user's password is replaced through a one-time link (reset, set-password): store the new hash,
@@ -12,7 +11,7 @@ import { users } from './tables.ts';
  */
 export function replacePassword(deps: Deps, userId: string, passwordHash: string, actor: Actor, via: 'password_reset' | 'set_password_link'): void {
   if (!deps.sqlite.inTransaction) throw new Error('replacePassword must run inside the transaction that spends its link');
-  deps.db.update(users).set({ passwordHash, updatedAt: deps.clock.now() }).where(eq(users.id, userId)).run();
+  updatePasswordHash(deps, userId, passwordHash, deps.clock.now());
   revokeAllSessions(deps, userId, via, actor, { bumpTokenVersion: true });
   deps.audit.append(deps.platformTenantId(), {
     actor,

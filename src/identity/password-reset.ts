@@ -1,4 +1,3 @@
-import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { validationError } from '../app/errors.ts';
 import { provenUser, type Principal } from '../authorization/principal.ts';
@@ -8,7 +7,7 @@ import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-tokens.ts';
 import { assertPasswordAccountType, type ClientInfo } from './login.ts';
 import { replacePassword } from './password-change.ts';
 import { assertPasswordPolicy, hashPassword } from './passwords.ts';
-import { passwordResetTokens, users } from './tables.ts';
+import { deleteSpentResetTokens, insertResetToken, markResetTokenUsed, selectLiveUserByEmail, selectResetToken, selectUserById, spendOpenResetTokensOf } from './store.ts';
 import { normalizeEmail } from './users.ts';
 
 export const RESET_TOKEN_TTL_MS = 60 * 60_000;
@@ -32,21 +31,13 @@ export function requestPasswordReset(deps: Deps, caller: Principal, input: { ema
   assertPasswordAccountType(input.accountType);
   const email = normalizeEmail(input.email);
   const issued = deps.sqlite.transaction(() => {
-    const user = deps.db
-      .select({ id: users.id, email: users.email, fullName: users.fullName })
-      .from(users)
-      .where(and(eq(users.email, email), isNull(users.deletedAt)))
-      .get();
+    const user = selectLiveUserByEmail(deps, email);
     if (!user) return undefined;
     const now = deps.clock.now();
-    deps.db
-      .update(passwordResetTokens)
-      .set({ usedAt: now })
-      .where(and(eq(passwordResetTokens.userId, user.id), isNull(passwordResetTokens.usedAt)))
-      .run();
+    spendOpenResetTokensOf(deps, user.id, now);
     const token = newOpaqueToken();
     const expiresAt = new Date(now.getTime() + RESET_TOKEN_TTL_MS);
-    deps.db.insert(passwordResetTokens).values({ tokenHash: hashOpaqueToken(token), userId: user.id, createdAt: now, expiresAt }).run();
+    insertResetToken(deps, { tokenHash: hashOpaqueToken(token), userId: user.id, createdAt: now, expiresAt });
     deps.audit.append(deps.platformTenantId(), {
       actor: caller,
       type: 'password_reset.requested',
@@ -85,7 +76,7 @@ export function requestPasswordResetAfterResponse(
 const INVALID_TOKEN = 'Invalid or expired password reset token';
 
 function findUsableToken(deps: Deps, tokenHash: string) {
-  const row = deps.db.select().from(passwordResetTokens).where(eq(passwordResetTokens.tokenHash, tokenHash)).get();
+  const row = selectResetToken(deps, tokenHash);
   if (!row || row.usedAt || row.expiresAt.getTime() <= deps.clock.nowMs()) return undefined;
   return row;
 }
@@ -104,9 +95,9 @@ export async function confirmPasswordReset(deps: Deps, caller: Principal, input:
   const changed = deps.sqlite.transaction(() => {
     const token = findUsableToken(deps, tokenHash); // again: it may have been spent while we hashed
     if (!token) return false;
-    const user = deps.db.select().from(users).where(eq(users.id, token.userId)).get();
+    const user = selectUserById(deps, token.userId);
     if (!user || user.deletedAt) return false;
-    deps.db.update(passwordResetTokens).set({ usedAt: deps.clock.now() }).where(eq(passwordResetTokens.tokenHash, tokenHash)).run();
+    markResetTokenUsed(deps, tokenHash, deps.clock.now());
     // The holder of the token acts as the user it was issued to.
     replacePassword(deps, user.id, passwordHash, provenUser(caller, user.id), 'password_reset');
     enqueueMail(deps, { template: 'password-changed', to: user.email, data: { fullName: user.fullName } });
@@ -122,8 +113,5 @@ export async function confirmPasswordReset(deps: Deps, caller: Principal, input:
  */
 export function purgeSpentResetTokens(deps: Deps, spentBefore: Date): number {
   if (!deps.sqlite.inTransaction) throw new Error('purgeSpentResetTokens must run inside the transaction of its audit entry');
-  return deps.db
-    .delete(passwordResetTokens)
-    .where(or(lt(passwordResetTokens.usedAt, spentBefore), lt(passwordResetTokens.expiresAt, spentBefore)))
-    .run().changes;
+  return deleteSpentResetTokens(deps, spentBefore);
 }

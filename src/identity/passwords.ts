@@ -1,5 +1,11 @@
-import { hash, verify } from '@node-rs/argon2';
 import { validationError } from '../app/errors.ts';
+
+/**
+ * argon2 is a native addon: loaded on the first hash or verify, so a command that never touches a password (most
+ * of the CLI) does not pay for loading it at start.
+ */
+let argon2: Promise<typeof import('@node-rs/argon2')> | undefined;
+const loadArgon2 = () => (argon2 ??= import('@node-rs/argon2'));
 
 /** OWASP's argon2id baseline: 19 MiB, 2 iterations, 1 lane. */
 export const ARGON2_PARAMS = {
@@ -21,11 +27,13 @@ export function assertPasswordPolicy(password: string): void {
   }
 }
 
-export function hashPassword(password: string): Promise<string> {
-  return hash(password, ARGON2_PARAMS);
+export async function hashPassword(password: string): Promise<string> {
+  return (await loadArgon2()).hash(password, ARGON2_PARAMS);
 }
 
 export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  // Outside the try: an addon that cannot load is an error, not a wrong password.
+  const { verify } = await loadArgon2();
   try {
     return await verify(passwordHash, password);
   } catch {

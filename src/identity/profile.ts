@@ -1,6 +1,7 @@
 import type { Deps } from '../app/deps.ts';
 import { notFound } from '../app/errors.ts';
 import { LEGACY_ROLE } from '../tokens/access-tokens.ts';
+import { selectProfileRecord } from './store.ts';
 import type { ApprovalStatus, AuthProvider, GlobalRole } from './tables.ts';
 
 /** A company membership as GET /auth/me and GET /internal/users/{id}/context return it (filled by the membership issue). */
@@ -26,28 +27,13 @@ export interface UserContext {
   businessUnitMemberships: BusinessUnitMembershipView[];
 }
 
-interface ProfileRecord {
-  id: string;
-  email: string;
-  full_name: string;
-  global_role: GlobalRole;
-  token_version: number;
-  approval_status: ApprovalStatus;
-  is_active: number;
-  auth_provider: AuthProvider;
-  phone_number: string | null;
-  profile_picture_url: string | null;
-}
 
 /**
  * Loads a user's own fields, fresh on every call (seed 002 §12.5: no caching inside kimauth). The membership
  * arrays are filled by the memberships context (src/memberships/user-context.ts), which owns that data.
  */
 export function loadUserContext(deps: Deps, userId: string): UserContext {
-  const r = deps.statement(`SELECT id, email, full_name, global_role, token_version, approval_status, is_active, auth_provider, phone_number,
-            profile_picture_url
-       FROM users WHERE id = ? AND deleted_at IS NULL`,
-  ).get(userId) as ProfileRecord | undefined;
+  const r = selectProfileRecord(deps, userId);
   if (!r) throw notFound('User');
   return {
     id: r.id,

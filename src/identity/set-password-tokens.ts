@@ -1,4 +1,3 @@
-import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { AppError } from '../app/errors.ts';
 import { provenUser, type Principal } from '../authorization/principal.ts';
@@ -6,7 +5,7 @@ import { frontendLink } from '../mail/links.ts';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-tokens.ts';
 import { replacePassword } from './password-change.ts';
 import { assertPasswordPolicy, hashPassword } from './passwords.ts';
-import { users, userSetPasswordTokens } from './tables.ts';
+import { deleteSpentSetPasswordTokens, insertSetPasswordToken, selectSetPasswordLink, spendOpenSetPasswordTokensOf } from './store.ts';
 
 /** How long the link in the "user created" mail works. */
 export const SET_PASSWORD_TOKEN_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -23,7 +22,7 @@ export function issueSetPasswordToken(deps: Deps, userId: string): IssuedSetPass
   const token = newOpaqueToken();
   const now = deps.clock.now();
   const expiresAt = new Date(now.getTime() + SET_PASSWORD_TOKEN_TTL_MS);
-  deps.db.insert(userSetPasswordTokens).values({ tokenHash: hashOpaqueToken(token), userId, createdAt: now, expiresAt }).run();
+  insertSetPasswordToken(deps, { tokenHash: hashOpaqueToken(token), userId, createdAt: now, expiresAt });
   return { token, url: frontendLink(deps.config, 'set-password', token), expiresAt };
 }
 
@@ -40,11 +39,7 @@ export async function setPasswordWithToken(deps: Deps, caller: Principal, token:
   return deps.sqlite.transaction(() => {
     const link = findUsableLink(deps, tokenHash); // again: it may have been spent while we hashed
     if (!link) throw invalidLink();
-    deps.db
-      .update(userSetPasswordTokens)
-      .set({ usedAt: deps.clock.now() })
-      .where(and(eq(userSetPasswordTokens.userId, link.userId), isNull(userSetPasswordTokens.usedAt)))
-      .run();
+    spendOpenSetPasswordTokensOf(deps, link.userId, deps.clock.now());
     // The holder of the link acts as the user it was issued to.
     replacePassword(deps, link.userId, passwordHash, provenUser(caller, link.userId), 'set_password_link');
     return { userId: link.userId };
@@ -54,12 +49,7 @@ export async function setPasswordWithToken(deps: Deps, caller: Principal, token:
 const invalidLink = () => new AppError('validation_error', 'This set-password link is invalid or has expired');
 
 function findUsableLink(deps: Deps, tokenHash: string): { userId: string } | undefined {
-  const row = deps.db
-    .select({ userId: userSetPasswordTokens.userId, expiresAt: userSetPasswordTokens.expiresAt, usedAt: userSetPasswordTokens.usedAt, deletedAt: users.deletedAt })
-    .from(userSetPasswordTokens)
-    .innerJoin(users, eq(users.id, userSetPasswordTokens.userId))
-    .where(eq(userSetPasswordTokens.tokenHash, tokenHash))
-    .get();
+  const row = selectSetPasswordLink(deps, tokenHash);
   if (!row || row.usedAt || row.expiresAt.getTime() <= deps.clock.nowMs() || row.deletedAt) return undefined;
   return { userId: row.userId };
 }
@@ -70,8 +60,5 @@ function findUsableLink(deps: Deps, tokenHash: string): { userId: string } | und
  */
 export function purgeSpentSetPasswordTokens(deps: Deps, spentBefore: Date): number {
   if (!deps.sqlite.inTransaction) throw new Error('purgeSpentSetPasswordTokens must run inside the transaction of its audit entry');
-  return deps.db
-    .delete(userSetPasswordTokens)
-    .where(or(lt(userSetPasswordTokens.usedAt, spentBefore), lt(userSetPasswordTokens.expiresAt, spentBefore)))
-    .run().changes;
+  return deleteSpentSetPasswordTokens(deps, spentBefore);
 }

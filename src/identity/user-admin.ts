@@ -1,5 +1,4 @@
 import { assertPlainText } from '../app/plain-text.ts';
-import { and, asc, count, eq, inArray, isNull, ne, type SQL } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { conflict, notFound, validationError } from '../app/errors.ts';
 import { enqueueMail } from '../mail/outbox.ts';
@@ -7,7 +6,7 @@ import { bumpTokenVersion, revokeAllSessions } from '../sessions/sessions.ts';
 import { authorize } from '../authorization/policy.ts';
 import type { Principal } from '../authorization/principal.ts';
 import { PATCHABLE_USER_FIELDS, type PatchableUserField } from '../authorization/rights-table.ts';
-import { isPlatformAdmin, PLATFORM_ADMIN_ROLES } from '../authorization/roles.ts';
+import { isPlatformAdmin } from '../authorization/roles.ts';
 import {
   businessUnitMembershipsOfUsers,
   companyMembershipsOfUsers,
@@ -19,7 +18,8 @@ import {
 } from '../memberships/memberships.ts';
 import { assertPasswordPolicy, hashPassword } from './passwords.ts';
 import { issueSetPasswordToken } from './set-password-tokens.ts';
-import { users, type ApprovalStatus, type AuthProvider, type GlobalRole, type UserRow } from './tables.ts';
+import { countUsablePlatformAdminsBesides, emailTaken, markUserDeleted, selectUserById, selectUserPage, selectUsersByIds, updateUserRow } from './store.ts';
+import { type ApprovalStatus, type AuthProvider, type GlobalRole, type UserRow } from './tables.ts';
 import { createUser, normalizeEmail, type CreateUserInput } from './users.ts';
 
 /** The seed's AdminUserOut: the user row without secrets, with memberships (company rows + BU rows). */
@@ -71,7 +71,7 @@ export function adminUserOut(deps: Deps, user: UserRow): AdminUserOut {
 }
 
 function liveUser(deps: Deps, userId: string): UserRow {
-  const user = deps.db.select().from(users).where(eq(users.id, userId)).get();
+  const user = selectUserById(deps, userId);
   if (!user || user.deletedAt) throw notFound(`User "${userId}"`);
   return user;
 }
@@ -92,13 +92,7 @@ export function listUsers(deps: Deps, caller: Principal, query: ListUsersQuery =
   authorize(deps, caller, 'user.list', {});
   const limit = Math.min(query.limit ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
   const offset = query.offset ?? 0;
-  const where: SQL[] = [];
-  if (query.approvalStatus) where.push(eq(users.approvalStatus, query.approvalStatus));
-  if (query.globalRole) where.push(eq(users.globalRole, query.globalRole));
-  if (!query.includeDeleted) where.push(isNull(users.deletedAt));
-  const condition = where.length ? and(...where) : undefined;
-  const total = deps.db.select({ n: count() }).from(users).where(condition).get()!.n;
-  const rows = deps.db.select().from(users).where(condition).orderBy(asc(users.createdAt), asc(users.email)).limit(limit).offset(offset).all();
+  const { rows, total } = selectUserPage(deps, query, limit, offset);
   return { users: adminUsersOut(deps, rows), total, limit, offset };
 }
 
@@ -107,27 +101,9 @@ export function listCompanyUsers(deps: Deps, caller: Principal, companyId: strin
   const company = getCompany(deps, companyId);
   authorize(deps, caller, businessUnitId ? 'businessUnit.users.list' : 'company.users.list', { companyId: company.id });
   const ids = memberIdsOfCompany(deps, company.id, businessUnitId);
-  const byId = new Map(
-    (ids.length ? deps.db.select().from(users).where(inArray(users.id, ids)).all() : []).map((u) => [u.id, u]),
-  );
+  const byId = new Map(selectUsersByIds(deps, ids).map((u) => [u.id, u]));
   const rows = ids.map((id) => byId.get(id)!);
   return { users: adminUsersOut(deps, rows, { companyId: company.id }), total: rows.length };
-}
-
-function platformAdminsBesides(deps: Deps, userId: string): number {
-  return deps.db
-    .select({ n: count() })
-    .from(users)
-    .where(
-      and(
-        inArray(users.globalRole, PLATFORM_ADMIN_ROLES),
-        eq(users.isActive, true),
-        eq(users.approvalStatus, 'APPROVED'),
-        isNull(users.deletedAt),
-        ne(users.id, userId),
-      ),
-    )
-    .get()!.n;
 }
 
 function isUsablePlatformAdmin(u: Pick<UserRow, 'globalRole' | 'isActive' | 'approvalStatus' | 'deletedAt'>): boolean {
@@ -136,7 +112,7 @@ function isUsablePlatformAdmin(u: Pick<UserRow, 'globalRole' | 'isActive' | 'app
 
 /** Nobody may lock the instance out of its own administration. */
 function assertNotLastPlatformAdmin(deps: Deps, before: UserRow, after: Pick<UserRow, 'globalRole' | 'isActive' | 'approvalStatus' | 'deletedAt'>): void {
-  if (isUsablePlatformAdmin(before) && !isUsablePlatformAdmin(after) && platformAdminsBesides(deps, before.id) === 0) {
+  if (isUsablePlatformAdmin(before) && !isUsablePlatformAdmin(after) && countUsablePlatformAdminsBesides(deps, before.id) === 0) {
     throw conflict(`${before.email} is the last active platform admin; promote another user first`);
   }
 }
@@ -252,8 +228,7 @@ function effectsOf(before: UserRow, next: UserRow, passwordSet: boolean): PatchE
 /** Step 5: the rules a write must keep — one account per email, never without a usable platform admin. */
 function assertPatchKeepsInvariants(deps: Deps, before: UserRow, next: UserRow, effects: PatchEffects): void {
   if (effects.emailChanged) {
-    const clash = deps.db.select({ id: users.id }).from(users).where(eq(users.email, next.email)).get();
-    if (clash) throw conflict('A user with this email already exists');
+    if (emailTaken(deps, next.email)) throw conflict('A user with this email already exists');
   }
   assertNotLastPlatformAdmin(deps, before, next);
 }
@@ -339,7 +314,7 @@ export async function patchUser(deps: Deps, caller: Principal, userId: string, p
     assertPatchKeepsInvariants(deps, before, next, effects);
     if (effects.firstApproval) next.approvedAt = next.updatedAt;
 
-    deps.db.update(users).set(next).where(eq(users.id, userId)).run();
+    updateUserRow(deps, next);
     auditPatch(deps, caller, before, next, effects);
     endStaleCredentials(deps, caller, userId, next, effects);
     notifyUser(deps, caller, before, next, effects);
@@ -357,11 +332,11 @@ export function softDeleteUser(deps: Deps, caller: Principal, userId: string): A
     authorize(deps, caller, 'user.delete', { user: before });
     const now = deps.clock.now();
     assertNotLastPlatformAdmin(deps, before, { ...before, isActive: false, deletedAt: now });
-    deps.db.update(users).set({ deletedAt: now, isActive: false, updatedAt: now }).where(eq(users.id, userId)).run();
+    markUserDeleted(deps, userId, now);
     revokeAllSessions(deps, userId, 'user_deleted', caller, { bumpTokenVersion: true });
     deps.audit.append(deps.platformTenantId(), { actor: caller, type: 'user.deleted', target: { type: 'user', id: userId }, payload: { email: before.email } });
     enqueueMail(deps, { template: 'account-deleted', to: before.email, data: { fullName: before.fullName } });
-    const after = deps.db.select().from(users).where(eq(users.id, userId)).get()!;
+    const after = selectUserById(deps, userId)!;
     return adminUserOut(deps, after);
   })();
 }

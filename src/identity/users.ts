@@ -1,11 +1,11 @@
 import { assertPlainText } from '../app/plain-text.ts';
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { conflict, notFound, validationError } from '../app/errors.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { assertPasswordPolicy, hashPassword } from './passwords.ts';
-import { users, type ApprovalStatus, type AuthProvider, type GlobalRole, type UserRow } from './tables.ts';
+import { emailTaken, insertUserRow, selectUserByEmail, selectUserById } from './store.ts';
+import { type ApprovalStatus, type AuthProvider, type GlobalRole, type UserRow } from './tables.ts';
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -46,7 +46,7 @@ export async function createUser(
   if (input.password != null) assertPasswordPolicy(input.password);
   const passwordHash = input.password != null ? await hashPassword(input.password) : null;
   return deps.sqlite.transaction(() => {
-    if (deps.db.select({ id: users.id }).from(users).where(eq(users.email, email)).get()) {
+    if (emailTaken(deps, email)) {
       throw conflict('A user with this email already exists');
     }
     const now = deps.clock.now();
@@ -69,7 +69,7 @@ export async function createUser(
       createdAt: now,
       updatedAt: now,
     };
-    deps.db.insert(users).values(row).run();
+    insertUserRow(deps, row);
     deps.audit.append(options.auditTenantId ?? deps.platformTenantId(), {
       actor,
       type: options.eventType ?? 'user.created',
@@ -88,11 +88,11 @@ export async function createUser(
 }
 
 export function findUserByEmail(deps: Deps, email: string): UserRow | undefined {
-  return deps.db.select().from(users).where(eq(users.email, email.trim().toLowerCase())).get();
+  return selectUserByEmail(deps, email.trim().toLowerCase());
 }
 
 export function findUserById(deps: Deps, id: string): UserRow | undefined {
-  return deps.db.select().from(users).where(eq(users.id, id)).get();
+  return selectUserById(deps, id);
 }
 
 /** By id or email (INTERFACE.md: a user is named by id or natural key). */

@@ -7,7 +7,8 @@ import { auditChainLengths, countByStatus, lastHeadsPublished, tablesWithStatus 
  * The Prometheus metrics of one server (KIMAUTH_METRICS=true): one Registry per Deps, never prom-client's global
  * default registry. Hot paths only increment: requests are observed in one onResponse hook, sign-ins and refresh
  * reuse are counted from the audit entries they append anyway (AuditLog.observe), and the database gauges are
- * read at scrape time. Labels are route patterns, methods, statuses, outcomes, grant types and tenant slugs —
+ * read at scrape time; second-factor checks likewise (`user.signed_in` with its `mfa` method, `user.mfa_failed`).
+ * Labels are route patterns, methods, statuses, outcomes, grant types and tenant slugs —
  * never a user id, an email or a URL as requested.
  */
 export interface Metrics {
@@ -49,6 +50,9 @@ const IMPLICIT_GRANTS: Record<string, string> = {
 };
 
 const REASON = /"reason":"([a-z_]{1,40})"/;
+/** The second factor a sign-in was completed with (`user.signed_in`), or a wrong code was given for (`user.mfa_failed`). */
+const MFA_PROVEN = /"mfa":"(totp|recovery_code)"/;
+const MFA_METHOD = /"method":"(totp|recovery_code)"/;
 
 /** Outbox tables counted by status: the mail outbox and any webhook outbox or delivery table that exists. */
 const OUTBOX_TABLE_PATTERNS = ['%outbox%', '%webhook%deliver%'];
@@ -71,6 +75,12 @@ export function createMetrics(deps: Deps): Metrics {
   const grants = new Counter({ name: 'kimauth_token_grants_total', help: 'Tokens granted, by grant type', labelNames: ['grant_type'], registers: [registry] });
   const reuse = new Counter({ name: 'kimauth_refresh_reuse_detections_total', help: 'Refresh tokens presented again after rotation (the session was revoked)', registers: [registry] });
   const rateLimited = new Counter({ name: 'kimauth_rate_limit_rejections_total', help: 'Requests refused with 429, by route pattern', labelNames: ['route'], registers: [registry] });
+  const mfa = new Counter({
+    name: 'kimauth_mfa_verifications_total',
+    help: 'Second-factor checks by method and outcome: sign-ins completed with the factor (success), wrong codes (failure, also while enrolling or changing settings)',
+    labelNames: ['method', 'outcome'],
+    registers: [registry],
+  });
   const auditAppended = new Counter({ name: 'kimauth_audit_entries_appended_total', help: 'Audit entries appended by this process, by event type', labelNames: ['type'], registers: [registry] });
 
   new Gauge({
@@ -107,8 +117,14 @@ export function createMetrics(deps: Deps): Metrics {
 
   const stopObserving = deps.audit.subscribe((entry: AuditEntry) => {
     auditAppended.inc({ type: entry.eventType });
-    if (entry.eventType === 'user.signed_in') signIns.inc({ outcome: 'success' });
-    else if (entry.eventType === 'user.sign_in_failed') signIns.inc({ outcome: REASON.exec(entry.payload)?.[1] ?? 'other' });
+    if (entry.eventType === 'user.signed_in') {
+      signIns.inc({ outcome: 'success' });
+      const proven = MFA_PROVEN.exec(entry.payload)?.[1];
+      if (proven) mfa.inc({ method: proven, outcome: 'success' });
+    } else if (entry.eventType === 'user.mfa_failed') {
+      // A wrong code while enrolling or changing settings is always a TOTP code.
+      mfa.inc({ method: MFA_METHOD.exec(entry.payload)?.[1] ?? 'totp', outcome: 'failure' });
+    } else if (entry.eventType === 'user.sign_in_failed') signIns.inc({ outcome: REASON.exec(entry.payload)?.[1] ?? 'other' });
     else if (entry.eventType === 'session.revoked' && entry.payload.includes('"reason":"refresh_token_reuse"')) reuse.inc();
   });
 

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createGuardrails, generateSecret, generateSync, generateURI, verifySync } from 'otplib';
 import { NodeCryptoPlugin } from '@otplib/plugin-crypto-node';
-import QRCode from 'qrcode';
 import { hashOpaqueToken } from '../tokens/opaque-tokens.ts';
 
 /**
@@ -28,6 +27,8 @@ export function totpUri(secret: string, issuer: string, accountName: string): st
 
 /** The otpauth:// URI as an SVG QR code, as a data URL an <img> shows. */
 export async function totpQrSvgDataUrl(uri: string): Promise<string> {
+  // Only an enrolment draws a QR code: loaded then, not at every start.
+  const { default: QRCode } = await import('qrcode');
   const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
   return `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`;
 }

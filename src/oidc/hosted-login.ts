@@ -2,19 +2,20 @@ import { randomBytes } from 'node:crypto';
 import type { Deps } from '../app/deps.ts';
 import { isAppError } from '../app/errors.ts';
 import { provenUser, type Principal } from '../authorization/principal.ts';
-import type { ClientInfo } from '../identity/login.ts';
+import { signInCandidate, type ClientInfo } from '../identity/login.ts';
 import type { LoginThrottle } from '../identity/login-throttle.ts';
 import { checkPasswordSignIn, INVALID_CREDENTIALS } from '../identity/password-sign-in.ts';
 import { activeCompanyRole } from '../memberships/active-memberships.ts';
-import { proveSecondFactor, secondFactorDue, usableChallenge } from '../mfa/sign-in.ts';
+import { proveSecondFactor, secondFactorDue, usableChallenge, type FirstFactor } from '../mfa/sign-in.ts';
 import { startTenantSession } from '../sessions/tenant-sessions.ts';
 import { sameSecret } from '../tokens/opaque-tokens.ts';
 import { openAuthorization, type PendingAuthorization } from './authorization-request.ts';
 import { issueAuthorizationCode, usableClient } from './authorize.ts';
-import { lookOf, pagePolicy, renderLoginPage, renderMessagePage, renderMfaPage } from './pages.ts';
+import { lookOf, pagePolicy, renderLoginPage, renderMessagePage, renderMfaPage, type UpstreamLink } from './pages.ts';
 import { providerOf, type Provider } from './provider.ts';
 import { CSRF_COOKIE, SSO_COOKIE, cookieHeader, newSsoCookie } from './sso-cookie.ts';
 import { selectBranding } from './store.ts';
+import { upstreamButtons } from '../upstream-idps/providers.ts';
 
 /** What the hosted page answers: HTML (with its CSP and cookies) or a redirect back to the application. */
 export interface HostedAnswer {
@@ -50,7 +51,7 @@ function formAnswer(deps: Deps, provider: Provider, sealed: string, redirectUri:
   const csrf = randomBytes(32).toString('base64url');
   return {
     status: extra.status ?? 200,
-    html: renderLoginPage(look, { action: provider.endpoints.login, request: sealed, csrf, email: extra.email, error: extra.error, clientName }),
+    html: renderLoginPage(look, { action: provider.endpoints.login, request: sealed, csrf, email: extra.email, error: extra.error, clientName, upstream: upstreamLinks(deps, provider, sealed) }),
     policy: pagePolicy({ formTarget: redirectUri, logoUrl: look.logoUrl }),
     cookies: [cookieHeader(deps, provider.tenant.slug, CSRF_COOKIE, csrf, 600)],
   };
@@ -253,4 +254,65 @@ export function submitMfa(
     return messageAnswer(deps, provider, 403, 'No access to this workspace', 'Your account cannot sign in right now. Contact your administrator.');
   }
   return entered(deps, provider, pending.redirectUri, outcome);
+}
+
+// ─── Sign-ins whose first factor is proven elsewhere: upstream OpenID providers (src/upstream-idps) ──────────────
+
+/** One link per upstream provider of the tenant, carrying the pending request (plain links: no JavaScript needed). */
+function upstreamLinks(deps: Deps, provider: Provider, sealed: string): UpstreamLink[] {
+  return upstreamButtons(deps, provider.tenant.id).map((b) => ({
+    label: b.label,
+    href: `${provider.issuer}/login/upstream/${b.name}?${new URLSearchParams({ request: sealed })}`,
+  }));
+}
+
+/**
+ * The hosted flow once an upstream provider has vouched for `userId`: the same account check, membership check,
+ * second factor and SSO session as the password form, in one transaction, then the code for the application.
+ * `details` says how in the `user.signed_in` entry (e.g. `{ method: 'upstream_idp', idp: 'google' }`).
+ */
+export function enterProvenSignIn(
+  deps: Deps,
+  caller: Principal,
+  slug: string,
+  sealed: string,
+  userId: string,
+  client: ClientInfo,
+  firstFactor: FirstFactor,
+  details: Record<string, unknown>,
+): HostedAnswer {
+  const provider = providerOf(deps, slug);
+  const pending = openAuthorization(deps, provider.tenant.id, sealed);
+  const app = pending && usableClient(deps, provider, pending.clientId);
+  if (!pending || !app) return messageAnswer(deps, provider, 400, 'Sign-in link expired', EXPIRED);
+  const outcome = deps.sqlite.transaction(() => {
+    const candidate = signInCandidate(deps, caller, userId, client);
+    if ('error' in candidate) return { blocked: candidate.error };
+    if (!mayEnter(deps, caller, provider, app.clientId, userId, client)) return null;
+    const due = secondFactorDue(deps, caller, candidate.user, client, firstFactor);
+    if (due) return { due };
+    return startSsoSession(deps, caller, provider, pending, app.clientId, userId, client, details);
+  })();
+  if (outcome && 'blocked' in outcome) {
+    return messageAnswer(deps, provider, 403, 'No access to this workspace', 'Your account cannot sign in right now. Contact your administrator.');
+  }
+  if (outcome && 'due' in outcome) {
+    if (outcome.due.mfaEnrollmentRequired) {
+      return messageAnswer(
+        deps,
+        provider,
+        403,
+        'Two-step verification required',
+        `${provider.tenant.name} requires two-step verification, and your account has no authenticator yet.`,
+        'Set up an authenticator app for your account first (POST /auth/mfa/totp/enroll), then sign in again.',
+      );
+    }
+    return mfaAnswer(deps, provider, sealed, pending.redirectUri, app.name, outcome.due.mfaToken);
+  }
+  return entered(deps, provider, pending.redirectUri, outcome);
+}
+
+/** An error page of the tenant with a hint (the upstream flow's refusals). */
+export function hostedRefusal(deps: Deps, slug: string, status: number, title: string, message: string, hint?: string): HostedAnswer {
+  return messageAnswer(deps, providerOf(deps, slug), status, title, message, hint);
 }

@@ -41,10 +41,12 @@ export interface LoginView {
   email?: string;
   error?: string;
   clientName: string;
+  /** Sign-in through the tenant's upstream OpenID providers, below the password form. */
+  upstream?: UpstreamLink[];
 }
 
 export function renderLoginPage(look: PageLook, view: LoginView): string {
-  const body = Mustache.render(template('login'), view);
+  const body = Mustache.render(template('login'), view) + renderUpstreamLinks(view.upstream ?? []);
   return page(look, 'Sign in', `Sign in to ${look.workspace}`, `to continue to ${view.clientName}`, body);
 }
 
@@ -90,4 +92,16 @@ export function pagePolicy(extra: { formTarget?: string; logoUrl?: string | null
 
 export function renderLogoutConfirmation(look: PageLook, view: { action: string; csrf: string; clientId?: string; postLogoutRedirectUri?: string; state?: string }): string {
   return page(look, 'Sign out', 'Sign out', null, Mustache.render(template('logout'), { ...view, workspace: look.workspace }));
+}
+
+// ─── Upstream OpenID providers (src/upstream-idps): their block of the sign-in page ─────────────────────────────
+
+export interface UpstreamLink {
+  label: string;
+  href: string;
+}
+
+/** "Continue with …" links under the form (templates/pages/login-upstream.html); nothing when the tenant has none. */
+function renderUpstreamLinks(links: UpstreamLink[]): string {
+  return links.length ? Mustache.render(template('login-upstream'), { links }) : '';
 }

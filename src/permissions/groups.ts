@@ -27,6 +27,7 @@ import {
 } from './store.ts';
 import { assertDelegates, descriptionOf, groupName, memberOf, tenantFor } from './tenant-scope.ts';
 import { effectivePermissionsOf } from './effective-permissions.ts';
+import { selectUsersByIds } from '../identity/store.ts';
 
 export interface GroupView {
   id: string;
@@ -83,7 +84,7 @@ function detail(deps: Deps, tenant: TenantRow, row: GroupRow): GroupDetail {
   return {
     ...groupView(graph, row),
     children: (graph.children.get(row.id) ?? []).map((id) => graph.groups.get(id)!.name).sort(),
-    members: membersOfGroup(deps, row.id).map(memberView),
+    members: membersView(deps, row.id),
     permissions: (graph.groupPermissions.get(row.id) ?? []).slice().sort(),
     roles: roleIdsOfSubject(deps, tenant.id, 'group', row.id)
       .map((id) => roleById(deps, tenant.id, id)!)
@@ -98,8 +99,17 @@ function groupPermissionsOf(deps: Deps, tenant: TenantRow, groupId: string): str
   return [...effective.permissions, ...effective.dropped.map((d) => d.permission)];
 }
 
-function memberView(m: { user_id: string; email: string; full_name: string; created_at: number }): GroupMemberView {
-  return { userId: m.user_id, email: m.email, name: m.full_name, addedAt: new Date(m.created_at).toISOString() };
+/** A group's direct members with their names from identity, by email (as a directory lists them). */
+function membersView(deps: Deps, groupId: string): GroupMemberView[] {
+  const rows = membersOfGroup(deps, groupId);
+  const users = new Map(selectUsersByIds(deps, rows.map((m) => m.user_id)).map((u) => [u.id, u]));
+  return rows
+    .map((m) => memberView(m, users.get(m.user_id)!))
+    .sort((a, b) => (a.email < b.email ? -1 : a.email > b.email ? 1 : 0));
+}
+
+function memberView(m: { user_id: string; created_at: number }, user: { email: string; fullName: string }): GroupMemberView {
+  return { userId: m.user_id, email: user.email, name: user.fullName, addedAt: new Date(m.created_at).toISOString() };
 }
 
 export interface CreateGroupInput {
@@ -219,7 +229,7 @@ export async function deleteGroup(deps: Deps, caller: Principal, tenantRef: stri
 
 export function listGroupMembers(deps: Deps, caller: Principal, tenantRef: string, ref: string): GroupMemberView[] {
   const tenant = tenantFor(deps, caller, tenantRef, 'groups:read');
-  return membersOfGroup(deps, groupRef(deps, tenant, ref).id).map(memberView);
+  return membersView(deps, groupRef(deps, tenant, ref).id);
 }
 
 /** Adds a member of the tenant to a group (only members can be added; 404 otherwise). */

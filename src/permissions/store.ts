@@ -46,8 +46,6 @@ export interface GroupPermissionRow {
 export interface GroupMemberRow {
   group_id: string;
   user_id: string;
-  email: string;
-  full_name: string;
   created_at: number;
 }
 
@@ -172,8 +170,7 @@ export function deleteMember(deps: Deps, groupId: string, userId: string): boole
 export function membersOfGroup(deps: Deps, groupId: string): GroupMemberRow[] {
   return deps
     .statement(
-      `SELECT m.group_id, m.user_id, u.email, u.full_name, m.created_at FROM access_group_members m
-         JOIN users u ON u.id = m.user_id WHERE m.group_id = ? ORDER BY u.email`,
+      'SELECT group_id, user_id, created_at FROM access_group_members WHERE group_id = ?',
     )
     .all(groupId) as GroupMemberRow[];
 }

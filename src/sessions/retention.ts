@@ -1,6 +1,5 @@
-import { inArray, lt, or } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
-import { refreshTokens, sessions } from './tables.ts';
+import { deleteSessionsEndedBefore } from './store.ts';
 
 export interface PurgedSessions {
   sessions: number;
@@ -15,9 +14,5 @@ export interface PurgedSessions {
  */
 export function purgeEndedSessions(deps: Deps, endedBefore: Date): PurgedSessions {
   if (!deps.sqlite.inTransaction) throw new Error('purgeEndedSessions must run inside the transaction of its audit entry');
-  const ended = or(lt(sessions.revokedAt, endedBefore), lt(sessions.expiresAt, endedBefore));
-  const endedIds = deps.db.select({ id: sessions.id }).from(sessions).where(ended);
-  const deletedTokens = deps.db.delete(refreshTokens).where(inArray(refreshTokens.sessionId, endedIds)).run().changes;
-  const deletedSessions = deps.db.delete(sessions).where(ended).run().changes;
-  return { sessions: deletedSessions, refreshTokens: deletedTokens };
+  return deleteSessionsEndedBefore(deps, endedBefore);
 }

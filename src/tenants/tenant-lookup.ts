@@ -1,3 +1,4 @@
+import { selectTenantBySlug } from './store.ts';
 import type { Deps } from '../app/deps.ts';
 
 export interface TenantRef {
@@ -9,8 +10,6 @@ export interface TenantRef {
 
 /** A tenant by its exact slug, with one prepared read (the OIDC endpoints resolve `/t/{slug}/` on every request). */
 export function tenantBySlug(deps: Deps, slug: string): TenantRef | undefined {
-  const r = deps.statement('SELECT id, slug, name, status FROM tenants WHERE slug = ?').get(slug) as
-    | { id: string; slug: string; name: string; status: string }
-    | undefined;
+  const r = selectTenantBySlug(deps, slug);
   return r ? { id: r.id, slug: r.slug, name: r.name, active: r.status === 'active' } : undefined;
 }

@@ -1,14 +1,15 @@
 import { assertPlainText } from '../app/plain-text.ts';
 import { randomUUID } from 'node:crypto';
-import { asc, eq, or } from 'drizzle-orm';
 import type { Deps } from '../app/deps.ts';
 import { conflict, notFound, validationError } from '../app/errors.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { generateRsaKey, insertSigningKey } from '../keys/signing-keys.ts';
 import { publishAuditHeads } from '../audit/heads.ts';
-import { tenants, type TenantRow } from './tables.ts';
+import type { TenantRow } from './tables.ts';
+import { isCompany, MASTER_SLUG } from './master.ts';
+import { insertTenantRow, selectAllTenants, selectTenantById, selectTenantByRef, slugTaken, tenantIdByLegacyCode, updateTenantRow } from './store.ts';
 
-export const MASTER_SLUG = 'master';
+export { isCompany, MASTER_SLUG } from './master.ts';
 /** Lower-case letters, digits and inner hyphens; 2–63 characters (a DNS label, safe in `/t/{slug}/`). */
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])$/;
 
@@ -46,15 +47,9 @@ export async function createTenant(
   // IMMEDIATE takes the write lock up front: a second process on the data dir then waits (busy_timeout)
   // instead of failing with "database is locked" when its read snapshot turns stale on the first write.
   return deps.sqlite.transaction(() => {
-    const clash = deps.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.slug, slug)).get();
-    if (clash) throw conflict(`A tenant with slug "${slug}" already exists`);
+    if (slugTaken(deps, slug)) throw conflict(`A tenant with slug "${slug}" already exists`);
     if (input.legacyCode) {
-      const codeClash = deps.db
-        .select({ id: tenants.id })
-        .from(tenants)
-        .where(eq(tenants.legacyCode, input.legacyCode))
-        .get();
-      if (codeClash) throw conflict(`A tenant with legacy code "${input.legacyCode}" already exists`);
+      if (tenantIdByLegacyCode(deps, input.legacyCode)) throw conflict(`A tenant with legacy code "${input.legacyCode}" already exists`);
     }
     const now = deps.clock.now();
     const row: TenantRow = {
@@ -66,7 +61,7 @@ export async function createTenant(
       createdAt: now,
       updatedAt: now,
     };
-    deps.db.insert(tenants).values(row).run();
+    insertTenantRow(deps, row);
     const platformId = slug === MASTER_SLUG ? row.id : platformTenantId(deps);
     const event = {
       actor,
@@ -82,23 +77,33 @@ export async function createTenant(
 }
 
 export function listTenants(deps: Deps): TenantRow[] {
-  return deps.db.select().from(tenants).orderBy(asc(tenants.createdAt), asc(tenants.slug)).all();
+  return selectAllTenants(deps);
 }
 
 /** Finds a tenant by id, slug or legacy code. */
 export function findTenant(deps: Deps, ref: string): TenantRow | undefined {
   const key = ref.trim();
   if (!key) return undefined;
-  return deps.db
-    .select()
-    .from(tenants)
-    .where(or(eq(tenants.id, key), eq(tenants.slug, key.toLowerCase()), eq(tenants.legacyCode, key)))
-    .get();
+  return selectTenantByRef(deps, key);
 }
 
 export function getTenant(deps: Deps, ref: string): TenantRow {
   const tenant = findTenant(deps, ref);
   if (!tenant) throw notFound(`Tenant "${ref}"`);
+  return tenant;
+}
+
+/** A company by id, slug or legacy code: the platform tenant is not one (404, as for an unknown company). */
+export function resolveCompany(deps: Deps, ref: string): TenantRow {
+  const tenant = findTenant(deps, ref);
+  if (!tenant || !isCompany(tenant)) throw notFound(`Company "${ref}"`);
+  return tenant;
+}
+
+/** A company by its id (the `companyId` of seed 002's routes). */
+export function getCompanyById(deps: Deps, companyId: string): TenantRow {
+  const tenant = selectTenantById(deps, companyId);
+  if (!tenant || !isCompany(tenant)) throw notFound(`Company "${companyId}"`);
   return tenant;
 }
 
@@ -142,11 +147,10 @@ export function updateTenant(deps: Deps, ref: string, input: UpdateTenantInput, 
     const changed = (['name', 'legacyCode', 'status'] as const).filter((k) => next[k] !== before[k]);
     if (changed.length === 0) return before;
     if (next.legacyCode && next.legacyCode !== before.legacyCode) {
-      const clash = deps.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.legacyCode, next.legacyCode)).get();
-      if (clash) throw conflict(`A tenant with legacy code "${next.legacyCode}" already exists`);
+      if (tenantIdByLegacyCode(deps, next.legacyCode)) throw conflict(`A tenant with legacy code "${next.legacyCode}" already exists`);
     }
     next.updatedAt = deps.clock.now();
-    deps.db.update(tenants).set(next).where(eq(tenants.id, before.id)).run();
+    updateTenantRow(deps, next);
     const event = {
       actor,
       type: 'tenant.updated',

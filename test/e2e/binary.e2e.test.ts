@@ -68,6 +68,10 @@ describe('e2e: the single binary (dist/kimauth)', () => {
     expect(run.stdout.trim()).toBe(`${VERSION} (Node.js v${DEFAULT_BINARY_NODE})`);
     // Command groups load lazily: --version needs neither SQLite nor argon2.
     expect(filesUnder(path.join(cache, 'kimauth/native'))).toEqual([]);
+    // A bare --version is answered by the loader (scripts/binary/sea-main.ts) without the app; with any other
+    // argument the app (commander) prints it: the same line.
+    const throughApp = await runKimauth(['--quiet', '--version'], { executable: [binary], cwd, env });
+    expect(throughApp.stdout).toBe(run.stdout);
   });
 
   it('unpacks the native addons once when several cold starts need them at once', async () => {

@@ -13,6 +13,7 @@ import { setTenantBranding, setTenantSigningAlg, tenantSigningAlg } from '../../
 import { SIGNING_ALGS } from '../../keys/signing-keys.ts';
 import { registerTenantOwnerPolicyCommands } from './tenant-owner-policy.ts';
 import { registerTenantTransferCommands } from './tenant-transfer.ts';
+import { registerTenantIdpCommands } from './tenant-idps.ts';
 
 export const TENANT_COLUMNS: Column<TenantRow>[] = [
   { header: 'slug', value: (t) => t.slug },
@@ -157,4 +158,5 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
   registerTenantVatCommands(tenants, ctx);
   registerTenantOwnerPolicyCommands(tenants, ctx);
   registerTenantTransferCommands(tenants, ctx);
+  registerTenantIdpCommands(tenants, ctx);
 }

@@ -1,21 +1,14 @@
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Deps } from '../../app/deps.ts';
 import { AppError } from '../../app/errors.ts';
-import { createAccessTokenVerifier, type AccessClaims } from '../../tokens/access-tokens.ts';
-import type { ApprovalStatus, GlobalRole } from '../../identity/tables.ts';
-import { accountStatusError } from '../../identity/account-status.ts';
+import { createBearerVerifier, type BearerPrincipal } from '../../sessions/verify-bearer.ts';
+import { bearerCredential } from '../bearer.ts';
 import { authenticateApiKey } from '../../api-keys/api-keys.ts';
 import { looksLikeApiKey } from '../../api-keys/key-format.ts';
 import type { ApiKeyPrincipal, ClientPrincipal } from '../../authorization/principal.ts';
 
-/** Who is calling, after the Bearer token, its session and tokenVersion were checked. */
-export interface Principal {
-  userId: string;
-  sessionId: string;
-  globalRole: GlobalRole;
-  tokenVersion: number;
-  claims: AccessClaims;
-}
+/** Who is calling, after the Bearer token, its session and tokenVersion were checked (src/sessions/verify-bearer.ts). */
+export type Principal = BearerPrincipal;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,60 +22,22 @@ declare module 'fastify' {
   }
 }
 
-interface SessionState {
-  revoked_at: number | null;
-  expires_at: number;
-  token_version: number;
-  global_role: GlobalRole;
-  is_active: number;
-  deleted_at: number | null;
-  approval_status: string;
-}
-
 /**
  * A preHandler for every Bearer route. A credential that starts `kimauth_` is a tenant API key (checked by
- * authenticateApiKey); anything else is an access token. Order of checks for a token: token (signature, alg, iss, aud, exp) → session live
- * (else 401 session_revoked) → account usable (else the login codes) → tokenVersion current (else 401, so the
- * client refreshes and gets a token with the new globalRole/tokenVersion).
+ * authenticateApiKey); anything else is a platform access token, checked by the sessions context's verifyBearer.
  */
 export function createAuthenticate(deps: Deps) {
-  const verify = createAccessTokenVerifier(deps);
-  const sessionState = deps.sqlite.prepare(
-    `SELECT s.revoked_at, s.expires_at, u.token_version, u.global_role, u.is_active, u.deleted_at, u.approval_status
-       FROM sessions s JOIN users u ON u.id = s.user_id
-      WHERE s.id = ? AND s.user_id = ?`,
-  );
+  const verifyBearer = createBearerVerifier(deps);
 
   return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-    const header = request.headers.authorization;
-    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) throw new AppError('unauthorized', 'Missing or malformed Authorization: Bearer header');
-    if (looksLikeApiKey(match[1])) {
+    const credential = bearerCredential(request.headers.authorization);
+    if (!credential) throw new AppError('unauthorized', 'Missing or malformed Authorization: Bearer header');
+    if (looksLikeApiKey(credential)) {
       // Tenant API keys are good on `/t/{slug}/…` routes only, and only for their own tenant (src/api-keys).
-      request.apiKeyPrincipal = authenticateApiKey(deps, match[1], (request.params as { slug?: string } | undefined)?.slug);
+      request.apiKeyPrincipal = authenticateApiKey(deps, credential, (request.params as { slug?: string } | undefined)?.slug, 'http');
       return;
     }
-    const claims = await verify(match[1]);
-    const state = sessionState.get(claims.sessionId, claims.sub) as SessionState | undefined;
-    if (!state || state.revoked_at !== null || state.expires_at <= deps.clock.nowMs()) {
-      throw new AppError('session_revoked', 'Session has been revoked');
-    }
-    const blocked = accountStatusError({
-      approvalStatus: state.approval_status as ApprovalStatus,
-      isActive: state.is_active === 1,
-      deletedAt: state.deleted_at,
-    });
-    if (blocked) throw blocked;
-    if (state.token_version !== claims.tokenVersion) {
-      throw new AppError('unauthorized', 'Access token is stale (tokenVersion changed); refresh it');
-    }
-    request.principal = {
-      userId: claims.sub,
-      sessionId: claims.sessionId,
-      globalRole: state.global_role,
-      tokenVersion: state.token_version,
-      claims,
-    };
+    request.principal = await verifyBearer(credential);
   };
 }
 

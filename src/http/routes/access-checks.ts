@@ -12,6 +12,7 @@ import { findTenant } from '../../tenants/tenants.ts';
 import { callerOf } from '../caller.ts';
 import { tenantApi, tenantApiDocs } from '../tenant-api.ts';
 import { ok } from '../envelope.ts';
+import { bearerCredential } from '../bearer.ts';
 
 const part = z.string().min(1).max(200);
 const check = z.object({
@@ -34,8 +35,8 @@ export function accessCheckRoutes(app: App, deps: Deps): void {
     {
       preHandler: async (request, reply) => {
         // A confidential client's own access token (client_credentials) first; everyone else as on every tenant route.
-        const token = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
-        const client = token ? resourceServerCallerOf(deps, (request.params as { slug: string }).slug, token) : null;
+        const token = bearerCredential(request.headers.authorization);
+        const client = token ? resourceServerCallerOf(deps, (request.params as { slug: string }).slug, token, 'http') : null;
         if (client) request.apiKeyPrincipal = client;
         else await app.authenticate(request, reply);
       },
@@ -58,9 +59,9 @@ export function accessCheckRoutes(app: App, deps: Deps): void {
   );
 
   const memberTokenOf = (header: string | undefined) => {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    if (!match) throw new AppError('unauthorized', "Send the member's tenant access token as Authorization: Bearer");
-    return match[1];
+    const token = bearerCredential(header);
+    if (!token) throw new AppError('unauthorized', "Send the member's tenant access token as Authorization: Bearer");
+    return token;
   };
 
   app.post(

@@ -8,6 +8,7 @@ import { createAgentAs, getAgentAs, listAgentsAs, revokeAgentAs, rotateAgentToke
 import { callerOf } from '../caller.ts';
 import { tenantApi, tenantApiDocs } from '../tenant-api.ts';
 import { ok } from '../envelope.ts';
+import { bearerCredential } from '../bearer.ts';
 
 const security = [{ bearerAuth: [] }];
 const slugParams = z.object({ slug: z.string().min(1).max(63) });
@@ -88,9 +89,9 @@ export function agentsRoutes(app: App, deps: Deps): void {
 
   /** The credential is checked before the body is parsed: a request without a live agent token learns nothing else. */
   const bearerOf = (header: string | undefined) => {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    if (!match) throw new AppError('unauthorized', 'Send the agent API token as Authorization: Bearer kimauth_…_agt_…');
-    return match[1];
+    const token = bearerCredential(header);
+    if (!token) throw new AppError('unauthorized', 'Send the agent API token as Authorization: Bearer kimauth_…_agt_…');
+    return token;
   };
 
   app.post(

@@ -9,7 +9,7 @@ import { sameSecret } from '../../tokens/opaque-tokens.ts';
 import { revokeEverySession, revokeSessionById } from '../../sessions/sign-out.ts';
 import { findUserById } from '../../identity/users.ts';
 import { userContext } from '../../memberships/user-context.ts';
-import { findTenant, MASTER_SLUG } from '../../tenants/tenants.ts';
+import { resolveCompany } from '../../tenants/tenants.ts';
 import { envelope, ErrorEnvelope, UserContextOut, Uuid } from '../schemas/user-admin.ts';
 
 /** Audit actor for calls made with the internal API key: a backend, not a person. */
@@ -113,8 +113,7 @@ export function internalMachineRoutes(app: App, deps: Deps): void {
     async (request) => {
       const raw = request.query.raw?.trim();
       if (!raw) throw validationError('raw is required');
-      const tenant = findTenant(deps, raw);
-      if (!tenant || tenant.slug === MASTER_SLUG) throw notFound(`Company "${raw}"`);
+      const tenant = resolveCompany(deps, raw);
       return ok({ companyId: tenant.id, slug: tenant.slug, name: tenant.name, legacyCode: tenant.legacyCode, status: tenant.status });
     },
   );

@@ -18,6 +18,7 @@ import { revoke } from '../../oidc/revocation.ts';
 import { CSRF_COOKIE, parseCookies, SSO_COOKIE } from '../../oidc/sso-cookie.ts';
 import { tokenRequest } from '../../oidc/token-endpoint.ts';
 import { userinfo } from '../../oidc/userinfo.ts';
+import { bearerCredential } from '../bearer.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -52,12 +53,9 @@ function parseForm(text: string): Record<string, string | string[]> {
   return out;
 }
 
-const bearerOf = (request: FastifyRequest): string | undefined => {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-  return m?.[1];
-};
+const bearerOf = (request: FastifyRequest): string | undefined => bearerCredential(request.headers.authorization);
 
-function sendHosted(reply: FastifyReply, answer: HostedAnswer) {
+export function sendHosted(reply: FastifyReply, answer: HostedAnswer) {
   reply.status(answer.status).header('content-security-policy', answer.policy);
   if (answer.cookies.length) reply.header('set-cookie', answer.cookies);
   if (answer.location) return reply.header('location', answer.location).send();

@@ -9,6 +9,8 @@ import { decryptSecret } from '../../keys/master-key.ts';
 import { signingKeyAad } from '../../keys/signing-keys.ts';
 import { getTenant, MASTER_SLUG } from '../../tenants/tenants.ts';
 import { sealArchive } from '../archive/sealed-archive.ts';
+import { POLYMORPHIC_USER_REFERENCES, SHARED_REFERENCE_TABLES, USER_SCOPED_TABLES } from './coverage.ts';
+import { openSealedColumns } from './sealed-values.ts';
 import {
   childTables,
   rowsOfParents,
@@ -17,6 +19,8 @@ import {
   auditHeadRows,
   migrationTags,
   rowsOfTenant,
+  rowsOfUsers,
+  rowsWithValues,
   signingKeyRows,
   tenantRow,
   tenantScopedTables,
@@ -42,8 +46,9 @@ export interface ExportTenantResult {
   auditHeads: number;
   tables: Record<string, number>;
   /**
-   * `table.column`s holding values sealed with this instance's master key (sealToText), other than signing keys:
-   * they travel as they are and will not open on another instance (the context that owns them must re-issue them).
+   * `table.column`s holding values sealed with this instance's master key (sealToText) that the export does not know
+   * how to open (sealed-values.ts knows webhook and TOTP secrets): they travel as they are and will not open on
+   * another instance (the context that owns them must re-issue them).
    */
   sealedColumns: string[];
 }
@@ -65,8 +70,9 @@ function masterKeySealedColumns(deps: Deps, archive: TenantArchive): string[] {
 
 /**
  * Writes one archive of everything tenant-scoped, sealed with AES-256-GCM under a key derived from the passphrase
- * (scrypt): the tenant row, every table that references the tenant (discovered, see store.ts), the identity rows
- * of the users those rows reference (password hashes included), the signing keys (private keys decrypted here,
+ * (scrypt): the tenant row, every table that references the tenant (discovered, see store.ts, or named in
+ * coverage.ts), the identity rows of the users those rows reference (password hashes included) with their second
+ * factor, webhook and TOTP secrets opened (sealed again by the target, see sealed-values.ts), the signing keys (private keys decrypted here,
  * re-encrypted by the importing instance under its own master key), and the audit chain with its heads — verified
  * first, so a broken chain is never exported. Audited (`tenant.exported`) in the tenant's and the platform chain.
  */
@@ -91,7 +97,7 @@ export async function exportTenant(deps: Deps, input: ExportTenantInput): Promis
       const rows = rowsOfTenant(deps, table, tenant.id);
       for (const row of rows) for (const column of table.userColumns) if (typeof row[column] === 'string') userIds.add(row[column] as string);
       rawRows.set(table.name, rows);
-      tables[table.name] = { tenantColumns: table.tenantColumns, referenceOnly: table.referenceOnly, rows: encodeRows(rows) };
+      tables[table.name] = { tenantColumns: table.tenantColumns, referenceOnly: table.referenceOnly, rows: encodeRows(openSealedColumns(deps, table.name, rows)) };
     }
     // Rows that belong to the tenant through a parent row (no tenant column of their own), to any depth.
     for (let children = childTables(deps, new Set(rawRows.keys())); children.length; children = childTables(deps, new Set(rawRows.keys()))) {
@@ -104,8 +110,23 @@ export async function exportTenant(deps: Deps, input: ExportTenantInput): Promis
         const rows = rowsOfParents(deps, child, values);
         for (const row of rows) for (const column of child.userColumns) if (typeof row[column] === 'string') userIds.add(row[column] as string);
         rawRows.set(child.name, rows);
-        tables[child.name] = { tenantColumns: [], referenceOnly: false, rows: encodeRows(rows) };
+        tables[child.name] = { tenantColumns: [], referenceOnly: false, rows: encodeRows(openSealedColumns(deps, child.name, rows)) };
       }
+    }
+    // Principals named by type and id: a `user` there travels like one named by a foreign key.
+    for (const ref of POLYMORPHIC_USER_REFERENCES) {
+      for (const row of rawRows.get(ref.table) ?? []) if (row[ref.typeColumn] === 'user' && typeof row[ref.idColumn] === 'string') userIds.add(row[ref.idColumn] as string);
+    }
+    // The users' own rows (second factor), for the accounts the import will create.
+    for (const [table, userColumn] of Object.entries(USER_SCOPED_TABLES)) {
+      const rows = rowsOfUsers(deps, table, userColumn, [...userIds]);
+      tables[table] = { tenantColumns: [], referenceOnly: false, scope: { user: userColumn }, rows: encodeRows(openSealedColumns(deps, table, rows)) };
+    }
+    // Instance-wide rows the tenant's rows name by value (VIES evidence, operator-defined modules).
+    for (const shared of SHARED_REFERENCE_TABLES) {
+      const values = new Set<unknown>();
+      for (const by of shared.namedBy) for (const row of rawRows.get(by.table) ?? []) if (row[by.column] !== null && row[by.column] !== undefined) values.add(row[by.column]);
+      tables[shared.table] = { tenantColumns: [], referenceOnly: true, rows: encodeRows(rowsWithValues(deps, shared.table, shared.column, [...values])) };
     }
     const signingKeys = signingKeyRows(deps, tenant.id).map((row) => {
       const pkcs8 = decryptSecret(deps.masterKeys, row.private_key_enc as Buffer, signingKeyAad(row.kid as string), row.master_key_id as string);

@@ -20,7 +20,8 @@ import {
   userByIdOrEmail,
   type Row,
 } from './store.ts';
-import { decodeRow, TENANT_ARCHIVE_FORMAT, TENANT_MEMBER, type TenantArchive } from './tenant-archive.ts';
+import { resealColumns } from './sealed-values.ts';
+import { decodeRow, READABLE_ARCHIVE_FORMATS, TENANT_MEMBER, type TenantArchive } from './tenant-archive.ts';
 
 export interface ImportTenantInput {
   file: string;
@@ -85,7 +86,7 @@ export async function importTenant(deps: Deps, input: ImportTenantInput): Promis
   const sealed = readFileSync(input.file);
   const opened = openArchive(sealed, 'kimauth-tenant-export', { passphrase: input.passphrase });
   const archive = JSON.parse(opened.files.get(TENANT_MEMBER)?.toString('utf8') ?? 'null') as TenantArchive | null;
-  if (!archive || archive.format !== TENANT_ARCHIVE_FORMAT) throw validationError('Not a tenant export this kimauth can read');
+  if (!archive || !READABLE_ARCHIVE_FORMATS.includes(archive.format)) throw validationError('Not a tenant export this kimauth can read');
   checkSchema(deps, archive);
 
   const tenantId = archive.tenant.id as string;
@@ -134,9 +135,12 @@ export async function importTenant(deps: Deps, input: ImportTenantInput): Promis
         master_key_id: deps.masterKeys.currentId,
       });
     }
+    const createdUserIds = new Set(newUsers.map((u) => u.id));
     for (const [table, data] of Object.entries(archive.tables)) {
-      for (const row of data.rows) insertRow(deps, table, decodeRow(row), { orIgnore: data.referenceOnly });
-      counts[table] = data.rows.length;
+      // A user's own rows only for accounts created here: one already present keeps its own second factor.
+      const rows = data.scope ? data.rows.filter((row) => createdUserIds.has(row[data.scope!.user])) : data.rows;
+      for (const row of rows) insertRow(deps, table, resealColumns(deps, table, decodeRow(row)), { orIgnore: data.referenceOnly });
+      counts[table] = rows.length;
     }
     // Re-sealed under this instance's current key, content and order unchanged.
     const hmacKey = deps.audit.hmacKey();

@@ -1,4 +1,5 @@
 import type { Deps } from '../../app/deps.ts';
+import { EXCLUDED_TABLES, SHARED_REFERENCE_TABLES, TENANT_COLUMN_TABLES, USER_SCOPED_TABLES } from './coverage.ts';
 
 /**
  * Generic SQL of tenant export/import. Which tables are tenant-scoped is discovered from the schema, not listed:
@@ -23,6 +24,13 @@ export interface TenantScopedTable {
 /** Handled on their own: the tenant row, the chain (re-sealed), heads (re-published), keys (re-encrypted), users. */
 export const SPECIAL_TABLES = new Set(['tenants', 'audit_entries', 'audit_heads', 'signing_keys', 'users']);
 
+/** Tables named in coverage.ts: never picked up by discovery, whatever their foreign keys. */
+const NAMED_TABLES = new Set([
+  ...Object.keys(EXCLUDED_TABLES),
+  ...Object.keys(USER_SCOPED_TABLES),
+  ...SHARED_REFERENCE_TABLES.map((t) => t.table),
+]);
+
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function quoted(name: string): string {
@@ -45,13 +53,13 @@ function foreignKeys(deps: Deps, table: string): Array<{ table: string; from: st
   return deps.statement('SELECT "table", "from" FROM pragma_foreign_key_list(?)').all(table) as Array<{ table: string; from: string }>;
 }
 
-/** Every table that references tenants, except the special ones. */
+/** Every table that references tenants (or names its tenant in a column coverage.ts lists), except the special ones. */
 export function tenantScopedTables(deps: Deps): TenantScopedTable[] {
   const found: TenantScopedTable[] = [];
   for (const name of tableNames(deps)) {
-    if (SPECIAL_TABLES.has(name)) continue;
+    if (SPECIAL_TABLES.has(name) || NAMED_TABLES.has(name)) continue;
     const fks = foreignKeys(deps, name);
-    const tenantColumns = fks.filter((fk) => fk.table === 'tenants').map((fk) => fk.from);
+    const tenantColumns = [...new Set([...fks.filter((fk) => fk.table === 'tenants').map((fk) => fk.from), ...(TENANT_COLUMN_TABLES[name] ?? [])])];
     if (tenantColumns.length === 0) continue;
     const columns = tableColumns(deps, name);
     const nullable = (column: string) => columns.find((c) => c.name === column)?.notnull === 0 && !columns.find((c) => c.name === column)?.pk;
@@ -80,7 +88,7 @@ export interface ChildTable {
 export function childTables(deps: Deps, included: Set<string>): ChildTable[] {
   const found: ChildTable[] = [];
   for (const name of tableNames(deps)) {
-    if (SPECIAL_TABLES.has(name) || included.has(name)) continue;
+    if (SPECIAL_TABLES.has(name) || NAMED_TABLES.has(name) || included.has(name)) continue;
     const fks = foreignKeys(deps, name) as Array<{ table: string; from: string; to: string | null }>;
     const parents = fks.filter((fk) => included.has(fk.table) && !SPECIAL_TABLES.has(fk.table));
     if (parents.length === 0) continue;
@@ -106,6 +114,18 @@ export function rowsOfParents(deps: Deps, table: ChildTable, valuesByColumn: Map
 export function rowsOfTenant(deps: Deps, table: TenantScopedTable, tenantId: string): Row[] {
   const where = table.tenantColumns.map((c) => `${quoted(c)} = @tenant`).join(' OR ');
   return deps.statement(`SELECT * FROM ${quoted(table.name)} WHERE ${where}`).all({ tenant: tenantId }) as Row[];
+}
+
+/** Rows of a user-scoped table (coverage.ts) for the given users. */
+export function rowsOfUsers(deps: Deps, table: string, userColumn: string, userIds: string[]): Row[] {
+  if (userIds.length === 0) return [];
+  return deps.statement(`SELECT * FROM ${quoted(table)} WHERE ${quoted(userColumn)} IN (SELECT value FROM json_each(?))`).all(JSON.stringify(userIds)) as Row[];
+}
+
+/** Rows of an instance-wide table whose `column` takes one of the values. */
+export function rowsWithValues(deps: Deps, table: string, column: string, values: unknown[]): Row[] {
+  if (values.length === 0) return [];
+  return deps.statement(`SELECT * FROM ${quoted(table)} WHERE ${quoted(column)} IN (SELECT value FROM json_each(?))`).all(JSON.stringify(values)) as Row[];
 }
 
 export function tenantRow(deps: Deps, tenantId: string): Row | undefined {

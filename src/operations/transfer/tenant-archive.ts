@@ -2,10 +2,12 @@ import type { Row } from './store.ts';
 
 /** The one member of a tenant export archive, `tenant.json`: everything of one tenant, as rows. */
 export const TENANT_MEMBER = 'tenant.json';
-export const TENANT_ARCHIVE_FORMAT = 1;
+/** 2: user-scoped tables (second factor) and opened secrets (`$unsealed`); 1 is still read. */
+export const TENANT_ARCHIVE_FORMAT = 2;
+export const READABLE_ARCHIVE_FORMATS: readonly number[] = [1, 2];
 
 export interface TenantArchive {
-  format: typeof TENANT_ARCHIVE_FORMAT;
+  format: number;
   exportedAt: string;
   source: { publicUrl: string; migrations: string[] };
   tenant: Row;
@@ -16,8 +18,17 @@ export interface TenantArchive {
   /** The chain as stored at the source, verified before export. */
   auditEntries: Row[];
   auditHeads: Row[];
-  /** Every other tenant-scoped table, discovered from the schema. */
-  tables: Record<string, { tenantColumns: string[]; referenceOnly: boolean; rows: Row[] }>;
+  /** Every other tenant-scoped table, discovered from the schema or named in coverage.ts. */
+  tables: Record<string, ArchivedTable>;
+}
+
+export interface ArchivedTable {
+  tenantColumns: string[];
+  /** Rows that may exist at the target already (INSERT OR IGNORE). */
+  referenceOnly: boolean;
+  /** A user's own rows: inserted only for the accounts the import creates. */
+  scope?: { user: string };
+  rows: Row[];
 }
 
 /** Rows to JSON: BLOBs become `{ "$base64": … }`. */

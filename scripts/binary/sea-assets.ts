@@ -1,0 +1,5 @@
+/** Names shared by the binary's loader (sea-main.ts, which runs on import) and build-binary.ts. */
+export const APP_ASSET = 'kimauth/app.cjs';
+export const APP_CACHE_ASSET = 'kimauth/app.cache';
+/** Build-time only: write the app's code cache to this file when the process ends (build-binary.ts sets it). */
+export const WRITE_CACHE_ENV = 'KIMAUTH_BUILD_WRITE_CODE_CACHE';
