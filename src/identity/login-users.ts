@@ -11,11 +11,13 @@ export interface SignInUser extends AccountState {
   passwordHash: string | null;
   globalRole: GlobalRole;
   tokenVersion: number;
+  /** OIDC `email_verified`: kimauth has proof the user controls this email (markEmailVerified). */
+  emailVerified: boolean;
 }
 
 /** For the sessions context's refresh reads, until they ask identity separately. */
 export const SIGN_IN_USER_COLUMNS =
-  'u.id, u.email, u.full_name, u.password_hash, u.global_role, u.approval_status, u.is_active, u.deleted_at, u.token_version';
+  'u.id, u.email, u.full_name, u.password_hash, u.global_role, u.approval_status, u.is_active, u.deleted_at, u.token_version, u.email_verified_at';
 
 export function toSignInUser(r: SignInUserRecord): SignInUser {
   return {
@@ -28,6 +30,7 @@ export function toSignInUser(r: SignInUserRecord): SignInUser {
     isActive: r.is_active === 1,
     deletedAt: r.deleted_at,
     tokenVersion: r.token_version,
+    emailVerified: r.email_verified_at !== null,
   };
 }
 

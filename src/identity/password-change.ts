@@ -1,6 +1,7 @@
 import type { Deps } from '../app/deps.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { revokeAllSessions } from '../sessions/sessions.ts';
+import { markEmailVerified } from './email-verification.ts';
 import { updatePasswordHash } from './store.ts';
 
 /**
@@ -18,4 +19,6 @@ export function replacePassword(deps: Deps, userId: string, passwordHash: string
     target: { type: 'user', id: userId },
     payload: { userId, via },
   });
+  // The link came by mail to the account's address: using it proves that address.
+  markEmailVerified(deps, userId, via, actor);
 }

@@ -22,9 +22,10 @@ export interface SignInUserRecord {
   is_active: number;
   deleted_at: number | null;
   token_version: number;
+  email_verified_at: number | null;
 }
 
-const SIGN_IN_COLUMNS = 'id, email, full_name, password_hash, global_role, approval_status, is_active, deleted_at, token_version';
+const SIGN_IN_COLUMNS = 'id, email, full_name, password_hash, global_role, approval_status, is_active, deleted_at, token_version, email_verified_at';
 
 export function selectSignInRecordByEmail(deps: Deps, normalizedEmail: string): SignInUserRecord | undefined {
   return deps.statement(`SELECT ${SIGN_IN_COLUMNS} FROM users WHERE email = ?`).get(normalizedEmail) as SignInUserRecord | undefined;
@@ -32,6 +33,11 @@ export function selectSignInRecordByEmail(deps: Deps, normalizedEmail: string): 
 
 export function selectSignInRecordById(deps: Deps, userId: string): SignInUserRecord | undefined {
   return deps.statement(`SELECT ${SIGN_IN_COLUMNS} FROM users WHERE id = ?`).get(userId) as SignInUserRecord | undefined;
+}
+
+/** Records proof of the current email (OIDC email_verified) unless there is one already; true when it changed. */
+export function markEmailVerifiedRecord(deps: Deps, userId: string, nowMs: number): boolean {
+  return deps.statement('UPDATE users SET email_verified_at = ?, updated_at = ? WHERE id = ? AND email_verified_at IS NULL').run(nowMs, nowMs, userId).changes > 0;
 }
 
 export interface ProfileRecord {

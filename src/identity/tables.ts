@@ -29,6 +29,8 @@ export const users = sqliteTable(
     deletedAt: integer('deleted_at', { mode: 'timestamp_ms' }),
     /** First time the account reached APPROVED; the "approved" mail goes out only on that transition. */
     approvedAt: integer('approved_at', { mode: 'timestamp_ms' }),
+    /** Last proof that the user controls `email` (a link mailed there was used); NULL again when the email changes. */
+    emailVerifiedAt: integer('email_verified_at', { mode: 'timestamp_ms' }),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
   },

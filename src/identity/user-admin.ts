@@ -181,6 +181,8 @@ function applyPatch(before: UserRow, patch: CheckedPatch, passwordHash: string |
   return {
     ...before,
     email: patch.email ?? before.email,
+    // A new address is unproven until a link mailed to it is used.
+    emailVerifiedAt: patch.email !== undefined && patch.email !== before.email ? null : before.emailVerifiedAt,
     fullName: patch.fullName ?? before.fullName,
     phoneNumber: patch.phoneNumber !== undefined ? patch.phoneNumber || null : before.phoneNumber,
     profilePictureUrl: patch.profilePictureUrl !== undefined ? patch.profilePictureUrl || null : before.profilePictureUrl,

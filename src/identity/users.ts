@@ -64,6 +64,8 @@ export async function createUser(
       tokenVersion: 1,
       deletedAt: null,
       approvedAt: (input.approvalStatus ?? 'PENDING') === 'APPROVED' ? now : null,
+      // Unproven until a link mailed to it is used (markEmailVerified).
+      emailVerifiedAt: null,
       createdAt: now,
       updatedAt: now,
     };

@@ -12,6 +12,7 @@ import { createUser, findUserByEmail, findUserById, normalizeEmail } from '../id
 import { assertPasswordPolicy, verifyPassword } from '../identity/passwords.ts';
 import { frontendLink } from '../mail/links.ts';
 import { enqueueMail } from '../mail/outbox.ts';
+import { markEmailVerified } from '../identity/email-verification.ts';
 import { writeBusinessUnitMembership, writeCompanyMembership } from '../memberships/memberships.ts';
 import { getCompanyById as getCompany } from '../tenants/tenants.ts';
 import { activeCompanyRole } from '../memberships/active-memberships.ts';
@@ -317,6 +318,8 @@ export async function acceptInvitation(deps: Deps, caller: Principal, input: Acc
       target: { type: 'invitation', id: found.id },
       payload: { userId: user.id, createdUser: created, role: current.role },
     });
+    // The invitation was mailed to this address.
+    markEmailVerified(deps, user.id, 'invitation', actor);
     return {
       invitation: invitationView(deps, { ...current, status: 'accepted', acceptedUserId: user.id, acceptedAt: now, updatedAt: now }),
       userId: user.id,

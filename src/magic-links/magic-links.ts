@@ -5,6 +5,7 @@ import type { ClientInfo } from '../identity/login.ts';
 import { findUserByEmail, normalizeEmail } from '../identity/users.ts';
 import { frontendLink } from '../mail/links.ts';
 import { enqueueMail } from '../mail/outbox.ts';
+import { markEmailVerified } from '../identity/email-verification.ts';
 import { completeSignIn, type LoginResult } from '../mfa/sign-in.ts';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-tokens.ts';
 import type { MagicLinkRequestLimit } from './request-limit.ts';
@@ -93,6 +94,7 @@ export async function verifyMagicLink(deps: Deps, caller: Principal, input: { to
       target: { type: 'user', id: link.user_id },
       payload: { userId: link.user_id, ip: client.ip },
     });
+    markEmailVerified(deps, link.user_id, 'magic_link', provenUser(caller, link.user_id));
     return link.user_id;
   })();
   if (!userId) throw validationError(INVALID_LINK);

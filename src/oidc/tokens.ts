@@ -11,7 +11,7 @@ import type { Provider } from './provider.ts';
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 
 export interface UserGrant {
-  user: Pick<SignInUser, 'id' | 'email' | 'fullName'>;
+  user: Pick<SignInUser, 'id' | 'email' | 'fullName' | 'emailVerified'>;
   sessionId: string;
   scopes: string[];
 }
@@ -32,7 +32,7 @@ export async function issueTenantAccessToken(
     subject: user ? { type: 'user', id: user.user.id } : { type: 'client', id: client.clientId },
     clientId: client.clientId,
     scopes: grant.scopes,
-    profile: user ? { email: user.user.email, emailVerified: true, name: user.user.fullName } : undefined,
+    profile: user ? { email: user.user.email, emailVerified: user.user.emailVerified, name: user.user.fullName } : undefined,
   });
   const claims = {
     iss: provider.issuer,
@@ -56,7 +56,7 @@ export function accessTokenHash(accessToken: string, alg: string): string {
 }
 
 export interface IdTokenInput {
-  user: Pick<SignInUser, 'id' | 'email' | 'fullName'>;
+  user: Pick<SignInUser, 'id' | 'email' | 'fullName' | 'emailVerified'>;
   sessionId: string;
   scopes: string[];
   authTimeMs: number;
@@ -83,7 +83,7 @@ export async function issueIdToken(deps: Deps, provider: Provider, client: OAuth
   };
   if (input.scopes.includes('email')) {
     claims.email = input.user.email;
-    claims.email_verified = true;
+    claims.email_verified = input.user.emailVerified;
   }
   if (input.scopes.includes('profile')) claims.name = input.user.fullName;
   return signJws(claims, key, 'JWT');

@@ -15,7 +15,7 @@ export function userinfo(deps: Deps, slug: string, accessToken: string | undefin
   const user = checked.session.user;
   return {
     sub: user.id,
-    ...(scopes.includes('email') ? { email: user.email, email_verified: true } : {}),
+    ...(scopes.includes('email') ? { email: user.email, email_verified: user.emailVerified } : {}),
     ...(scopes.includes('profile') ? { name: user.fullName } : {}),
     tenant: provider.tenant.slug,
   };

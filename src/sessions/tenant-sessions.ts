@@ -3,6 +3,7 @@ import type { Deps } from '../app/deps.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { SIGN_IN_USER_COLUMNS, toSignInUser, type SignInUser, type SignInUserRecord } from '../identity/login-users.ts';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-tokens.ts';
+import { spendRefreshToken } from './refresh-reuse.ts';
 import { revokeSession } from './sessions.ts';
 
 /**
@@ -115,47 +116,50 @@ export function tenantSessionState(deps: Deps, sessionId: string): TenantSession
   return r ? toState(deps, r) : undefined;
 }
 
-export type RefreshExchange =
-  | { outcome: 'rotated'; state: TenantSessionState; refreshToken: string }
+export type RefreshExchange<E> =
+  /** `replayed`: the same successor once more, within KIMAUTH_REFRESH_REUSE_GRACE (see spendRefreshToken). */
+  | { outcome: 'rotated' | 'replayed'; state: TenantSessionState; refreshToken: string }
   | { outcome: 'unknown' }
   | { outcome: 'foreign' }
   | { outcome: 'reused'; state: TenantSessionState }
-  | { outcome: 'dead'; state: TenantSessionState };
+  | { outcome: 'dead'; state: TenantSessionState }
+  | { outcome: 'refused'; state: TenantSessionState; reason: E };
 
 /**
- * Spends a tenant refresh token: the /auth/refresh rule in the same tables. A spent token presented again revokes
- * its session (committed with the caller's transaction); a live one is rotated. A token bound to another tenant
- * or client is left alone. The caller checks the user inside the same transaction.
+ * Spends a tenant refresh token under the one rule of /auth/refresh (spendRefreshToken, with its reuse grace): a
+ * spent token presented again revokes its session (committed with the caller's transaction); a live one is rotated.
+ * A token bound to another tenant or client is left alone. `mayContinue` (the caller's check of the user) runs
+ * before anything is spent or handed out.
  */
-export function exchangeTenantRefreshToken(
+export function exchangeTenantRefreshToken<E>(
   deps: Deps,
   refreshToken: string,
   bound: { tenantId: string; clientId: string },
   actor: Actor,
-): RefreshExchange {
+  mayContinue: (state: TenantSessionState) => E | null | undefined,
+): RefreshExchange<E> {
   assertTransaction(deps, 'exchangeTenantRefreshToken');
   const tokenHash = hashOpaqueToken(refreshToken);
   const r = deps
     .statement(
-      `SELECT rt.rotated_at, ${STATE_COLUMNS} FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+      `SELECT rt.rotated_at, rt.successor_sealed, ${STATE_COLUMNS} FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
          LEFT JOIN sessions p ON p.id = s.parent_session_id JOIN users u ON u.id = s.user_id WHERE rt.token_hash = ?`,
     )
-    .get(tokenHash) as (StateRecord & { rotated_at: number | null }) | undefined;
+    .get(tokenHash) as (StateRecord & { rotated_at: number | null; successor_sealed: string | null }) | undefined;
   if (!r || r.tenant_id === null) return { outcome: 'unknown' };
   // Another tenant's or another client's token is not spent: its holder is not this caller.
   if (r.tenant_id !== bound.tenantId || r.client_id !== bound.clientId) return { outcome: 'foreign' };
   const state = toState(deps, r);
   if (!state.live) return { outcome: 'dead', state };
-  if (r.rotated_at !== null) {
-    revokeSession(deps, state.sessionId, 'refresh_token_reuse', actor);
-    return { outcome: 'reused', state: { ...state, live: false } };
-  }
-  const now = deps.clock.nowMs();
-  deps.statement('UPDATE refresh_tokens SET rotated_at = ? WHERE token_hash = ?').run(now, tokenHash);
-  deps.statement('UPDATE sessions SET last_used_at = ? WHERE id = ?').run(now, state.sessionId);
-  const next = newOpaqueToken();
-  deps.statement('INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES (?, ?, ?)').run(hashOpaqueToken(next), state.sessionId, now);
-  return { outcome: 'rotated', state, refreshToken: next };
+  const spend = spendRefreshToken(
+    deps,
+    { tokenHash, sessionId: state.sessionId, rotatedAt: r.rotated_at, successorSealed: r.successor_sealed },
+    actor,
+    () => mayContinue(state),
+  );
+  if (spend.outcome === 'reused') return { outcome: 'reused', state: { ...state, live: false } };
+  if (spend.outcome === 'refused') return { outcome: 'refused', state, reason: spend.reason };
+  return { outcome: spend.outcome, state, refreshToken: spend.refreshToken };
 }
 
 /** The session a refresh token belongs to (revocation, introspection), without spending it. */
