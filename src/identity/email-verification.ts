@@ -2,8 +2,11 @@ import type { Deps } from '../app/deps.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { markEmailVerifiedRecord } from './store.ts';
 
-/** The ways kimauth learns that a user controls their email: each is a one-time link it mailed to that address. */
-export type EmailProof = 'password_reset' | 'set_password_link' | 'magic_link' | 'invitation';
+/**
+ * The ways kimauth learns that a user controls their email: a one-time link it mailed to that address, or an
+ * upstream OpenID provider the tenant trusts asserting `email_verified: true` for it (the only way a link is made).
+ */
+export type EmailProof = 'password_reset' | 'set_password_link' | 'magic_link' | 'invitation' | 'upstream_idp';
 
 /**
  * Records that the user proved control of their current email (OIDC `email_verified`), audited with how. Only the

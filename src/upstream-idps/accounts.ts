@@ -5,6 +5,7 @@ import { provenUser, type Principal } from '../authorization/principal.ts';
 import type { ClientInfo } from '../identity/login.ts';
 import type { AuthProvider } from '../identity/tables.ts';
 import { createUser, findUserByEmail, normalizeEmail } from '../identity/users.ts';
+import { markEmailVerified } from '../identity/email-verification.ts';
 import { writeCompanyMembership } from '../memberships/memberships.ts';
 import { getCompanyById as getCompany } from '../tenants/tenants.ts';
 import { trackPermissionChanges } from '../permissions/permission-changes.ts';
@@ -163,6 +164,8 @@ function notLinked(idp: UpstreamIdpRow, tenantName: string): Refusal {
 function linkUser(deps: Deps, caller: Principal, idp: UpstreamIdpRow, subject: string, userId: string, email: string, via: 'verified_email' | 'created'): void {
   const now = deps.clock.nowMs();
   insertLink(deps, { idp_id: idp.id, subject, user_id: userId, provider_name: idp.name, issuer: idp.issuer, email, created_at: now });
+  // Links are made only for an email the provider verified: kimauth now knows it too (OIDC email_verified).
+  markEmailVerified(deps, userId, 'upstream_idp', provenUser(caller, userId));
   deps.audit.append(idp.tenant_id, {
     actor: provenUser(caller, userId),
     type: 'user.upstream_idp_linked',

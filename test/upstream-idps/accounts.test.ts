@@ -34,7 +34,11 @@ describe('upstream accounts: link, verified email, new user', () => {
     for (const email_verified of [false, 'true', undefined]) {
       expect(await resolve(trusting, { sub: 's1', email: 'jane@acme.test', email_verified })).toMatchObject({ refused: true, reason: 'not_linked' });
     }
+    const verifiedAt = () => t.deps.sqlite.prepare('SELECT email_verified_at FROM users WHERE id = ?').pluck().get(jane());
+    expect(verifiedAt()).toBeNull();
     expect(await resolve(trusting, { sub: 's1', email: 'JANE@acme.test', email_verified: true })).toEqual({ userId: jane(), via: 'verified_email' });
+    // The provider's verified email is kimauth's now (OIDC email_verified of jane's tokens).
+    expect(verifiedAt()).toBe(t.deps.clock.nowMs());
     // From now on the link answers, whatever the email says.
     expect(await resolve(trusting, { sub: 's1', email: 'renamed@elsewhere.test', email_verified: false })).toEqual({ userId: jane(), via: 'link' });
     // Another subject of the same provider claiming jane's verified address is not jane.
