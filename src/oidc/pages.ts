@@ -62,6 +62,23 @@ export function renderMfaPage(look: PageLook, view: MfaView): string {
   return page(look, 'Two-step verification', 'Two-step verification', `to continue to ${view.clientName}`, Mustache.render(template('mfa'), view));
 }
 
+export interface MfaEnrolView extends MfaView {
+  workspace: string;
+  qrCode: string;
+  secret: string;
+}
+
+/** Hosted TOTP enrolment on first sign-in: the QR code (a data URL, no script) and the key in text, confirmed with a code. */
+export function renderMfaEnrolPage(look: PageLook, view: Omit<MfaEnrolView, 'workspace'>): string {
+  const body = Mustache.render(template('mfa-enroll'), { ...view, workspace: look.workspace });
+  return page(look, 'Set up two-step verification', 'Set up two-step verification', `to continue to ${view.clientName}`, body);
+}
+
+/** The recovery codes, shown once, then on to the application. */
+export function renderRecoveryCodesPage(look: PageLook, view: { action: string; request: string; csrf: string; clientName: string; recoveryCodes: string[] }): string {
+  return page(look, 'Save your recovery codes', 'Save your recovery codes', null, Mustache.render(template('recovery-codes'), view));
+}
+
 export function renderMessagePage(look: PageLook, title: string, message: string, hint?: string): string {
   return page(look, title, title, null, Mustache.render(template('message'), { message, hint }));
 }

@@ -17,6 +17,10 @@ export interface Provider {
     login: string;
     /** The hosted sign-in's second step (TOTP or recovery code). */
     loginMfa: string;
+    /** Hosted TOTP enrolment on first sign-in (a tenant requires MFA, the user has none). */
+    loginMfaEnroll: string;
+    /** Back to the application with a code, from a live SSO session (after the recovery codes were shown). */
+    loginContinue: string;
   };
 }
 
@@ -43,6 +47,8 @@ export function providerOf(deps: Deps, slug: string): Provider {
       endSession: `${p}/logout`,
       login: `${issuer}/login`,
       loginMfa: `${issuer}/login/mfa`,
+      loginMfaEnroll: `${issuer}/login/mfa/enroll`,
+      loginContinue: `${issuer}/login/continue`,
     },
   };
 }

@@ -12,6 +12,7 @@ import { openIdConfiguration, tenantJwks } from '../../oidc/discovery.ts';
 import { endSession } from '../../oidc/end-session.ts';
 import { OAuthError } from '../../oidc/errors.ts';
 import { hostedMessage, loginPage, submitLogin, submitMfa, type HostedAnswer } from '../../oidc/hosted-login.ts';
+import { continueSignIn, submitEnrolment } from '../../oidc/hosted-enrolment.ts';
 import { introspect } from '../../oidc/introspection.ts';
 import { issuerOf } from '../../oidc/provider.ts';
 import { revoke } from '../../oidc/revocation.ts';
@@ -238,6 +239,47 @@ export async function oidcRoutes(app: App, deps: Deps): Promise<void> {
           ),
         ),
     );
+
+    // ── Hosted TOTP enrolment on first sign-in (issue 13 §1) ──
+    oauth.post(
+      '/t/:slug/login/mfa/enroll',
+      {
+        config: { page: true },
+        onRequest: app.ipRateLimit,
+        schema: {
+          operationId: 'postHostedLoginMfaEnroll',
+          tags,
+          summary: 'Hosted TOTP enrolment when the tenant requires MFA: confirm the authenticator with a code (form post, CSRF-protected); answers the recovery codes page',
+          params: slugParams,
+          body: z.object({ request: z.string().optional(), csrf: z.string().optional(), mfa_token: z.string().max(200).optional(), code: z.string().max(20).optional() }),
+          response: { 200: html.describe('the recovery codes (shown once), or the step again'), 401: html },
+        },
+      },
+      async (request, reply) =>
+        sendHosted(
+          reply,
+          await submitEnrolment(deps, caller, request.params.slug, request.body, parseCookies(request.headers.cookie)[CSRF_COOKIE], { ip: request.ip, userAgent: request.headers['user-agent'] }, throttle),
+        ),
+    );
+    oauth.post(
+      '/t/:slug/login/continue',
+      {
+        config: { page: true },
+        schema: {
+          operationId: 'postHostedLoginContinue',
+          tags,
+          summary: 'Back to the application from the live SSO session (after the recovery codes page); 303 to the redirect URI with a code',
+          params: slugParams,
+          body: z.object({ request: z.string().optional(), csrf: z.string().optional() }),
+          response: { 303: z.null(), 400: html, 401: html },
+        },
+      },
+      async (request, reply) => {
+        const cookies = parseCookies(request.headers.cookie);
+        return sendHosted(reply, continueSignIn(deps, request.params.slug, request.body, { sso: cookies[SSO_COOKIE], csrf: cookies[CSRF_COOKIE] }));
+      },
+    );
+    // ── end hosted TOTP enrolment ──
 
     oauth.post(
       '/t/:slug/protocol/openid-connect/token',
