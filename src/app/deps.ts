@@ -14,6 +14,7 @@ import { defaultHttpClient, type HttpClient } from './http-client.ts';
 import { createBackgroundTasks, type BackgroundTasks } from './background-tasks.ts';
 import { subscribeWebhookEvents } from '../webhooks/events.ts';
 import { createLoginThrottle, type LoginThrottle } from '../identity/login-throttle.ts';
+import { createMagicLinkRequestLimit, type MagicLinkRequestLimit } from '../magic-links/request-limit.ts';
 import { AgentExchangeLimiter } from '../agents/exchange-limiter.ts';
 
 /**
@@ -43,6 +44,8 @@ export interface Deps {
    * step, the hosted pages): a limit that a second entrance reset would be no limit.
    */
   loginThrottle: LoginThrottle;
+  /** Magic links mailed per address, one count for both doors (/auth/magic-link/request, the hosted page). */
+  magicLinkRequestLimit: MagicLinkRequestLimit;
   /** Agent token exchanges per agent per minute, one count for both doors (/v1/agents/token, RFC 8693 at the token endpoint). */
   agentExchangeLimiter: AgentExchangeLimiter;
   /** Work done after the response (src/app/background-tasks.ts). */
@@ -108,6 +111,7 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     },
     accessCaches: createAccessCaches(),
     loginThrottle: createLoginThrottle(clock),
+    magicLinkRequestLimit: createMagicLinkRequestLimit(clock),
     agentExchangeLimiter: new AgentExchangeLimiter(clock, options.config.agentTokenRatePerMinute),
     background: createBackgroundTasks(logger),
     platformTenantId() {

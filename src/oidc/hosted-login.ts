@@ -5,6 +5,7 @@ import { provenUser, type Principal } from '../authorization/principal.ts';
 import type { ClientInfo } from '../identity/login.ts';
 import type { LoginThrottle } from '../identity/login-throttle.ts';
 import { checkPasswordSignIn, INVALID_CREDENTIALS } from '../identity/password-sign-in.ts';
+import { tenantOffersMagicLinks } from '../magic-links/tenant-setting.ts';
 import { activeCompanyRole } from '../memberships/active-memberships.ts';
 import type { SignInUser } from '../identity/login-users.ts';
 import { proveSecondFactor, secondFactorDue, usableChallenge, type FirstFactor } from '../mfa/sign-in.ts';
@@ -47,12 +48,20 @@ export function hostedMessage(deps: Deps, slug: string, status: number, title: s
   return messageAnswer(deps, providerOf(deps, slug), status, title, message);
 }
 
-function formAnswer(deps: Deps, provider: Provider, sealed: string, redirectUri: string, clientName: string, extra: { status?: number; email?: string; error?: string } = {}): HostedAnswer {
+export function formAnswer(deps: Deps, provider: Provider, sealed: string, redirectUri: string, clientName: string, extra: { status?: number; email?: string; error?: string } = {}): HostedAnswer {
   const look = lookOf(provider.tenant.name, selectBranding(deps, provider.tenant.id));
   const csrf = randomBytes(32).toString('base64url');
   return {
     status: extra.status ?? 200,
-    html: renderLoginPage(look, { action: provider.endpoints.login, request: sealed, csrf, email: extra.email, error: extra.error, clientName }),
+    html: renderLoginPage(look, {
+      action: provider.endpoints.login,
+      request: sealed,
+      csrf,
+      email: extra.email,
+      error: extra.error,
+      clientName,
+      magicLinkAction: tenantOffersMagicLinks(deps, provider.tenant.id) ? provider.endpoints.loginMagicLink : undefined,
+    }),
     policy: pagePolicy({ formTarget: redirectUri, logoUrl: look.logoUrl }),
     cookies: [cookieHeader(deps, provider.tenant.slug, CSRF_COOKIE, csrf, 600)],
   };

@@ -41,6 +41,8 @@ export interface LoginView {
   email?: string;
   error?: string;
   clientName: string;
+  /** The tenant offers "email me a link" (issue 13 §2): the second button's target. */
+  magicLinkAction?: string;
 }
 
 export function renderLoginPage(look: PageLook, view: LoginView): string {
@@ -77,6 +79,16 @@ export function renderMfaEnrolPage(look: PageLook, view: Omit<MfaEnrolView, 'wor
 /** The recovery codes, shown once, then on to the application. */
 export function renderRecoveryCodesPage(look: PageLook, view: { action: string; request: string; csrf: string; clientName: string; recoveryCodes: string[] }): string {
   return page(look, 'Save your recovery codes', 'Save your recovery codes', null, Mustache.render(template('recovery-codes'), view));
+}
+
+/** After "email me a link": the same answer for every address. */
+export function renderMagicLinkSentPage(look: PageLook, view: { email: string; clientName: string }): string {
+  return page(look, 'Check your email', 'Check your email', null, Mustache.render(template('magic-link-sent'), view));
+}
+
+/** The landing of a mailed link: a button (a POST) spends it, so a mail scanner fetching the link signs no one in. */
+export function renderMagicLinkPage(look: PageLook, view: { action: string; request: string; csrf: string; token: string; clientName: string }): string {
+  return page(look, 'Sign in', `Sign in to ${look.workspace}`, `to continue to ${view.clientName}`, Mustache.render(template('magic-link'), view));
 }
 
 export function renderMessagePage(look: PageLook, title: string, message: string, hint?: string): string {

@@ -21,6 +21,8 @@ export interface Provider {
     loginMfaEnroll: string;
     /** Back to the application with a code, from a live SSO session (after the recovery codes were shown). */
     loginContinue: string;
+    /** "Email me a link" on the hosted page, and the page the mailed link opens. */
+    loginMagicLink: string;
   };
 }
 
@@ -49,6 +51,7 @@ export function providerOf(deps: Deps, slug: string): Provider {
       loginMfa: `${issuer}/login/mfa`,
       loginMfaEnroll: `${issuer}/login/mfa/enroll`,
       loginContinue: `${issuer}/login/continue`,
+      loginMagicLink: `${issuer}/login/magic-link`,
     },
   };
 }

@@ -13,6 +13,7 @@ import { endSession } from '../../oidc/end-session.ts';
 import { OAuthError } from '../../oidc/errors.ts';
 import { hostedMessage, loginPage, submitLogin, submitMfa, type HostedAnswer } from '../../oidc/hosted-login.ts';
 import { continueSignIn, submitEnrolment } from '../../oidc/hosted-enrolment.ts';
+import { magicLinkLanding, requestHostedMagicLink, submitMagicLink } from '../../oidc/hosted-magic-link.ts';
 import { introspect } from '../../oidc/introspection.ts';
 import { issuerOf } from '../../oidc/provider.ts';
 import { revoke } from '../../oidc/revocation.ts';
@@ -271,7 +272,7 @@ export async function oidcRoutes(app: App, deps: Deps): Promise<void> {
           summary: 'Back to the application from the live SSO session (after the recovery codes page); 303 to the redirect URI with a code',
           params: slugParams,
           body: z.object({ request: z.string().optional(), csrf: z.string().optional() }),
-          response: { 303: z.null(), 400: html, 401: html },
+          response: { 200: html.describe('not sent: the answer is the 303 (listed for tools that expect a 2xx)'), 303: z.null(), 400: html, 401: html },
         },
       },
       async (request, reply) => {
@@ -280,6 +281,59 @@ export async function oidcRoutes(app: App, deps: Deps): Promise<void> {
       },
     );
     // ── end hosted TOTP enrolment ──
+
+    // ── Magic links on the hosted page (issue 13 §2) ──
+    const clientOf = (request: FastifyRequest) => ({ ip: request.ip, userAgent: request.headers['user-agent'] });
+    oauth.post(
+      '/t/:slug/login/magic-link',
+      {
+        config: { page: true },
+        onRequest: app.ipRateLimit,
+        schema: {
+          operationId: 'postHostedMagicLinkRequest',
+          tags,
+          summary: '"Email me a link" on the hosted page (tenants that enable it; form post, CSRF-protected): the same answer for every address',
+          params: slugParams,
+          body: z.object({ request: z.string().optional(), csrf: z.string().optional(), email: z.string().optional(), password: z.string().optional() }),
+          response: { 200: html, 404: html },
+        },
+      },
+      async (request, reply) =>
+        sendHosted(reply, requestHostedMagicLink(deps, caller, request.params.slug, request.body, parseCookies(request.headers.cookie)[CSRF_COOKIE], clientOf(request))),
+    );
+    oauth.get(
+      '/t/:slug/login/magic-link',
+      {
+        config: { page: true },
+        schema: {
+          operationId: 'getHostedMagicLink',
+          tags,
+          summary: 'The page a mailed sign-in link opens: a button continues the sign-in (opening it spends nothing)',
+          params: slugParams,
+          querystring: z.object({ token: z.string().max(200).optional(), request: z.string().max(8192).optional() }),
+          response: { 200: html, 400: html },
+        },
+      },
+      async (request, reply) => sendHosted(reply, magicLinkLanding(deps, request.params.slug, request.query)),
+    );
+    oauth.post(
+      '/t/:slug/login/magic-link/verify',
+      {
+        config: { page: true },
+        onRequest: app.ipRateLimit,
+        schema: {
+          operationId: 'postHostedMagicLinkVerify',
+          tags,
+          summary: 'Spends the sign-in link and continues the hosted sign-in (MFA still applies); 303 to the redirect URI with a code',
+          params: slugParams,
+          body: z.object({ request: z.string().optional(), csrf: z.string().optional(), token: z.string().max(200).optional() }),
+          response: { 200: html, 303: z.null(), 400: html },
+        },
+      },
+      async (request, reply) =>
+        sendHosted(reply, await submitMagicLink(deps, caller, request.params.slug, request.body, parseCookies(request.headers.cookie)[CSRF_COOKIE], clientOf(request))),
+    );
+    // ── end magic links ──
 
     oauth.post(
       '/t/:slug/protocol/openid-connect/token',
