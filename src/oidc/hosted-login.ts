@@ -13,6 +13,7 @@ import { startTenantSession } from '../sessions/tenant-sessions.ts';
 import { sameSecret } from '../tokens/opaque-tokens.ts';
 import { openAuthorization, type PendingAuthorization } from './authorization-request.ts';
 import { enrolmentAnswer } from './hosted-enrolment.ts';
+import { passkeySignInForm } from './hosted-passkey.ts';
 import { issueAuthorizationCode, usableClient } from './authorize.ts';
 import { lookOf, pagePolicy, renderLoginPage, renderMessagePage, renderMfaPage } from './pages.ts';
 import { providerOf, type Provider } from './provider.ts';
@@ -61,8 +62,9 @@ export function formAnswer(deps: Deps, provider: Provider, sealed: string, redir
       error: extra.error,
       clientName,
       magicLinkAction: tenantOffersMagicLinks(deps, provider.tenant.id) ? provider.endpoints.loginMagicLink : undefined,
+      passkey: passkeySignInForm(deps, provider),
     }),
-    policy: pagePolicy({ formTarget: redirectUri, logoUrl: look.logoUrl }),
+    policy: pagePolicy({ formTarget: redirectUri, logoUrl: look.logoUrl, scripts: true }),
     cookies: [cookieHeader(deps, provider.tenant.slug, CSRF_COOKIE, csrf, 600)],
   };
 }

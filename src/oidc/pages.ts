@@ -43,7 +43,21 @@ export interface LoginView {
   clientName: string;
   /** The tenant offers "email me a link" (issue 13 §2): the second button's target. */
   magicLinkAction?: string;
+  /** "Use a passkey" (issue 13 §3): its own form, driven by a small script. */
+  passkey?: PasskeyFormView;
 }
+
+export interface PasskeyFormView {
+  action: string;
+  /** The sealed ceremony (challenge) posted back with the answer. */
+  ceremony: string;
+  /** The WebAuthn options for the script, as JSON safe inside a <script> element. */
+  optionsJson: string;
+  scriptUrl: string;
+}
+
+/** JSON for a `<script type="application/json">` element: no "<" can close it. */
+export const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
 export function renderLoginPage(look: PageLook, view: LoginView): string {
   const body = Mustache.render(template('login'), view);
@@ -91,6 +105,22 @@ export function renderMagicLinkPage(look: PageLook, view: { action: string; requ
   return page(look, 'Sign in', `Sign in to ${look.workspace}`, `to continue to ${view.clientName}`, Mustache.render(template('magic-link'), view));
 }
 
+export interface AccountView {
+  email: string;
+  csrf: string;
+  passkeys: Array<{ id: string; name: string; createdAt: string; lastUsedAt: string | null }>;
+  removeAction: string;
+  register: PasskeyFormView;
+  signOutUrl: string;
+  notice?: string;
+  error?: string;
+}
+
+/** The hosted account page (signed in by the SSO session): the user's passkeys, add and remove. */
+export function renderAccountPage(look: PageLook, view: AccountView): string {
+  return page(look, 'Your account', 'Your account', look.workspace, Mustache.render(template('account'), view));
+}
+
 export function renderMessagePage(look: PageLook, title: string, message: string, hint?: string): string {
   return page(look, title, title, null, Mustache.render(template('message'), { message, hint }));
 }
@@ -99,7 +129,7 @@ export function renderMessagePage(look: PageLook, title: string, message: string
  * The page's own Content-Security-Policy: the global one, plus the one origin the form's answer redirects to
  * (browsers apply form-action to redirects after a POST) and the logo's origin.
  */
-export function pagePolicy(extra: { formTarget?: string; logoUrl?: string | null } = {}): string {
+export function pagePolicy(extra: { formTarget?: string; logoUrl?: string | null; scripts?: boolean } = {}): string {
   const origin = (u: string | null | undefined) => {
     try {
       return u ? ` ${new URL(u).origin}` : '';
@@ -110,6 +140,8 @@ export function pagePolicy(extra: { formTarget?: string; logoUrl?: string | null
   return [
     "default-src 'none'",
     "style-src 'unsafe-inline'",
+    // Only the passkey pages run a script: the one file of this origin, never inline code.
+    ...(extra.scripts ? ["script-src 'self'"] : []),
     `img-src 'self' data:${origin(extra.logoUrl)}`,
     `form-action 'self'${origin(extra.formTarget)}`,
     "frame-ancestors 'none'",

@@ -23,6 +23,11 @@ export interface Provider {
     loginContinue: string;
     /** "Email me a link" on the hosted page, and the page the mailed link opens. */
     loginMagicLink: string;
+    /** "Use a passkey" on the hosted page (issue 13 §3). */
+    loginPasskey: string;
+    /** The hosted account page (passkeys), and its script. */
+    account: string;
+    passkeyScript: string;
   };
 }
 
@@ -52,6 +57,9 @@ export function providerOf(deps: Deps, slug: string): Provider {
       loginMfaEnroll: `${issuer}/login/mfa/enroll`,
       loginContinue: `${issuer}/login/continue`,
       loginMagicLink: `${issuer}/login/magic-link`,
+      loginPasskey: `${issuer}/login/passkey`,
+      account: `${issuer}/account`,
+      passkeyScript: `${issuer}/assets/passkeys.js`,
     },
   };
 }
