@@ -7,7 +7,7 @@ import { tenantSessionState } from '../sessions/tenant-sessions.ts';
 import { sameSecret } from '../tokens/opaque-tokens.ts';
 import { liveSso } from './authorize.ts';
 import { messageAnswer, type HostedAnswer } from './hosted-login.ts';
-import { lookOf, pagePolicy, renderAccountPage, scriptJson } from './pages.ts';
+import { lookOf, pagePolicy, renderAccountPage } from './pages.ts';
 import { providerOf, type Provider } from './provider.ts';
 import { CSRF_COOKIE, cookieHeader } from './sso-cookie.ts';
 import { selectBranding } from './store.ts';
@@ -41,7 +41,7 @@ async function accountAnswer(deps: Deps, provider: Provider, who: { caller: User
     csrf,
     passkeys: listPasskeys(deps, who.caller, who.caller.id),
     removeAction: `${provider.endpoints.account}/passkeys/remove`,
-    register: { action: `${provider.endpoints.account}/passkeys`, ceremony: ceremony.sealed, optionsJson: scriptJson(ceremony.options), scriptUrl: provider.endpoints.passkeyScript },
+    register: { action: `${provider.endpoints.account}/passkeys`, ceremony: ceremony.sealed, optionsJson: JSON.stringify(ceremony.options), scriptUrl: provider.endpoints.passkeyScript },
     signOutUrl: provider.endpoints.endSession,
     notice: extra.notice,
     error: extra.error,

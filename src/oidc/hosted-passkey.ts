@@ -7,7 +7,7 @@ import { sameSecret } from '../tokens/opaque-tokens.ts';
 import { openAuthorization } from './authorization-request.ts';
 import { usableClient } from './authorize.ts';
 import { EXPIRED, entered, formAnswer, mayEnter, messageAnswer, startSsoSession, type Entered, type HostedAnswer } from './hosted-login.ts';
-import { scriptJson, type PasskeyFormView } from './pages.ts';
+import type { PasskeyFormView } from './pages.ts';
 import { providerOf, type Provider } from './provider.ts';
 
 /**
@@ -16,7 +16,7 @@ import { providerOf, type Provider } from './provider.ts';
  */
 export function passkeySignInForm(deps: Deps, provider: Provider): PasskeyFormView {
   const ceremony = passkeySignInOptions(deps);
-  return { action: provider.endpoints.loginPasskey, ceremony: ceremony.sealed, optionsJson: scriptJson(ceremony.options), scriptUrl: provider.endpoints.passkeyScript };
+  return { action: provider.endpoints.loginPasskey, ceremony: ceremony.sealed, optionsJson: JSON.stringify(ceremony.options), scriptUrl: provider.endpoints.passkeyScript };
 }
 
 export interface PasskeyForm {

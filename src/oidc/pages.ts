@@ -51,13 +51,10 @@ export interface PasskeyFormView {
   action: string;
   /** The sealed ceremony (challenge) posted back with the answer. */
   ceremony: string;
-  /** The WebAuthn options for the script, as JSON safe inside a <script> element. */
+  /** The WebAuthn options for the script (JSON, HTML-escaped into a hidden field like every value). */
   optionsJson: string;
   scriptUrl: string;
 }
-
-/** JSON for a `<script type="application/json">` element: no "<" can close it. */
-export const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
 export function renderLoginPage(look: PageLook, view: LoginView): string {
   const body = Mustache.render(template('login'), view);

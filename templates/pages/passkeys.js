@@ -1,4 +1,4 @@
-// The WebAuthn ceremony of the hosted pages (issue 13 §3): read the server's options from the page, ask the
+// The WebAuthn ceremony of the hosted pages (issue 13 §3): read the server's options from the page (a hidden field without a name), ask the
 // authenticator, post its answer with the form. Without this script (or WebAuthn) the form posts nothing and
 // the server says so; the password form never needs it.
 (function () {
@@ -13,7 +13,7 @@
       if (!supported) return;
       event.preventDefault();
       if (status) status.textContent = 'Waiting for your passkey…';
-      var json = JSON.parse(optionsElement.textContent);
+      var json = JSON.parse(optionsElement.value);
       var ceremony = create
         ? navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(json) })
         : navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(json) });

@@ -115,7 +115,7 @@ describe('CLI: MFA for operators', () => {
       // The confirming code was this step's; the next step's code is fresh (±1 step).
       await verifyMfaSignIn(deps, ANONYMOUS_HTTP, { mfaToken: challenge.mfaToken, code: codeNow(deps, secret, 30) }, CLIENT, createLoginThrottle(deps.clock));
       // Spent only a moment ago: kept (the daily sweep takes it after a day; see test/mfa/totp.test.ts).
-      expect(purgeSpentSignInSteps(deps, cliOperator())).toEqual({ mfaChallenges: 0, magicLinks: 0 });
+      expect(purgeSpentSignInSteps(deps, cliOperator())).toEqual({ mfaChallenges: 0, magicLinks: 0, passkeyChallenges: 0 });
     });
   });
 });

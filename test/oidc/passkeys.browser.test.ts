@@ -119,9 +119,28 @@ describe.skipIf(!existsSync(CHROMIUM))('passkeys on the hosted pages in headless
     const second = authUrl();
     await page.goto(second.url);
     expect(await page.getByRole('heading', { name: /^Sign in to/ }).isVisible()).toBe(true);
-    await Promise.all([page.waitForURL((u) => u.href.startsWith(`${callback}?`)), page.getByRole('button', { name: 'Use a passkey' }).click()]);
+    const [assertion] = await Promise.all([
+      page.waitForRequest((r) => r.url().endsWith('/login/passkey') && r.method() === 'POST'),
+      page.waitForURL((u) => u.href.startsWith(`${callback}?`)),
+      page.getByRole('button', { name: 'Use a passkey' }).click(),
+    ]);
     expect(await subjectOf(page.url(), second.verifier)).toBe(w.member.id);
     expect(lastSignIn()).toMatchObject({ authType: 'oidc_sso', method: 'passkey', mfa: 'passkey', client_id: 'web' });
+
+    // The same signed answer posted again (its form and CSRF cookie) starts nothing: a ceremony is used once.
+    const posted = new URLSearchParams(assertion.postData()!);
+    const replay = await fetch(`${w.base.replace('localhost', '127.0.0.1')}/t/acme/login/passkey`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `kimauth_csrf=${posted.get('csrf')}` },
+      body: posted,
+    });
+    expect(replay.status).toBe(401);
+    expect(replay.headers.get('location')).toBeNull();
+    expect(await replay.text()).toContain('That passkey was not accepted');
+    // Used challenges are remembered only while their page could still be posted.
+    const spent = () => w.t.deps.sqlite.prepare('SELECT count(*) FROM passkey_spent_challenges').pluck().get();
+    expect(spent()).toBe(2);
     setTenantMfaRequirement(w.t.deps, cliOperator(), 'acme', false);
 
     // Remove it (a plain form): gone from the page and the database, audited.
@@ -140,7 +159,8 @@ describe.skipIf(!existsSync(CHROMIUM))('passkeys on the hosted pages in headless
     await Promise.all([page.waitForResponse((r) => r.url().endsWith('/login/passkey')), page.getByRole('button', { name: 'Use a passkey' }).click()]);
     expect(await page.getByRole('alert').textContent()).toContain('That passkey was not accepted');
     expect(page.url().startsWith(callback)).toBe(false);
-  });
+    // Many steps in one browser on a shared 2-core machine: a generous budget, every wait still on a condition.
+  }, 120_000);
 
   it('without JavaScript the password path works and the passkey button only explains itself', async () => {
     const noScript = await browser.newContext({ javaScriptEnabled: false });
@@ -152,5 +172,5 @@ describe.skipIf(!existsSync(CHROMIUM))('passkeys on the hosted pages in headless
     await p.getByLabel('Password').fill(PASSWORD);
     await Promise.all([p.waitForURL((u) => u.href.startsWith(`${callback}?`)), p.getByRole('button', { name: 'Sign in', exact: true }).click()]);
     await noScript.close();
-  });
+  }, 60_000);
 });
