@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { verifyAuthenticationResponse } from '@simplewebauthn/server';
 import type { Deps } from '../app/deps.ts';
 import { AppError } from '../app/errors.ts';
 import { provenUser, type Principal } from '../authorization/principal.ts';
@@ -10,6 +9,7 @@ import { userHandleOf, type Ceremony } from './registration.ts';
 import { relyingPartyOf } from './relying-party.ts';
 import { authenticationResponseOf } from './responses.ts';
 import { findPasskey, recordPasskeyUse } from './store.ts';
+import { webauthn } from './webauthn.ts';
 
 /**
  * Sign-in with a passkey (issue 13 §3): a discoverable credential (no email typed, no allowCredentials), user
@@ -64,7 +64,7 @@ export async function verifyPasskeySignIn<T>(
   const rp = relyingPartyOf(deps);
   let verification;
   try {
-    verification = await verifyAuthenticationResponse({
+    verification = await (await webauthn()).verifyAuthenticationResponse({
       response,
       expectedChallenge: ceremony.challenge,
       expectedOrigin: rp.origin,

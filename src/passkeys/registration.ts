@@ -1,4 +1,3 @@
-import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { Deps } from '../app/deps.ts';
 import { AppError, conflict, notFound, validationError } from '../app/errors.ts';
 import { authorize } from '../authorization/policy.ts';
@@ -8,6 +7,7 @@ import { openCeremony, sealCeremony, spendCeremony } from './challenges.ts';
 import { relyingPartyOf } from './relying-party.ts';
 import { registrationResponseOf } from './responses.ts';
 import { deletePasskey, findPasskey, insertPasskey, listPasskeysOf } from './store.ts';
+import { webauthn } from './webauthn.ts';
 
 /**
  * A user's own passkeys (issue 13 §3): register (a discoverable credential, user verification required), list,
@@ -36,7 +36,7 @@ export async function passkeyRegistrationOptions(deps: Deps, caller: Principal, 
   const user = findUserById(deps, userId);
   if (!user || user.deletedAt) throw new AppError('unauthorized', 'Sign in again');
   const rp = relyingPartyOf(deps);
-  const options = await generateRegistrationOptions({
+  const options = await (await webauthn()).generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
     userName: user.email,
@@ -60,7 +60,7 @@ export async function registerPasskey(deps: Deps, caller: Principal, userId: str
   const rp = relyingPartyOf(deps);
   let verification;
   try {
-    verification = await verifyRegistrationResponse({
+    verification = await (await webauthn()).verifyRegistrationResponse({
       response,
       expectedChallenge: ceremony.challenge,
       expectedOrigin: rp.origin,
