@@ -15,6 +15,7 @@ import { mailTransportFor, type MailTransport } from '../mail/transport.ts';
 import { createBackgroundTasks, type BackgroundTasks } from './background-tasks.ts';
 import { subscribeWebhookEvents } from '../webhooks/events.ts';
 import { createLoginThrottle, type LoginThrottle } from '../identity/login-throttle.ts';
+import { createMagicLinkRequestLimit, type MagicLinkRequestLimit } from '../magic-links/request-limit.ts';
 import { AgentExchangeLimiter } from '../agents/exchange-limiter.ts';
 import { selectTenantBySlug } from '../tenants/store.ts';
 import { MASTER_SLUG } from '../tenants/master.ts';
@@ -52,6 +53,8 @@ export interface Deps {
    * step, the hosted pages): a limit that a second entrance reset would be no limit.
    */
   loginThrottle: LoginThrottle;
+  /** Magic links mailed per address, one count for both doors (/auth/magic-link/request, the hosted page). */
+  magicLinkRequestLimit: MagicLinkRequestLimit;
   /** Agent token exchanges per agent per minute, one count for both doors (/v1/agents/token, RFC 8693 at the token endpoint). */
   agentExchangeLimiter: AgentExchangeLimiter;
   /** Work done after the response (src/app/background-tasks.ts). */
@@ -122,6 +125,7 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     statement,
     accessCaches: createAccessCaches(),
     loginThrottle: createLoginThrottle(clock),
+    magicLinkRequestLimit: createMagicLinkRequestLimit(clock),
     agentExchangeLimiter: new AgentExchangeLimiter(clock, options.config.agentTokenRatePerMinute),
     background: createBackgroundTasks(logger),
     upstreamClients: createUpstreamClients(),

@@ -27,7 +27,14 @@ export function magicLinkUrl(deps: Deps, token: string): string {
  * Issues and mails a link when the address belongs to a live account and is under its mail limit; otherwise does
  * nothing visible. Returns whether a link was issued (tests; the HTTP answer never says).
  */
-export function requestMagicLink(deps: Deps, caller: Principal, input: { email: string }, client: ClientInfo, limit: MagicLinkRequestLimit): boolean {
+export function requestMagicLink(
+  deps: Deps,
+  caller: Principal,
+  input: { email: string },
+  client: ClientInfo,
+  limit: MagicLinkRequestLimit,
+  linkTo: (token: string) => string = (token) => magicLinkUrl(deps, token),
+): boolean {
   const email = normalizeEmail(input.email);
   return deps.sqlite.transaction(() => {
     const user = findUserByEmail(deps, email);
@@ -55,7 +62,7 @@ export function requestMagicLink(deps: Deps, caller: Principal, input: { email: 
     enqueueMail(deps, {
       template: 'magic-link',
       to: user.email,
-      data: { fullName: user.fullName, loginUrl: magicLinkUrl(deps, token), expiresAt: new Date(expiresAt).toISOString() },
+      data: { fullName: user.fullName, loginUrl: linkTo(token), expiresAt: new Date(expiresAt).toISOString() },
     });
     return true;
   })();
@@ -71,9 +78,10 @@ export function requestMagicLinkAfterResponse(
   input: { email: string },
   client: ClientInfo,
   limit: MagicLinkRequestLimit,
+  linkTo?: (token: string) => string,
 ): { status: 'ok' } {
   normalizeEmail(input.email);
-  deps.background.run('magic-link.request', () => requestMagicLink(deps, caller, input, client, limit));
+  deps.background.run('magic-link.request', () => requestMagicLink(deps, caller, input, client, limit, linkTo));
   return { status: 'ok' };
 }
 
@@ -84,8 +92,15 @@ const INVALID_LINK = 'This sign-in link is invalid, expired or already used';
  * MFA step). A bad, expired or spent link is 400 validation_error, as a reset token is: no session is involved.
  */
 export async function verifyMagicLink(deps: Deps, caller: Principal, input: { token: string }, client: ClientInfo): Promise<LoginResult> {
-  const tokenHash = hashOpaqueToken(input.token);
-  const userId = deps.sqlite.transaction(() => {
+  const userId = spendMagicLinkToken(deps, caller, input.token, client);
+  if (!userId) throw validationError(INVALID_LINK);
+  return completeSignIn(deps, caller, userId, client, 'magic_link');
+}
+
+/** Spends a link (single use, audited) and returns whose it was, or undefined for a bad, expired or spent one. */
+export function spendMagicLinkToken(deps: Deps, caller: Principal, token: string, client: ClientInfo): string | undefined {
+  const tokenHash = hashOpaqueToken(token);
+  return deps.sqlite.transaction(() => {
     const link = findMagicLink(deps, tokenHash);
     if (!link || !spendMagicLink(deps, tokenHash, deps.clock.nowMs())) return undefined;
     deps.audit.append(deps.platformTenantId(), {
@@ -97,7 +112,4 @@ export async function verifyMagicLink(deps: Deps, caller: Principal, input: { to
     markEmailVerified(deps, link.user_id, 'magic_link', provenUser(caller, link.user_id));
     return link.user_id;
   })();
-  if (!userId) throw validationError(INVALID_LINK);
-  return completeSignIn(deps, caller, userId, client, 'magic_link');
 }
-

@@ -35,3 +35,17 @@ export function spendMagicLink(deps: Deps, tokenHash: string, nowMs: number): bo
 export function purgeMagicLinks(deps: Deps, before: number): number {
   return deps.statement('DELETE FROM magic_link_tokens WHERE used_at < ? OR expires_at < ?').run(before, before).changes;
 }
+
+/** Whether the tenant's hosted sign-in page offers magic links (off unless set). */
+export function findTenantMagicLinks(deps: Deps, tenantId: string): boolean {
+  const enabled = deps.statement('SELECT enabled FROM tenant_magic_link_settings WHERE tenant_id = ?').pluck().get(tenantId) as number | undefined;
+  return enabled === 1;
+}
+
+export function upsertTenantMagicLinks(deps: Deps, tenantId: string, enabled: boolean, nowMs: number): void {
+  deps
+    .statement(
+      'INSERT INTO tenant_magic_link_settings (tenant_id, enabled, updated_at) VALUES (?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at',
+    )
+    .run(tenantId, enabled ? 1 : 0, nowMs);
+}

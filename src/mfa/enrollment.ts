@@ -9,7 +9,7 @@ import type { SignInUser } from '../identity/login-users.ts';
 import { verifyPassword } from '../identity/passwords.ts';
 import { findUserById } from '../identity/users.ts';
 import { issueTokenPair, type TokenPair } from '../tokens/access-tokens.ts';
-import { acceptSecondFactor, acceptTotpCode, issueRecoveryCodes, sealTotpSecret } from './second-factor.ts';
+import { acceptSecondFactor, acceptTotpCode, issueRecoveryCodes, openTotpSecret, sealTotpSecret } from './second-factor.ts';
 import { assertNotThrottled, mfaThrottleKey, usableChallenge } from './sign-in.ts';
 import { deleteRecoveryCodes, deleteTotp, findTotp, spendChallenge, spendChallengesOf, upsertPendingTotp } from './store.ts';
 import { tenantsRequiringMfaOf } from './tenant-requirement.ts';
@@ -78,10 +78,10 @@ export interface TotpConfirmation {
   login?: TokenPair;
 }
 
-interface ConfirmOutcome {
+interface ConfirmOutcome<T> {
   recoveryCodes: string[];
   refused?: AppError;
-  started?: { user: SignInUser } & ReturnType<typeof beginSignedInSession>;
+  started?: T;
 }
 
 const wrongCode = () => new AppError('unauthorized', 'Invalid code');
@@ -115,19 +115,24 @@ function withCodeCheck<T>(
   return outcome.value;
 }
 
-/** POST /auth/mfa/totp/confirm {code}: activates the pending authenticator and answers the recovery codes. */
-export async function confirmTotp(
+/**
+ * The one confirmation: the pending authenticator becomes active with its first code, ten recovery codes are
+ * issued; with an enrolment mfaToken the waiting sign-in completes in the same transaction through `complete`
+ * (a token pair's session for /auth, an SSO session for the hosted pages).
+ */
+function confirmPendingTotp<T>(
   deps: Deps,
   caller: Principal,
   input: { code: string; mfaToken?: string },
   client: ClientInfo,
   throttle: LoginThrottle,
-): Promise<TotpConfirmation> {
+  complete: (user: SignInUser) => T,
+): ConfirmOutcome<T> {
   const subject = subjectOf(deps, caller, input.mfaToken);
   const pending = findTotp(deps, subject.userId);
   if (!pending) throw validationError('There is no enrolment to confirm: POST /auth/mfa/totp/enroll first');
   if (pending.status === 'active') throw conflict('TOTP is already enabled');
-  const done = withCodeCheck<ConfirmOutcome>(deps, subject, client, throttle, () => {
+  const done = withCodeCheck<ConfirmOutcome<T>>(deps, subject, client, throttle, () => {
     if (acceptTotpCode(deps, subject.userId, input.code, 'pending') === null) return { wrong: 'totp_confirm' };
     const recoveryCodes = issueRecoveryCodes(deps, subject.userId);
     deps.audit.append(deps.platformTenantId(), {
@@ -141,15 +146,45 @@ export async function confirmTotp(
     spendChallenge(deps, subject.challengeHash, deps.clock.nowMs());
     const candidate = signInCandidate(deps, caller, subject.userId, client);
     if ('error' in candidate) return { value: { recoveryCodes, refused: candidate.error } };
-    const started = beginSignedInSession(deps, caller, candidate.user, client, { mfa: 'totp', enrolled: true });
-    return { value: { recoveryCodes, started: { user: candidate.user, ...started } } };
+    return { value: { recoveryCodes, started: complete(candidate.user) } };
   });
   if (done.refused) throw done.refused;
+  return done;
+}
+
+/** POST /auth/mfa/totp/confirm {code}: activates the pending authenticator and answers the recovery codes. */
+export async function confirmTotp(
+  deps: Deps,
+  caller: Principal,
+  input: { code: string; mfaToken?: string },
+  client: ClientInfo,
+  throttle: LoginThrottle,
+): Promise<TotpConfirmation> {
+  const done = confirmPendingTotp(deps, caller, input, client, throttle, (user) => ({
+    user,
+    ...beginSignedInSession(deps, caller, user, client, { mfa: 'totp', enrolled: true }),
+  }));
   if (done.started) {
     const { user, session, refreshToken } = done.started;
     return { status: 'enabled', recoveryCodes: done.recoveryCodes, login: await issueTokenPair(deps, user, session, refreshToken) };
   }
   return { status: 'enabled', recoveryCodes: done.recoveryCodes };
+}
+
+/**
+ * The hosted pages' enrolment on first sign-in: confirmTotp for an enrolment mfaToken, where `startSession` (run in
+ * the confirmation's transaction with the proven, allowed user) starts the page's own SSO session.
+ */
+export function confirmTotpForHostedSignIn<T>(
+  deps: Deps,
+  caller: Principal,
+  input: { code: string; mfaToken: string },
+  client: ClientInfo,
+  throttle: LoginThrottle,
+  startSession: (user: SignInUser) => T,
+): { recoveryCodes: string[]; started: T } {
+  const done = confirmPendingTotp(deps, caller, input, client, throttle, startSession);
+  return { recoveryCodes: done.recoveryCodes, started: done.started as T };
 }
 
 function activeSubject(deps: Deps, caller: Principal): Subject {
@@ -232,4 +267,18 @@ export function resetUserMfa(deps: Deps, caller: Principal, userId: string): { u
     });
     return { userId: user.id, ...removed };
   })();
+}
+
+/**
+ * The pending authenticator of an enrolment mfaToken, shown again (e.g. after a wrong code on the hosted page)
+ * without replacing the secret the user may already have scanned. Undefined when the step is over or nothing is pending.
+ */
+export async function pendingTotpEnrollment(deps: Deps, mfaToken: string): Promise<TotpEnrollment | undefined> {
+  const challenge = usableChallenge(deps, mfaToken, 'enroll');
+  const row = challenge && findTotp(deps, challenge.user_id);
+  const user = challenge && findUserById(deps, challenge.user_id);
+  if (!row || row.status !== 'pending' || !user) return undefined;
+  const secret = openTotpSecret(deps, user.id, row.secret_sealed);
+  const otpauthUrl = totpUri(secret, deps.config.emailAppName, user.email);
+  return { secret, otpauthUrl, qrCode: await totpQrSvgDataUrl(otpauthUrl), period: 30, digits: 6, algorithm: 'SHA1' };
 }

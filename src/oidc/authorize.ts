@@ -137,7 +137,7 @@ export function authorize(deps: Deps, slug: string, query: QueryParams, ssoCooki
 }
 
 /** The SSO session behind the cookie, when it is live, its user may still use the tenant and it is fresh enough. */
-function liveSso(deps: Deps, provider: Provider, cookie: string | undefined, maxAge: number | null) {
+export function liveSso(deps: Deps, provider: Provider, cookie: string | undefined, maxAge: number | null) {
   const sessionId = ssoSessionIdOf(deps, provider.tenant.id, cookie);
   if (!sessionId) return undefined;
   const state = tenantSessionState(deps, sessionId);

@@ -5,11 +5,15 @@ import { provenUser, type Principal } from '../authorization/principal.ts';
 import { signInCandidate, type ClientInfo } from '../identity/login.ts';
 import type { LoginThrottle } from '../identity/login-throttle.ts';
 import { checkPasswordSignIn, INVALID_CREDENTIALS } from '../identity/password-sign-in.ts';
+import { tenantOffersMagicLinks } from '../magic-links/tenant-setting.ts';
 import { activeCompanyRole } from '../memberships/active-memberships.ts';
+import type { SignInUser } from '../identity/login-users.ts';
 import { proveSecondFactor, secondFactorDue, usableChallenge, type FirstFactor } from '../mfa/sign-in.ts';
 import { startTenantSession } from '../sessions/tenant-sessions.ts';
 import { sameSecret } from '../tokens/opaque-tokens.ts';
 import { openAuthorization, type PendingAuthorization } from './authorization-request.ts';
+import { enrolmentAnswer } from './hosted-enrolment.ts';
+import { passkeySignInForm } from './hosted-passkey.ts';
 import { issueAuthorizationCode, usableClient } from './authorize.ts';
 import { lookOf, pagePolicy, renderLoginPage, renderMessagePage, renderMfaPage, type UpstreamLink } from './pages.ts';
 import { providerOf, type Provider } from './provider.ts';
@@ -33,9 +37,9 @@ export interface LoginForm {
   password?: string;
 }
 
-const EXPIRED = 'This sign-in link has expired or is not valid. Go back to the application and start again.';
+export const EXPIRED = 'This sign-in link has expired or is not valid. Go back to the application and start again.';
 
-function messageAnswer(deps: Deps, provider: Provider, status: number, title: string, message: string, hint?: string): HostedAnswer {
+export function messageAnswer(deps: Deps, provider: Provider, status: number, title: string, message: string, hint?: string): HostedAnswer {
   const branding = selectBranding(deps, provider.tenant.id);
   const look = lookOf(provider.tenant.name, branding);
   return { status, html: renderMessagePage(look, title, message, hint), policy: pagePolicy({ logoUrl: look.logoUrl }), cookies: [] };
@@ -46,13 +50,23 @@ export function hostedMessage(deps: Deps, slug: string, status: number, title: s
   return messageAnswer(deps, providerOf(deps, slug), status, title, message);
 }
 
-function formAnswer(deps: Deps, provider: Provider, sealed: string, redirectUri: string, clientName: string, extra: { status?: number; email?: string; error?: string } = {}): HostedAnswer {
+export function formAnswer(deps: Deps, provider: Provider, sealed: string, redirectUri: string, clientName: string, extra: { status?: number; email?: string; error?: string } = {}): HostedAnswer {
   const look = lookOf(provider.tenant.name, selectBranding(deps, provider.tenant.id));
   const csrf = randomBytes(32).toString('base64url');
   return {
     status: extra.status ?? 200,
-    html: renderLoginPage(look, { action: provider.endpoints.login, request: sealed, csrf, email: extra.email, error: extra.error, clientName, upstream: upstreamLinks(deps, provider, sealed) }),
-    policy: pagePolicy({ formTarget: redirectUri, logoUrl: look.logoUrl }),
+    html: renderLoginPage(look, {
+      action: provider.endpoints.login,
+      request: sealed,
+      csrf,
+      email: extra.email,
+      error: extra.error,
+      clientName,
+      magicLinkAction: tenantOffersMagicLinks(deps, provider.tenant.id) ? provider.endpoints.loginMagicLink : undefined,
+      passkey: passkeySignInForm(deps, provider),
+      upstream: upstreamLinks(deps, provider, sealed),
+    }),
+    policy: pagePolicy({ formTarget: redirectUri, logoUrl: look.logoUrl, scripts: true }),
     cookies: [cookieHeader(deps, provider.tenant.slug, CSRF_COOKIE, csrf, 600)],
   };
 }
@@ -100,31 +114,41 @@ export async function submitLogin(
     if (err.code === 'rate_limited') return again(429, 'Too many failed attempts. Wait a few minutes and try again.');
     return messageAnswer(deps, provider, 403, 'No access to this workspace', 'Your account cannot sign in right now. Contact your administrator.');
   }
+  return afterFirstFactor(deps, caller, provider, pending, app, form.request, user, client, 'password');
+}
+
+/**
+ * A first factor is proven (password, magic link) for an allowed account: the SSO session and the code now, or the
+ * second step the user owes — the code step, or (a tenant requires MFA, the user has none) the enrolment page.
+ */
+export async function afterFirstFactor(
+  deps: Deps,
+  caller: Principal,
+  provider: Provider,
+  pending: PendingAuthorization,
+  app: { clientId: string; name: string },
+  sealed: string,
+  user: SignInUser,
+  client: ClientInfo,
+  firstFactor: FirstFactor,
+): Promise<HostedAnswer> {
+  const details = firstFactor === 'password' ? {} : { method: firstFactor };
   const outcome = deps.sqlite.transaction(() => {
     if (!mayEnter(deps, caller, provider, app.clientId, user.id, client)) return null;
     // The second factor, as /auth/login asks it: an enrolled user proves a code before any session starts.
-    const due = secondFactorDue(deps, caller, user, client, 'password');
+    const due = secondFactorDue(deps, caller, user, client, firstFactor);
     if (due) return { due };
-    return startSsoSession(deps, caller, provider, pending, app.clientId, user.id, client, {});
+    return startSsoSession(deps, caller, provider, pending, app.clientId, user.id, client, details);
   })();
   if (outcome && 'due' in outcome) {
-    if (outcome.due.mfaEnrollmentRequired) {
-      return messageAnswer(
-        deps,
-        provider,
-        403,
-        'Two-step verification required',
-        `${provider.tenant.name} requires two-step verification, and your account has no authenticator yet.`,
-        'Set up an authenticator app for your account first (POST /auth/mfa/totp/enroll), then sign in again.',
-      );
-    }
-    return mfaAnswer(deps, provider, form.request, pending.redirectUri, app.name, outcome.due.mfaToken);
+    if (outcome.due.mfaEnrollmentRequired) return enrolmentAnswer(deps, caller, provider, sealed, pending.redirectUri, app.name, outcome.due.mfaToken);
+    return mfaAnswer(deps, provider, sealed, pending.redirectUri, app.name, outcome.due.mfaToken);
   }
   return entered(deps, provider, pending.redirectUri, outcome);
 }
 
 /** Only an active member of an active tenant enters; anyone else is audited as a failed sign-in here. */
-function mayEnter(deps: Deps, caller: Principal, provider: Provider, clientId: string, userId: string, client: ClientInfo): boolean {
+export function mayEnter(deps: Deps, caller: Principal, provider: Provider, clientId: string, userId: string, client: ClientInfo): boolean {
   if (provider.tenant.active && activeCompanyRole(deps, userId, provider.tenant.id) !== null) return true;
   deps.audit.append(provider.tenant.id, {
     actor: provenUser(caller, userId),
@@ -135,13 +159,13 @@ function mayEnter(deps: Deps, caller: Principal, provider: Provider, clientId: s
   return false;
 }
 
-interface Entered {
+export interface Entered {
   cookie: string;
   location: string;
 }
 
 /** Every factor proven (inside the sign-in's transaction): the SSO session, its audit entry, the code for the application. */
-function startSsoSession(
+export function startSsoSession(
   deps: Deps,
   caller: Principal,
   provider: Provider,
@@ -177,7 +201,7 @@ function startSsoSession(
 }
 
 /** The answer once the sign-in is complete: the SSO cookie and a redirect with the code (or why there is no entry). */
-function entered(deps: Deps, provider: Provider, redirectUri: string, outcome: Entered | null): HostedAnswer {
+export function entered(deps: Deps, provider: Provider, redirectUri: string, outcome: Entered | null): HostedAnswer {
   if (!outcome) {
     return messageAnswer(deps, provider, 403, 'No access to this workspace', `Your account has no access to ${provider.tenant.name}. Ask an administrator of this workspace to add you.`);
   }

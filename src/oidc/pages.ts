@@ -43,6 +43,19 @@ export interface LoginView {
   clientName: string;
   /** Sign-in through the tenant's upstream OpenID providers, below the password form. */
   upstream?: UpstreamLink[];
+  /** The tenant offers "email me a link" (issue 13 §2): the second button's target. */
+  magicLinkAction?: string;
+  /** "Use a passkey" (issue 13 §3): its own form, driven by a small script. */
+  passkey?: PasskeyFormView;
+}
+
+export interface PasskeyFormView {
+  action: string;
+  /** The sealed ceremony (challenge) posted back with the answer. */
+  ceremony: string;
+  /** The WebAuthn options for the script (JSON, HTML-escaped into a hidden field like every value). */
+  optionsJson: string;
+  scriptUrl: string;
 }
 
 export function renderLoginPage(look: PageLook, view: LoginView): string {
@@ -64,6 +77,49 @@ export function renderMfaPage(look: PageLook, view: MfaView): string {
   return page(look, 'Two-step verification', 'Two-step verification', `to continue to ${view.clientName}`, Mustache.render(template('mfa'), view));
 }
 
+export interface MfaEnrolView extends MfaView {
+  workspace: string;
+  qrCode: string;
+  secret: string;
+}
+
+/** Hosted TOTP enrolment on first sign-in: the QR code (a data URL, no script) and the key in text, confirmed with a code. */
+export function renderMfaEnrolPage(look: PageLook, view: Omit<MfaEnrolView, 'workspace'>): string {
+  const body = Mustache.render(template('mfa-enroll'), { ...view, workspace: look.workspace });
+  return page(look, 'Set up two-step verification', 'Set up two-step verification', `to continue to ${view.clientName}`, body);
+}
+
+/** The recovery codes, shown once, then on to the application. */
+export function renderRecoveryCodesPage(look: PageLook, view: { action: string; request: string; csrf: string; clientName: string; recoveryCodes: string[] }): string {
+  return page(look, 'Save your recovery codes', 'Save your recovery codes', null, Mustache.render(template('recovery-codes'), view));
+}
+
+/** After "email me a link": the same answer for every address. */
+export function renderMagicLinkSentPage(look: PageLook, view: { email: string; clientName: string }): string {
+  return page(look, 'Check your email', 'Check your email', null, Mustache.render(template('magic-link-sent'), view));
+}
+
+/** The landing of a mailed link: a button (a POST) spends it, so a mail scanner fetching the link signs no one in. */
+export function renderMagicLinkPage(look: PageLook, view: { action: string; request: string; csrf: string; token: string; clientName: string }): string {
+  return page(look, 'Sign in', `Sign in to ${look.workspace}`, `to continue to ${view.clientName}`, Mustache.render(template('magic-link'), view));
+}
+
+export interface AccountView {
+  email: string;
+  csrf: string;
+  passkeys: Array<{ id: string; name: string; createdAt: string; lastUsedAt: string | null }>;
+  removeAction: string;
+  register: PasskeyFormView;
+  signOutUrl: string;
+  notice?: string;
+  error?: string;
+}
+
+/** The hosted account page (signed in by the SSO session): the user's passkeys, add and remove. */
+export function renderAccountPage(look: PageLook, view: AccountView): string {
+  return page(look, 'Your account', 'Your account', look.workspace, Mustache.render(template('account'), view));
+}
+
 export function renderMessagePage(look: PageLook, title: string, message: string, hint?: string): string {
   return page(look, title, title, null, Mustache.render(template('message'), { message, hint }));
 }
@@ -72,7 +128,7 @@ export function renderMessagePage(look: PageLook, title: string, message: string
  * The page's own Content-Security-Policy: the global one, plus the one origin the form's answer redirects to
  * (browsers apply form-action to redirects after a POST) and the logo's origin.
  */
-export function pagePolicy(extra: { formTarget?: string; logoUrl?: string | null } = {}): string {
+export function pagePolicy(extra: { formTarget?: string; logoUrl?: string | null; scripts?: boolean } = {}): string {
   const origin = (u: string | null | undefined) => {
     try {
       return u ? ` ${new URL(u).origin}` : '';
@@ -83,6 +139,8 @@ export function pagePolicy(extra: { formTarget?: string; logoUrl?: string | null
   return [
     "default-src 'none'",
     "style-src 'unsafe-inline'",
+    // Only the passkey pages run a script: the one file of this origin, never inline code.
+    ...(extra.scripts ? ["script-src 'self'"] : []),
     `img-src 'self' data:${origin(extra.logoUrl)}`,
     `form-action 'self'${origin(extra.formTarget)}`,
     "frame-ancestors 'none'",

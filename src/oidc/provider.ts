@@ -17,6 +17,17 @@ export interface Provider {
     login: string;
     /** The hosted sign-in's second step (TOTP or recovery code). */
     loginMfa: string;
+    /** Hosted TOTP enrolment on first sign-in (a tenant requires MFA, the user has none). */
+    loginMfaEnroll: string;
+    /** Back to the application with a code, from a live SSO session (after the recovery codes were shown). */
+    loginContinue: string;
+    /** "Email me a link" on the hosted page, and the page the mailed link opens. */
+    loginMagicLink: string;
+    /** "Use a passkey" on the hosted page (issue 13 §3). */
+    loginPasskey: string;
+    /** The hosted account page (passkeys), and its script. */
+    account: string;
+    passkeyScript: string;
   };
 }
 
@@ -43,6 +54,12 @@ export function providerOf(deps: Deps, slug: string): Provider {
       endSession: `${p}/logout`,
       login: `${issuer}/login`,
       loginMfa: `${issuer}/login/mfa`,
+      loginMfaEnroll: `${issuer}/login/mfa/enroll`,
+      loginContinue: `${issuer}/login/continue`,
+      loginMagicLink: `${issuer}/login/magic-link`,
+      loginPasskey: `${issuer}/login/passkey`,
+      account: `${issuer}/account`,
+      passkeyScript: `${issuer}/assets/passkeys.js`,
     },
   };
 }

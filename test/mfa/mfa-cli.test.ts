@@ -58,6 +58,25 @@ describe('CLI: MFA for operators', () => {
     });
   });
 
+  it('tenants update --magic-links / --no-magic-links, shown by tenants show and audited in the tenant chain', async () => {
+    const on = await run('tenants', 'update', 'acme', '--magic-links', '--json');
+    expect(on.code, on.stderr).toBe(0);
+    expect(on.json()).toMatchObject({ slug: 'acme', magicLinks: true });
+    expect((await run('tenants', 'show', 'acme')).stdout).toMatch(/magic links\s+offered/);
+    expect((await run('tenants', 'update', 'acme', '--magic-links', '--json')).json()).toMatchObject({ magicLinks: true });
+    const off = await run('tenants', 'update', 'acme', '--no-magic-links', '--json');
+    expect(off.json()).toMatchObject({ magicLinks: false });
+    await withDeps((deps) => {
+      const entries = audit(deps, 'tenant.magic_links_updated');
+      // Only the two changes (the repeated --magic-links changed nothing), by the operator.
+      expect(entries.map((e) => [e.actor_type, JSON.parse(e.payload).magicLinks.to])).toEqual([
+        [entries[0].actor_type, true],
+        [entries[0].actor_type, false],
+      ]);
+      expect(entries[0].actor_type).not.toBe('anonymous');
+    });
+  });
+
   it('users mfa show and reset (audited as the operator)', async () => {
     const secret = await withDeps(async (deps) => {
       const jane = findUserByEmail(deps, 'jane@acme.com')!;
@@ -96,7 +115,7 @@ describe('CLI: MFA for operators', () => {
       // The confirming code was this step's; the next step's code is fresh (±1 step).
       await verifyMfaSignIn(deps, ANONYMOUS_HTTP, { mfaToken: challenge.mfaToken, code: codeNow(deps, secret, 30) }, CLIENT, createLoginThrottle(deps.clock));
       // Spent only a moment ago: kept (the daily sweep takes it after a day; see test/mfa/totp.test.ts).
-      expect(purgeSpentSignInSteps(deps, cliOperator())).toEqual({ mfaChallenges: 0, magicLinks: 0 });
+      expect(purgeSpentSignInSteps(deps, cliOperator())).toEqual({ mfaChallenges: 0, magicLinks: 0, passkeyChallenges: 0 });
     });
   });
 });

@@ -145,9 +145,9 @@ describe('TOTP MFA services with an injected clock', () => {
   it('sweeps mfaTokens a day after they were spent or expired, audited', async () => {
     await enrolTotp(t.deps, user, advance);
     await login();
-    expect(purgeSpentSignInSteps(t.deps, cliOperator())).toEqual({ mfaChallenges: 0, magicLinks: 0 });
+    expect(purgeSpentSignInSteps(t.deps, cliOperator())).toEqual({ mfaChallenges: 0, magicLinks: 0, passkeyChallenges: 0 });
     t.clock.advance(MFA_TOKEN_TTL_MS + 24 * 60 * 60_000 + 1);
-    expect(purgeSpentSignInSteps(t.deps, cliOperator())).toEqual({ mfaChallenges: 1, magicLinks: 0 });
+    expect(purgeSpentSignInSteps(t.deps, cliOperator())).toEqual({ mfaChallenges: 1, magicLinks: 0, passkeyChallenges: 0 });
     expect(audit('sign_in_steps.purged')).toHaveLength(1);
   });
 

@@ -100,11 +100,11 @@ describe('the hosted sign-in asks for the second factor', () => {
     expect(refused.status).toBe(403);
   });
 
-  it('a tenant that requires MFA does not let a member without it in: no code, a page that says why', async () => {
+  it('a tenant that requires MFA does not let a member without it in: no code and no SSO cookie, the enrolment page instead', async () => {
     setTenantMfaRequirement(w.t.deps, cliOperator(), 'beta', true);
     const { res, jar } = await start(betaConf, w.betaMember.email);
-    expect(res.status).toBe(403);
-    expect(await res.text()).toContain('requires two-step verification');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('Set up two-step verification');
     expect(res.headers.get('location')).toBeNull();
     expect(jar.has('kimauth_sso')).toBe(false);
   });

@@ -37,9 +37,10 @@ export interface OidcWorld {
 }
 
 /** A real server listening on loopback, its public URL the listening URL, with tenants acme and beta and their users. */
-export async function oidcWorld(config: ConfigOverrides = {}): Promise<OidcWorld> {
+export async function oidcWorld(config: ConfigOverrides = {}, options: { hostname?: string } = {}): Promise<OidcWorld> {
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+  // WebAuthn refuses an IP address as RP ID: passkey tests name the loopback server `localhost`.
+  const base = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
   // Real relying parties check iat/exp against the wall clock: the instance's fixed clock starts at now.
   const t = await createTestInstance({ clock: fixedClock(new Date()), config: { publicUrl: base, rateLimitPerMinute: 100_000, ...config } });
   const acme = await createTenant(t.deps, { slug: 'acme', name: 'Acme' }, TEST_ACTOR);

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { validationError } from '../../app/errors.ts';
 import { cliActor } from '../../audit/actors.ts';
+import { setTenantMagicLinks, tenantOffersMagicLinks } from '../../magic-links/tenant-setting.ts';
 import { createTenantWithHead, getTenant, listTenants, updateTenant } from '../../tenants/tenants.ts';
 import type { TenantRow } from '../../tenants/tables.ts';
 import { listSigningKeys } from '../../keys/signing-keys.ts';
@@ -61,7 +62,8 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
         const tenant = getTenant(deps, ref);
         const keys = listSigningKeys(deps, tenant.id);
         const requireMfa = tenantRequiresMfa(deps, tenant.id);
-        out.result({ ...tenantJson(tenant), requireMfa, keys: keys.map((k) => ({ kid: k.kid, status: k.status })) }, () => {
+        const magicLinks = tenantOffersMagicLinks(deps, tenant.id);
+        out.result({ ...tenantJson(tenant), requireMfa, magicLinks, keys: keys.map((k) => ({ kid: k.kid, status: k.status })) }, () => {
           out.record([
             ['slug', tenant.slug],
             ['name', tenant.name],
@@ -69,6 +71,7 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
             ['legacy code', tenant.legacyCode],
             ['status', tenant.status],
             ['requires MFA', requireMfa ? 'yes' : 'no'],
+            ['magic links', magicLinks ? 'offered' : 'off'],
             ['created', tenant.createdAt],
             ['signing keys', keys.map((k) => `${k.kid} (${k.status})`).join(', ')],
           ]);
@@ -103,11 +106,13 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
     .option('--accent-color <hex>', 'the sign-in page accent colour, #rgb or #rrggbb ("" clears it)')
     .option('--require-mfa', "require MFA of the tenant's members (those without it enrol at their next sign-in)")
     .option('--no-require-mfa', 'stop requiring MFA')
+    .option('--magic-links', 'offer "email me a link" on the hosted sign-in page')
+    .option('--no-magic-links', 'stop offering sign-in links on the hosted page')
     .addHelpText(
       'after',
       '\nExamples:\n  $ kimauth tenants update acme --name "Acme GmbH" --legacy-code ACME-001\n  $ kimauth tenants update acme --status disabled --json\n' +
         '  $ kimauth tenants update acme --signing-alg ES256\n  $ kimauth tenants update acme --display-name "Acme" --accent-color "#c0392b"\n' +
-        '  $ kimauth tenants update acme --require-mfa',
+        '  $ kimauth tenants update acme --require-mfa\n  $ kimauth tenants update acme --magic-links',
     )
     .action(
       async (
@@ -122,14 +127,15 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
           logoUrl?: string;
           accentColor?: string;
           requireMfa?: boolean;
+          magicLinks?: boolean;
         },
         cmd: Command,
       ) =>
         ctx.withDeps(cmd, async (deps, out) => {
           const core = opts.name !== undefined || opts.legacyCode !== undefined || opts.clearLegacyCode || opts.status !== undefined;
           const branding = opts.displayName !== undefined || opts.logoUrl !== undefined || opts.accentColor !== undefined;
-          if (!core && !branding && opts.signingAlg === undefined && opts.requireMfa === undefined) {
-            throw validationError('Nothing to change: give --name, --legacy-code, --clear-legacy-code, --status, --signing-alg, --[no-]require-mfa or a branding option');
+          if (!core && !branding && opts.signingAlg === undefined && opts.requireMfa === undefined && opts.magicLinks === undefined) {
+            throw validationError('Nothing to change: give --name, --legacy-code, --clear-legacy-code, --status, --signing-alg, --[no-]require-mfa, --[no-]magic-links or a branding option');
           }
           let tenant = getTenant(deps, ref);
           if (core) {
@@ -146,9 +152,11 @@ export function registerTenantsCommand(program: Command, ctx: CliContext): void 
           const rotated = opts.signingAlg ? await setTenantSigningAlg(deps, cliActor(), tenant.id, opts.signingAlg) : undefined;
           const requireMfa =
             opts.requireMfa === undefined ? tenantRequiresMfa(deps, tenant.id) : setTenantMfaRequirement(deps, cliActor(), tenant.id, opts.requireMfa).requireMfa;
+          const magicLinks =
+            opts.magicLinks === undefined ? tenantOffersMagicLinks(deps, tenant.id) : setTenantMagicLinks(deps, cliActor(), tenant.id, opts.magicLinks).magicLinks;
           const alg = tenantSigningAlg(deps, tenant.id);
-          out.result({ ...tenantJson(tenant), requireMfa, signingAlg: alg, ...(look ? { branding: look } : {}), ...(rotated ? { newKid: rotated.kid } : {}) }, () => {
-            out.line(`Updated tenant ${tenant.slug} (${tenant.status}${requireMfa ? ', MFA required' : ''})`);
+          out.result({ ...tenantJson(tenant), requireMfa, magicLinks, signingAlg: alg, ...(look ? { branding: look } : {}), ...(rotated ? { newKid: rotated.kid } : {}) }, () => {
+            out.line(`Updated tenant ${tenant.slug} (${tenant.status}${requireMfa ? ', MFA required' : ''}${magicLinks ? ', magic links offered' : ''})`);
             if (rotated) out.line(`Signing with ${alg} (new key ${rotated.kid}); the previous key stays published until you retire it`);
           });
         }),

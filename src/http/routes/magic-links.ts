@@ -5,7 +5,6 @@ import type { Deps } from '../../app/deps.ts';
 import { ok } from '../envelope.ts';
 import { ANONYMOUS_HTTP } from '../../audit/actors.ts';
 import { requestMagicLinkAfterResponse, verifyMagicLink } from '../../magic-links/magic-links.ts';
-import { createMagicLinkRequestLimit } from '../../magic-links/request-limit.ts';
 import { LoginResponse, MagicLinkRequestBody, MagicLinkVerifyBody } from '../schemas/mfa.ts';
 
 const envelope = <T extends z.ZodType>(data: T) => z.object({ success: z.literal(true), data });
@@ -13,7 +12,7 @@ const envelope = <T extends z.ZodType>(data: T) => z.object({ success: z.literal
 /** Sign-in by emailed link (issue 13 §2). */
 export function magicLinkRoutes(app: App, deps: Deps): void {
   const rateLimit = app.ipRateLimit;
-  const perAddress = createMagicLinkRequestLimit(deps.clock);
+  const perAddress = deps.magicLinkRequestLimit;
   const client = (request: FastifyRequest) => ({
     ip: request.ip,
     userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
