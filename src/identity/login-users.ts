@@ -15,10 +15,6 @@ export interface SignInUser extends AccountState {
   emailVerified: boolean;
 }
 
-/** For the sessions context's refresh reads, until they ask identity separately. */
-export const SIGN_IN_USER_COLUMNS =
-  'u.id, u.email, u.full_name, u.password_hash, u.global_role, u.approval_status, u.is_active, u.deleted_at, u.token_version, u.email_verified_at';
-
 export function toSignInUser(r: SignInUserRecord): SignInUser {
   return {
     id: r.id,

@@ -3,6 +3,7 @@ import type { Actor } from '../audit/audit-log.ts';
 import { openSealedText, sealToText } from '../keys/master-key.ts';
 import { hashOpaqueToken } from '../tokens/opaque-tokens.ts';
 import { revokeSession, rotateRefreshToken } from './sessions.ts';
+import { clearSealedSuccessorsRotatedBefore, keepSealedSuccessor, selectRotatedAt } from './store.ts';
 
 /** A refresh token as read by its caller's lookup (platform `/auth/refresh` or a tenant's OIDC refresh grant). */
 export interface PresentedRefreshToken {
@@ -58,19 +59,15 @@ export function spendRefreshToken<E>(
 const sealContext = (rotatedHash: string) => `refresh-successor:${rotatedHash}`;
 
 function keepSuccessorForGrace(deps: Deps, sessionId: string, rotatedHash: string, successor: string): void {
-  // The token presented now was the successor of an earlier one: it is used, so that earlier copy goes.
-  deps.statement('UPDATE refresh_tokens SET successor_sealed = NULL WHERE session_id = ? AND successor_sealed IS NOT NULL').run(sessionId);
-  const sealed = sealToText(deps.masterKeys, successor, sealContext(rotatedHash));
-  deps.statement('UPDATE refresh_tokens SET successor_sealed = ? WHERE token_hash = ?').run(sealed, rotatedHash);
+  // The token presented now was the successor of an earlier one: it is used, so that earlier copy goes (in the store).
+  keepSealedSuccessor(deps, sessionId, rotatedHash, sealToText(deps.masterKeys, successor, sealContext(rotatedHash)));
 }
 
 function unusedSuccessorWithinGrace(deps: Deps, token: PresentedRefreshToken, graceMs: number): string | undefined {
   if (token.successorSealed === null || token.rotatedAt === null) return undefined;
   if (deps.clock.nowMs() - token.rotatedAt > graceMs) return undefined;
   const successor = openSealedText(deps.masterKeys, token.successorSealed, sealContext(token.tokenHash));
-  const state = deps.statement('SELECT rotated_at FROM refresh_tokens WHERE token_hash = ?').get(hashOpaqueToken(successor)) as
-    | { rotated_at: number | null }
-    | undefined;
+  const state = selectRotatedAt(deps, hashOpaqueToken(successor));
   return state && state.rotated_at === null ? successor : undefined;
 }
 
@@ -81,6 +78,6 @@ function unusedSuccessorWithinGrace(deps: Deps, token: PresentedRefreshToken, gr
 export function wipeExpiredSuccessors(deps: Deps): number {
   const cutoff = deps.clock.nowMs() - deps.config.refreshReuseGrace * 1000;
   return deps.sqlite.transaction(
-    () => deps.statement('UPDATE refresh_tokens SET successor_sealed = NULL WHERE successor_sealed IS NOT NULL AND rotated_at <= ?').run(cutoff).changes,
+    () => clearSealedSuccessorsRotatedBefore(deps, cutoff),
   )();
 }

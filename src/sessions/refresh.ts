@@ -2,25 +2,13 @@ import type { Deps } from '../app/deps.ts';
 import type { Principal } from '../authorization/principal.ts';
 import { AppError } from '../app/errors.ts';
 import { accountStatusError } from '../identity/account-status.ts';
-import { SIGN_IN_USER_COLUMNS, toSignInUser, type SignInUserRecord } from '../identity/login-users.ts';
+import { findSignInUserById } from '../identity/login-users.ts';
 import { hashOpaqueToken } from '../tokens/opaque-tokens.ts';
 import { issueTokenPair, type TokenPair } from '../tokens/access-tokens.ts';
 import { spendRefreshToken } from './refresh-reuse.ts';
+import { selectPlatformRefreshRecord } from './store.ts';
 
 export { wipeExpiredSuccessors } from './refresh-reuse.ts';
-
-interface RefreshRecord extends SignInUserRecord {
-  rotated_at: number | null;
-  successor_sealed: string | null;
-  session_id: string;
-  auth_type: string;
-  revoked_at: number | null;
-  expires_at: number;
-}
-
-const LOOKUP = `SELECT rt.rotated_at, rt.successor_sealed, s.id AS session_id, s.auth_type, s.revoked_at, s.expires_at, ${SIGN_IN_USER_COLUMNS}
-  FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id JOIN users u ON u.id = s.user_id
- WHERE rt.token_hash = ?`;
 
 /**
  * Exchanges a refresh token for a new pair (seed 002 §4.3), under the one rule of spendRefreshToken: spent on every
@@ -32,10 +20,10 @@ export async function refreshSession(deps: Deps, caller: Principal, refreshToken
   const tokenHash = hashOpaqueToken(refreshToken);
   // (IMMEDIATE, as every transaction here: two processes refreshing one token queue on the write lock instead of both rotating it.)
   const outcome = deps.sqlite.transaction(() => {
-    const row = deps.statement(LOOKUP).get(tokenHash) as RefreshRecord | undefined;
-    if (!row) return { error: new AppError('unauthorized', 'Invalid refresh token') };
+    const row = selectPlatformRefreshRecord(deps, tokenHash);
+    const user = row && findSignInUserById(deps, row.user_id);
+    if (!row || !user) return { error: new AppError('unauthorized', 'Invalid refresh token') };
     if (row.revoked_at !== null) return { error: new AppError('session_revoked', 'Session has been revoked') };
-    const user = toSignInUser(row);
     const spend = spendRefreshToken(
       deps,
       { tokenHash, sessionId: row.session_id, rotatedAt: row.rotated_at, successorSealed: row.successor_sealed },

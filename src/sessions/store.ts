@@ -98,3 +98,107 @@ export function deleteSessionsEndedBefore(deps: Deps, endedBefore: Date): { sess
   const deletedSessions = deps.db.delete(sessions).where(ended).run().changes;
   return { sessions: deletedSessions, refreshTokens: deletedTokens };
 }
+
+// ——— refresh tokens: lookups of /auth/refresh and the OIDC refresh grant, the reuse grace ———
+
+/** A platform refresh token with what /auth/refresh decides on. */
+export interface PlatformRefreshRecord {
+  rotated_at: number | null;
+  successor_sealed: string | null;
+  session_id: string;
+  user_id: string;
+  auth_type: string;
+  revoked_at: number | null;
+  expires_at: number;
+}
+
+export function selectPlatformRefreshRecord(deps: Deps, tokenHash: string): PlatformRefreshRecord | undefined {
+  return deps
+    .statement(
+      `SELECT rt.rotated_at, rt.successor_sealed, s.id AS session_id, s.user_id, s.auth_type, s.revoked_at, s.expires_at
+         FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id WHERE rt.token_hash = ?`,
+    )
+    .get(tokenHash) as PlatformRefreshRecord | undefined;
+}
+
+export function selectRotatedAt(deps: Deps, tokenHash: string): { rotated_at: number | null } | undefined {
+  return deps.statement('SELECT rotated_at FROM refresh_tokens WHERE token_hash = ?').get(tokenHash) as { rotated_at: number | null } | undefined;
+}
+
+/** Keeps the sealed successor of a just-rotated token for the grace; an earlier kept copy of the session goes. */
+export function keepSealedSuccessor(deps: Deps, sessionId: string, rotatedHash: string, sealed: string): void {
+  deps.statement('UPDATE refresh_tokens SET successor_sealed = NULL WHERE session_id = ? AND successor_sealed IS NOT NULL').run(sessionId);
+  deps.statement('UPDATE refresh_tokens SET successor_sealed = ? WHERE token_hash = ?').run(sealed, rotatedHash);
+}
+
+export function clearSealedSuccessorsRotatedBefore(deps: Deps, cutoffMs: number): number {
+  return deps.statement('UPDATE refresh_tokens SET successor_sealed = NULL WHERE successor_sealed IS NOT NULL AND rotated_at <= ?').run(cutoffMs).changes;
+}
+
+// ——— tenant sessions (SSO and grant sessions of a tenant's OpenID provider) ———
+
+export interface TenantSessionRowInput {
+  id: string;
+  tenantId: string;
+  userId: string;
+  clientId: string | null;
+  parentSessionId: string | null;
+  authTimeMs: number;
+  scope: string | null;
+  expiresAtMs: number;
+  authType: string;
+  ip: string | null;
+  userAgent: string | null;
+  nowMs: number;
+}
+
+export function insertTenantSessionRow(deps: Deps, s: TenantSessionRowInput): void {
+  deps
+    .statement(
+      `INSERT INTO sessions (id, user_id, auth_type, created_at, last_used_at, expires_at, ip, user_agent, tenant_id, client_id, parent_session_id, auth_time, scope)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(s.id, s.userId, s.authType, s.nowMs, s.nowMs, s.expiresAtMs, s.ip, s.userAgent, s.tenantId, s.clientId, s.parentSessionId, s.authTimeMs, s.scope);
+}
+
+/** A tenant session with its parent's end, as the protocol checks it. */
+export interface TenantSessionRecord {
+  session_id: string;
+  user_id: string;
+  tenant_id: string | null;
+  client_id: string | null;
+  parent_session_id: string | null;
+  scope: string | null;
+  auth_time: number | null;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  parent_revoked_at: number | null;
+  parent_expires_at: number | null;
+}
+
+const TENANT_SESSION_COLUMNS = `s.id AS session_id, s.user_id, s.tenant_id, s.client_id, s.parent_session_id, s.scope, s.auth_time, s.created_at,
+  s.expires_at, s.revoked_at, p.revoked_at AS parent_revoked_at, p.expires_at AS parent_expires_at`;
+
+export function selectTenantSessionRecord(deps: Deps, sessionId: string): TenantSessionRecord | undefined {
+  return deps
+    .statement(`SELECT ${TENANT_SESSION_COLUMNS} FROM sessions s LEFT JOIN sessions p ON p.id = s.parent_session_id WHERE s.id = ?`)
+    .get(sessionId) as TenantSessionRecord | undefined;
+}
+
+/** The session of a refresh token, with the token's own rotation state. */
+export function selectTenantRefreshRecord(
+  deps: Deps,
+  tokenHash: string,
+): (TenantSessionRecord & { rotated_at: number | null; successor_sealed: string | null }) | undefined {
+  return deps
+    .statement(
+      `SELECT rt.rotated_at, rt.successor_sealed, ${TENANT_SESSION_COLUMNS} FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
+         LEFT JOIN sessions p ON p.id = s.parent_session_id WHERE rt.token_hash = ?`,
+    )
+    .get(tokenHash) as (TenantSessionRecord & { rotated_at: number | null; successor_sealed: string | null }) | undefined;
+}
+
+export function selectLiveChildSessionIds(deps: Deps, parentSessionId: string): string[] {
+  return deps.statement('SELECT id FROM sessions WHERE parent_session_id = ? AND revoked_at IS NULL').pluck().all(parentSessionId) as string[];
+}

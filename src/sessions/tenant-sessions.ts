@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../app/deps.ts';
 import type { Actor } from '../audit/audit-log.ts';
-import { SIGN_IN_USER_COLUMNS, toSignInUser, type SignInUser, type SignInUserRecord } from '../identity/login-users.ts';
+import { findSignInUserById, type SignInUser } from '../identity/login-users.ts';
 import { hashOpaqueToken, newOpaqueToken } from '../tokens/opaque-tokens.ts';
 import { spendRefreshToken } from './refresh-reuse.ts';
 import { revokeSession } from './sessions.ts';
+import {
+  insertRefreshTokenRow,
+  insertTenantSessionRow,
+  selectLiveChildSessionIds,
+  selectTenantRefreshRecord,
+  selectTenantSessionRecord,
+  type TenantSessionRecord,
+} from './store.ts';
 
 /**
  * Tenant sessions (issue 11), in the same `sessions` / `refresh_tokens` tables and under the same rules as the
@@ -37,29 +45,23 @@ export function startTenantSession(deps: Deps, input: TenantSessionInput, withRe
   assertTransaction(deps, 'startTenantSession');
   const id = randomUUID();
   const now = deps.clock.nowMs();
-  deps
-    .statement(
-      `INSERT INTO sessions (id, user_id, auth_type, created_at, last_used_at, expires_at, ip, user_agent, tenant_id, client_id, parent_session_id, auth_time, scope)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      id,
-      input.userId,
-      input.authType,
-      now,
-      now,
-      input.expiresAtMs,
-      input.ip ?? null,
-      input.userAgent?.slice(0, 512) ?? null,
-      input.tenantId,
-      input.clientId ?? null,
-      input.parentSessionId ?? null,
-      input.authTimeMs,
-      input.scope ?? null,
-    );
+  insertTenantSessionRow(deps, {
+    id,
+    tenantId: input.tenantId,
+    userId: input.userId,
+    clientId: input.clientId ?? null,
+    parentSessionId: input.parentSessionId ?? null,
+    authTimeMs: input.authTimeMs,
+    scope: input.scope ?? null,
+    expiresAtMs: input.expiresAtMs,
+    authType: input.authType,
+    ip: input.ip ?? null,
+    userAgent: input.userAgent?.slice(0, 512) ?? null,
+    nowMs: now,
+  });
   if (!withRefreshToken) return { sessionId: id };
   const refreshToken = newOpaqueToken();
-  deps.statement('INSERT INTO refresh_tokens (token_hash, session_id, created_at) VALUES (?, ?, ?)').run(hashOpaqueToken(refreshToken), id, now);
+  insertRefreshTokenRow(deps, hashOpaqueToken(refreshToken), id, now);
   return { sessionId: id, refreshToken };
 }
 
@@ -76,24 +78,7 @@ export interface TenantSessionState {
   user: SignInUser;
 }
 
-interface StateRecord extends SignInUserRecord {
-  session_id: string;
-  tenant_id: string | null;
-  client_id: string | null;
-  parent_session_id: string | null;
-  scope: string | null;
-  auth_time: number | null;
-  created_at: number;
-  expires_at: number;
-  revoked_at: number | null;
-  parent_revoked_at: number | null;
-  parent_expires_at: number | null;
-}
-
-const STATE_COLUMNS = `s.id AS session_id, s.tenant_id, s.client_id, s.parent_session_id, s.scope, s.auth_time, s.created_at, s.expires_at,
-  s.revoked_at, p.revoked_at AS parent_revoked_at, p.expires_at AS parent_expires_at, ${SIGN_IN_USER_COLUMNS}`;
-
-function toState(deps: Deps, r: StateRecord): TenantSessionState {
+function toState(deps: Deps, r: TenantSessionRecord, user: SignInUser): TenantSessionState {
   const now = deps.clock.nowMs();
   const parentDead = r.parent_session_id !== null && (r.parent_revoked_at !== null || r.parent_expires_at === null || r.parent_expires_at <= now);
   return {
@@ -105,15 +90,14 @@ function toState(deps: Deps, r: StateRecord): TenantSessionState {
     authTimeMs: r.auth_time ?? r.created_at,
     expiresAtMs: r.expires_at,
     live: r.revoked_at === null && r.expires_at > now && !parentDead,
-    user: toSignInUser(r),
+    user,
   };
 }
 
 export function tenantSessionState(deps: Deps, sessionId: string): TenantSessionState | undefined {
-  const r = deps
-    .statement(`SELECT ${STATE_COLUMNS} FROM sessions s LEFT JOIN sessions p ON p.id = s.parent_session_id JOIN users u ON u.id = s.user_id WHERE s.id = ?`)
-    .get(sessionId) as StateRecord | undefined;
-  return r ? toState(deps, r) : undefined;
+  const r = selectTenantSessionRecord(deps, sessionId);
+  const user = r && findSignInUserById(deps, r.user_id);
+  return r && user ? toState(deps, r, user) : undefined;
 }
 
 export type RefreshExchange<E> =
@@ -140,16 +124,12 @@ export function exchangeTenantRefreshToken<E>(
 ): RefreshExchange<E> {
   assertTransaction(deps, 'exchangeTenantRefreshToken');
   const tokenHash = hashOpaqueToken(refreshToken);
-  const r = deps
-    .statement(
-      `SELECT rt.rotated_at, rt.successor_sealed, ${STATE_COLUMNS} FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
-         LEFT JOIN sessions p ON p.id = s.parent_session_id JOIN users u ON u.id = s.user_id WHERE rt.token_hash = ?`,
-    )
-    .get(tokenHash) as (StateRecord & { rotated_at: number | null; successor_sealed: string | null }) | undefined;
-  if (!r || r.tenant_id === null) return { outcome: 'unknown' };
+  const r = selectTenantRefreshRecord(deps, tokenHash);
+  const user = r && findSignInUserById(deps, r.user_id);
+  if (!r || !user || r.tenant_id === null) return { outcome: 'unknown' };
   // Another tenant's or another client's token is not spent: its holder is not this caller.
   if (r.tenant_id !== bound.tenantId || r.client_id !== bound.clientId) return { outcome: 'foreign' };
-  const state = toState(deps, r);
+  const state = toState(deps, r, user);
   if (!state.live) return { outcome: 'dead', state };
   const spend = spendRefreshToken(
     deps,
@@ -164,22 +144,17 @@ export function exchangeTenantRefreshToken<E>(
 
 /** The session a refresh token belongs to (revocation, introspection), without spending it. */
 export function tenantSessionOfRefreshToken(deps: Deps, refreshToken: string): (TenantSessionState & { rotated: boolean }) | undefined {
-  const r = deps
-    .statement(
-      `SELECT rt.rotated_at, ${STATE_COLUMNS} FROM refresh_tokens rt JOIN sessions s ON s.id = rt.session_id
-         LEFT JOIN sessions p ON p.id = s.parent_session_id JOIN users u ON u.id = s.user_id WHERE rt.token_hash = ?`,
-    )
-    .get(hashOpaqueToken(refreshToken)) as (StateRecord & { rotated_at: number | null }) | undefined;
-  if (!r || r.tenant_id === null) return undefined;
-  return { ...toState(deps, r), rotated: r.rotated_at !== null };
+  const r = selectTenantRefreshRecord(deps, hashOpaqueToken(refreshToken));
+  const user = r && findSignInUserById(deps, r.user_id);
+  if (!r || !user || r.tenant_id === null) return undefined;
+  return { ...toState(deps, r, user), rotated: r.rotated_at !== null };
 }
 
 /** Ends a tenant session and every grant session hanging off it (not offline ones). Call inside a transaction. */
 export function revokeTenantSession(deps: Deps, sessionId: string, reason: string, actor: Actor): number {
   assertTransaction(deps, 'revokeTenantSession');
-  const children = deps.statement('SELECT id FROM sessions WHERE parent_session_id = ? AND revoked_at IS NULL').all(sessionId) as { id: string }[];
   let count = 0;
-  for (const child of children) if (revokeSession(deps, child.id, reason, actor)) count++;
+  for (const child of selectLiveChildSessionIds(deps, sessionId)) if (revokeSession(deps, child, reason, actor)) count++;
   if (revokeSession(deps, sessionId, reason, actor)) count++;
   return count;
 }

@@ -21,6 +21,8 @@ export const USER_SCOPED_TABLES: Record<string, string> = {
   mfa_totp: 'user_id',
   // Only SHA-256 hashes of the codes: carried as they are, they keep working.
   mfa_recovery_codes: 'user_id',
+  // Public keys only (nothing sealed); they keep working where the target serves the same host name (the RP ID).
+  passkeys: 'user_id',
 };
 
 /**
@@ -76,5 +78,6 @@ export const EXCLUDED_TABLES: Record<string, string> = {
   magic_link_tokens: 'transient: one-time sign-in links sent by the source (minutes)',
   password_reset_tokens: 'transient: one-time reset links sent by the source; the user asks the target for a new one',
   user_set_password_tokens: 'transient: one-time set-password links sent by the source',
+  passkey_spent_challenges: 'transient: used WebAuthn challenges, remembered only until they would have expired (minutes)',
   upstream_sign_ins: "transient: a sign-in at an upstream provider in progress at the source (minutes; its PKCE verifier is sealed to the source's key)",
 };
