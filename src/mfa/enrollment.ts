@@ -1,3 +1,4 @@
+import { deletePasskeysOf } from '../passkeys/store.ts';
 import type { Deps } from '../app/deps.ts';
 import { AppError, conflict, forbidden, validationError } from '../app/errors.ts';
 import { authorize } from '../authorization/policy.ts';
@@ -252,13 +253,14 @@ export async function disableTotp(
   return { status: 'disabled' };
 }
 
-/** Resets a user's MFA (lost phone): authenticator, recovery codes and open mfaTokens gone; audited. */
-export function resetUserMfa(deps: Deps, caller: Principal, userId: string): { userId: string; hadTotp: boolean; recoveryCodes: number } {
+/** Resets a user's MFA (lost phone or key): authenticator, recovery codes, passkeys and open mfaTokens gone; audited. */
+export function resetUserMfa(deps: Deps, caller: Principal, userId: string): { userId: string; hadTotp: boolean; recoveryCodes: number; passkeys: number } {
   return deps.sqlite.transaction(() => {
     const user = findUserById(deps, userId);
     if (!user) throw new AppError('not_found', `User "${userId}" not found`);
     authorize(deps, caller, 'mfa.reset', { user });
-    const removed = removeMfa(deps, user.id);
+    // A passkey counts as a second factor: a reset that left one would leave the lost key able to sign in.
+    const removed = { ...removeMfa(deps, user.id), passkeys: deletePasskeysOf(deps, user.id) };
     deps.audit.append(deps.platformTenantId(), {
       actor: caller,
       type: 'mfa.reset',

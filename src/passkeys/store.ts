@@ -32,6 +32,11 @@ export function listPasskeysOf(deps: Deps, userId: string): PasskeyRow[] {
   return deps.statement('SELECT * FROM passkeys WHERE user_id = ? ORDER BY created_at, credential_id').all(userId) as PasskeyRow[];
 }
 
+/** Every passkey of a user (an operator's MFA reset); returns how many went. */
+export function deletePasskeysOf(deps: Deps, userId: string): number {
+  return deps.statement('DELETE FROM passkeys WHERE user_id = ?').run(userId).changes;
+}
+
 export function deletePasskey(deps: Deps, userId: string, credentialId: string): boolean {
   return deps.statement('DELETE FROM passkeys WHERE user_id = ? AND credential_id = ?').run(userId, credentialId).changes === 1;
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOperator, userPrincipal } from '../../src/authorization/principal.ts';
 import { createUser } from '../../src/identity/users.ts';
+import { resetUserMfa } from '../../src/mfa/enrollment.ts';
 import { purgeSpentSignInSteps } from '../../src/mfa/retention.ts';
 import { openCeremony, sealCeremony, spendCeremony, CEREMONY_TTL_MS } from '../../src/passkeys/challenges.ts';
 import { listPasskeys, passkeyRegistrationOptions, registerPasskey, removePasskey } from '../../src/passkeys/registration.ts';
@@ -44,6 +45,17 @@ describe('passkeys: ownership, ceremonies, retention', () => {
     expect(listPasskeys(t.deps, annCaller, ann.id)).toEqual([]);
     const audit = t.deps.sqlite.prepare("SELECT payload FROM audit_entries WHERE event_type = 'passkey.removed'").pluck().all() as string[];
     expect(audit.map((a) => JSON.parse(a))).toEqual([{ userId: ann.id, credentialId: 'cred-ann', name: 'Key' }]);
+  });
+
+  it("an operator's MFA reset removes the user's passkeys too (a lost key must not sign in), audited with the count", async () => {
+    const kim = await user('kim@example.com');
+    const row = { user_id: kim.id, name: 'Key', public_key: Buffer.from([1, 2, 3]), counter: 0, transports: '[]', device_type: 'singleDevice', backed_up: 0, created_at: t.deps.clock.nowMs(), last_used_at: null };
+    insertPasskey(t.deps, { ...row, credential_id: 'cred-kim-1' });
+    insertPasskey(t.deps, { ...row, credential_id: 'cred-kim-2' });
+    expect(resetUserMfa(t.deps, cliOperator(), kim.id)).toMatchObject({ hadTotp: false, passkeys: 2 });
+    expect(listPasskeys(t.deps, userPrincipal(kim.id, kim.globalRole, 'http'), kim.id)).toEqual([]);
+    const audit = t.deps.sqlite.prepare("SELECT payload FROM audit_entries WHERE event_type = 'mfa.reset'").pluck().all() as string[];
+    expect(JSON.parse(audit.at(-1)!)).toMatchObject({ userId: kim.id, passkeys: 2 });
   });
 
   it('a sealed ceremony is bound to its purpose and user, expires, and is spent once; the record is purged later', async () => {

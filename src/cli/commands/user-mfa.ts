@@ -42,8 +42,8 @@ export function registerUserMfaCommands(usersCommand: Command, ctx: CliContext):
         out.result(result, () =>
           out.line(
             result.hadTotp
-              ? `Reset MFA of ${user.email}: authenticator and ${result.recoveryCodes} recovery code(s) removed; they sign in with their password alone (or enrol again if a tenant requires MFA).`
-              : `${user.email} had no authenticator; ${result.recoveryCodes} recovery code(s) removed.`,
+              ? `Reset MFA of ${user.email}: authenticator, ${result.recoveryCodes} recovery code(s) and ${result.passkeys} passkey(s) removed; they sign in with their password alone (or enrol again if a tenant requires MFA).`
+              : `${user.email} had no authenticator; ${result.recoveryCodes} recovery code(s) and ${result.passkeys} passkey(s) removed.`,
           ),
         );
       }),
