@@ -82,19 +82,9 @@ export function selectChainLengths(deps: Statements): Map<string, number> {
 // ——— audit_entries: listings (`audit tail`) ———
 
 /** An entry row as listings read it (the chain's columns and the row id). */
-export interface StoredAuditEntry {
+/** A listed entry: the chain row without its key and link (a listing shows events, verify reads the links). */
+export interface StoredAuditEntry extends Omit<AuditEntry, 'keyId' | 'prevHmac'> {
   id: number;
-  tenantId: string;
-  seq: number;
-  at: number;
-  actorType: string;
-  actorId: string | null;
-  channel: string;
-  eventType: string;
-  targetType: string | null;
-  targetId: string | null;
-  payload: string;
-  hmac: string;
 }
 
 export interface AuditEntryQuery {
