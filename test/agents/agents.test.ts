@@ -178,7 +178,8 @@ describe('agents', () => {
       expect(exchanged.statusCode).toBe(200);
       expect(exchanged.headers['cache-control']).toContain('no-store');
       expect((await verify(exchanged.json().data.access_token)).sub).toBe(agent.id);
-      const forged = await app.inject({ method: 'POST', url: '/t/acme/v1/agents/token', headers: { authorization: `Bearer ${token.slice(0, -1)}x` } });
+      // One character changed (never the same one: a token ending in x stays a forgery).
+      const forged = await app.inject({ method: 'POST', url: '/t/acme/v1/agents/token', headers: { authorization: `Bearer ${token.slice(0, -1)}${token.endsWith('x') ? 'y' : 'x'}` } });
       expect([forged.statusCode, forged.json().error.code]).toEqual([401, 'unauthorized']);
       expect((await app.inject({ method: 'POST', url: '/t/beta/v1/agents/token', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(401);
       void beta;
