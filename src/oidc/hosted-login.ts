@@ -14,12 +14,15 @@ import { sameSecret } from '../tokens/opaque-tokens.ts';
 import { openAuthorization, type PendingAuthorization } from './authorization-request.ts';
 import { enrolmentAnswer } from './hosted-enrolment.ts';
 import { passkeySignInForm } from './hosted-passkey.ts';
+import { hasPasskey } from '../passkeys/store.ts';
 import { issueAuthorizationCode, usableClient } from './authorize.ts';
 import { lookOf, pagePolicy, renderLoginPage, renderMessagePage, renderMfaPage, type UpstreamLink } from './pages.ts';
 import { providerOf, type Provider } from './provider.ts';
 import { CSRF_COOKIE, SSO_COOKIE, cookieHeader, newSsoCookie } from './sso-cookie.ts';
 import { selectBranding } from './store.ts';
 import { upstreamButtons } from '../upstream-idps/providers.ts';
+
+const USE_YOUR_PASSKEY = 'This workspace asks for a second factor, and your account has a passkey: choose “Use a passkey” to sign in.';
 
 /** What the hosted page answers: HTML (with its CSP and cookies) or a redirect back to the application. */
 export interface HostedAnswer {
@@ -141,7 +144,11 @@ export async function afterFirstFactor(
     return startSsoSession(deps, caller, provider, pending, app.clientId, user.id, client, details);
   })();
   if (outcome && 'due' in outcome) {
-    if (outcome.due.mfaEnrollmentRequired) return enrolmentAnswer(deps, caller, provider, sealed, pending.redirectUri, app.name, outcome.due.mfaToken);
+    if (outcome.due.mfaEnrollmentRequired) {
+      // A passkey already is this user's second factor here: sign in with it rather than set up an authenticator app.
+      if (hasPasskey(deps, user.id)) return formAnswer(deps, provider, sealed, pending.redirectUri, app.name, { status: 400, email: user.email, error: USE_YOUR_PASSKEY });
+      return enrolmentAnswer(deps, caller, provider, sealed, pending.redirectUri, app.name, outcome.due.mfaToken);
+    }
     return mfaAnswer(deps, provider, sealed, pending.redirectUri, app.name, outcome.due.mfaToken);
   }
   return entered(deps, provider, pending.redirectUri, outcome);

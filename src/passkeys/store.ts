@@ -32,6 +32,10 @@ export function listPasskeysOf(deps: Deps, userId: string): PasskeyRow[] {
   return deps.statement('SELECT * FROM passkeys WHERE user_id = ? ORDER BY created_at, credential_id').all(userId) as PasskeyRow[];
 }
 
+export function hasPasskey(deps: Deps, userId: string): boolean {
+  return deps.statement('SELECT 1 FROM passkeys WHERE user_id = ? LIMIT 1').get(userId) !== undefined;
+}
+
 /** Every passkey of a user (an operator's MFA reset); returns how many went. */
 export function deletePasskeysOf(deps: Deps, userId: string): number {
   return deps.statement('DELETE FROM passkeys WHERE user_id = ?').run(userId).changes;

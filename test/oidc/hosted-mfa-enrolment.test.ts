@@ -3,7 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOperator } from '../../src/authorization/principal.ts';
 import { setTenantMfaRequirement } from '../../src/mfa/tenant-requirement.ts';
 import { totpCodeAt } from '../../src/mfa/totp.ts';
-import { CookieJar, hiddenField, oidcWorld, registerClient, signInThroughHostedPage, type OidcWorld } from './support.ts';
+import { createUser } from '../../src/identity/users.ts';
+import { upsertCompanyMembership } from '../../src/memberships/memberships.ts';
+import { insertPasskey } from '../../src/passkeys/store.ts';
+import { TEST_ACTOR } from '../support/deps.ts';
+import { CookieJar, hiddenField, oidcWorld, PASSWORD, registerClient, signInThroughHostedPage, type OidcWorld } from './support.ts';
 
 const insecure = { execute: [oidc.allowInsecureRequests] };
 const redirectUri = 'http://127.0.0.1:9/cb';
@@ -111,5 +115,20 @@ describe('hosted TOTP enrolment on first sign-in', () => {
     const noSession = await post(jar, '/login/continue', page, {});
     expect(noSession.status).toBe(401);
     expect(noSession.headers.get('location')).toBeNull();
+  });
+
+  it('a member whose second factor is a passkey is sent to "Use a passkey", not to an authenticator set-up', async () => {
+    const kim = await createUser(w.t.deps, { email: 'kim@beta.test', fullName: 'Kim', password: PASSWORD, approvalStatus: 'APPROVED', isActive: true }, TEST_ACTOR);
+    upsertCompanyMembership(w.t.deps, TEST_ACTOR, w.beta.id, { userId: kim.id, role: 'SUBMITTER' });
+    insertPasskey(w.t.deps, { credential_id: 'cred-kim', user_id: kim.id, name: 'Key', public_key: Buffer.from([1, 2, 3]), counter: 0, transports: '[]', device_type: 'singleDevice', backed_up: 0, created_at: w.t.deps.clock.nowMs(), last_used_at: null });
+    const { res, jar } = await start(kim.email);
+    expect(res.status).toBe(400);
+    const page = await res.text();
+    expect(page).not.toContain('Set up two-step verification');
+    // The page says why, and carries the passkey form itself.
+    expect(page).toMatch(/your account has a passkey/);
+    expect(page).toContain('id="passkey-sign-in"');
+    // Nothing started: no SSO session to continue from.
+    expect((await post(jar, '/login/continue', page, {})).status).toBe(401);
   });
 });
