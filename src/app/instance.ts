@@ -9,6 +9,7 @@ import type { Logger } from './logger.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { generateMasterKeyring, MASTER_KEY_FILE, readMasterKeyring, writeMasterKeyring } from '../keys/master-key.ts';
 import { createTenant, MASTER_SLUG } from '../tenants/tenants.ts';
+import { pendingMigrations } from '../db/migrate.ts';
 import { createUser } from '../identity/users.ts';
 import type { TenantRow } from '../tenants/tables.ts';
 import type { UserRow } from '../identity/tables.ts';
@@ -33,6 +34,11 @@ export interface InitResult {
   masterTenantId: string;
   /** Only when kimauth generated it; shown once, never stored in clear. */
   generatedPassword?: string;
+}
+
+/** The tags of the migrations this binary ships that the open data dir has not applied yet. */
+export function pendingMigrationTags(deps: Deps): string[] {
+  return pendingMigrations(deps.sqlite).map((m) => m.tag);
 }
 
 export function isInitialised(dataDir: string): boolean {

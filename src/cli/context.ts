@@ -18,7 +18,7 @@ export interface CliContext {
   /** Tests inject a fixed clock; otherwise the system clock. */
   clock?: Clock;
   /** Loads the configuration module (zod); buildProgram awaits it before any command group registers. */
-  prepare(): Promise<void>;
+  loadConfigModule(): Promise<void>;
   output(cmd: Command): Output;
   config(cmd: Command, flags?: ConfigOverrides): Config;
   /** Opens the initialised instance (applying pending migrations first), runs `fn`, always closes. */
@@ -45,11 +45,7 @@ export function createCliContext(io: CliIo, clock?: Clock): CliContext {
   ): Promise<T> {
     const config = ctx.config(cmd, flags);
     // Loaded here, not at the top: the services, SQLite and argon2 cost start time that `--help` does not need.
-    const [{ isInitialised }, { buildDeps }, { pendingMigrations }] = await Promise.all([
-      import('../app/instance.ts'),
-      import('../app/deps.ts'),
-      import('../db/migrate.ts'),
-    ]);
+    const [{ isInitialised, pendingMigrationTags }, { buildDeps }] = await Promise.all([import('../app/instance.ts'), import('../app/deps.ts')]);
     if (!isInitialised(config.dataDir)) {
       throw new AppError('not_found', `${config.dataDir} is not a kimauth data dir; run \`kimauth init\` first`);
     }
@@ -57,7 +53,7 @@ export function createCliContext(io: CliIo, clock?: Clock): CliContext {
     try {
       const out = ctx.output(cmd);
       if (!migrate) {
-        const pending = pendingMigrations(deps.sqlite).map((m) => m.tag);
+        const pending = pendingMigrationTags(deps);
         if (pending.length) out.note(`note: ${pending.length} migration(s) pending (${pending.join(', ')}); this command only reads and leaves them to \`kimauth serve\` or a command that writes`);
       }
       return await fn(deps, out);
@@ -68,7 +64,7 @@ export function createCliContext(io: CliIo, clock?: Clock): CliContext {
   const ctx: CliContext = {
     io,
     clock,
-    async prepare() {
+    async loadConfigModule() {
       configModule ??= await import('../app/config.ts');
     },
     output: (cmd) => {
@@ -76,7 +72,7 @@ export function createCliContext(io: CliIo, clock?: Clock): CliContext {
       return new Output(io, Boolean(g.json), Boolean(g.quiet));
     },
     config: (cmd, flags = {}) => {
-      if (!configModule) throw new Error('CliContext.prepare() must be awaited before a command runs');
+      if (!configModule) throw new Error('CliContext.loadConfigModule() must be awaited before a command runs');
       return configModule.loadConfig({ flags: { dataDir: globals(cmd).dataDir, ...flags }, env: io.env });
     },
     withDeps: (cmd, fn, flags) => openInstance(cmd, fn, flags, { migrate: true }),

@@ -83,7 +83,7 @@ Examples:
   $ kimauth users create --email jane@acme.com --name "Jane Doe"`,
     );
   const groups = groupsFor(argv, program);
-  if (groups.length) await ctx.prepare();
+  if (groups.length) await ctx.loadConfigModule();
   const registers = await Promise.all(groups.map((g) => g.load()));
   for (const register of registers) register(program, ctx);
 
