@@ -9,7 +9,7 @@ import { parseCookies } from '../../oidc/sso-cookie.ts';
 import { finishUpstreamSignIn } from '../../upstream-idps/sign-in-callback.ts';
 import { startUpstreamSignIn, UPSTREAM_STATE_COOKIE } from '../../upstream-idps/sign-in-start.ts';
 import { errorEnvelope } from '../plugins/errors.ts';
-import { sendHosted } from './oidc.ts';
+import { sendHosted } from './hosted-pages.ts';
 
 const params = z.object({ slug: z.string().min(1).max(63), idp: z.string().min(1).max(32) });
 const html = z.string().describe('text/html page');
