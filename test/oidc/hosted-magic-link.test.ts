@@ -6,7 +6,7 @@ import { createMailOutboxWorker } from '../../src/mail/outbox-worker.ts';
 import { createSmtpTransport } from '../../src/mail/transport.ts';
 import { codeNow, enrolTotp } from '../support/mfa.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
-import { CookieJar, get, hiddenField, oidcWorld, registerClient, type OidcWorld } from './support.ts';
+import { CookieJar, get, hiddenField, oidcWorld, registerClient, type OidcWorld, pkceAuthorizationRequest } from './support.ts';
 
 const insecure = { execute: [oidc.allowInsecureRequests] };
 const redirectUri = 'http://127.0.0.1:9/cb';
@@ -33,15 +33,7 @@ describe('magic links on the hosted sign-in page', () => {
   });
 
   async function loginPage() {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(conf, {
-      redirect_uri: redirectUri,
-      scope: 'openid email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    });
+    const { url, verifier, state } = await pkceAuthorizationRequest(conf, redirectUri);
     const jar = new CookieJar();
     const res = await get(url.href, jar);
     expect(res.status).toBe(200);

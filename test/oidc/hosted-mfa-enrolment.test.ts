@@ -7,7 +7,7 @@ import { createUser } from '../../src/identity/users.ts';
 import { upsertCompanyMembership } from '../../src/memberships/memberships.ts';
 import { insertPasskey } from '../../src/passkeys/store.ts';
 import { TEST_ACTOR } from '../support/deps.ts';
-import { CookieJar, hiddenField, oidcWorld, PASSWORD, registerClient, signInThroughHostedPage, type OidcWorld } from './support.ts';
+import { CookieJar, hiddenField, oidcWorld, PASSWORD, registerClient, signInThroughHostedPage, type OidcWorld, pkceAuthorizationRequest } from './support.ts';
 
 const insecure = { execute: [oidc.allowInsecureRequests] };
 const redirectUri = 'http://127.0.0.1:9/cb';
@@ -30,15 +30,7 @@ describe('hosted TOTP enrolment on first sign-in', () => {
   afterAll(() => w.close());
 
   async function start(email: string) {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(conf, {
-      redirect_uri: redirectUri,
-      scope: 'openid email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    });
+    const { url, verifier, state } = await pkceAuthorizationRequest(conf, redirectUri);
     const jar = new CookieJar();
     const res = await signInThroughHostedPage(url.href, jar, email);
     return { res, jar, verifier, state };

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOperator } from '../../src/authorization/principal.ts';
 import { setTenantMfaRequirement } from '../../src/mfa/tenant-requirement.ts';
 import { codeNow, enrolTotp } from '../support/mfa.ts';
-import { CookieJar, hiddenField, oidcWorld, registerClient, signInThroughHostedPage, type OidcWorld } from './support.ts';
+import { CookieJar, hiddenField, oidcWorld, registerClient, signInThroughHostedPage, type OidcWorld, pkceAuthorizationRequest } from './support.ts';
 
 const insecure = { execute: [oidc.allowInsecureRequests] };
 const redirectUri = 'http://127.0.0.1:9/cb';
@@ -31,15 +31,7 @@ describe('the hosted sign-in asks for the second factor', () => {
   afterAll(() => w.close());
 
   async function start(config: oidc.Configuration, email: string) {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: redirectUri,
-      scope: 'openid email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-    });
+    const { url, verifier, state } = await pkceAuthorizationRequest(config, redirectUri);
     const jar = new CookieJar();
     const res = await signInThroughHostedPage(url.href, jar, email);
     return { res, jar, verifier, state };

@@ -1,10 +1,9 @@
 import { createServer, type Server } from 'node:http';
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, oidcWorld, PASSWORD, registerClient, type OidcWorld } from './support.ts';
+import { freePort, oidcWorld, PASSWORD, registerClient, type OidcWorld, authorizationUrl } from './support.ts';
 import { setTenantBranding } from '../../src/oidc/provider-settings.ts';
 import { cliOperator } from '../../src/authorization/principal.ts';
 import { ROOT } from '../support/processes.ts';
@@ -36,20 +35,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the hosted sign-in page in headless Chro
     await w?.close();
   });
 
-  const authUrl = () => {
-    const verifier = randomBytes(32).toString('base64url');
-    const u = new URL(`${w.base}/t/acme/protocol/openid-connect/auth`);
-    u.search = new URLSearchParams({
-      response_type: 'code',
-      client_id: 'web',
-      redirect_uri: callback,
-      scope: 'openid email',
-      state: 'browser-state',
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
-    }).toString();
-    return { url: u.href, verifier };
-  };
+  const authUrl = () => authorizationUrl(w.base, 'acme', 'web', callback, 'browser-state');
 
   it('fill the form, land on the redirect URI with a code; SSO on the second visit; the cookie is HttpOnly and SameSite=Lax', async () => {
     const context = await browser.newContext({ javaScriptEnabled: false });

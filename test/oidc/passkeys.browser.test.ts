@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
@@ -7,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOperator } from '../../src/authorization/principal.ts';
 import { setTenantMfaRequirement } from '../../src/mfa/tenant-requirement.ts';
 import { ROOT } from '../support/processes.ts';
-import { freePort, oidcWorld, PASSWORD, registerClient, type OidcWorld } from './support.ts';
+import { freePort, oidcWorld, PASSWORD, registerClient, type OidcWorld, authorizationUrl } from './support.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTEFACTS = path.join(ROOT, 'test-results', 'oidc');
@@ -51,20 +50,7 @@ describe.skipIf(!existsSync(CHROMIUM))('passkeys on the hosted pages in headless
     await w?.close();
   });
 
-  const authUrl = () => {
-    const verifier = randomBytes(32).toString('base64url');
-    const u = new URL(`${w.base}/t/acme/protocol/openid-connect/auth`);
-    u.search = new URLSearchParams({
-      response_type: 'code',
-      client_id: 'web',
-      redirect_uri: callback,
-      scope: 'openid email',
-      state: 'passkey-state',
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
-    }).toString();
-    return { url: u.href, verifier };
-  };
+  const authUrl = () => authorizationUrl(w.base, 'acme', 'web', callback, 'passkey-state');
 
   /** The code at the callback, exchanged at the token endpoint: the subject of its ID token. */
   async function subjectOf(landed: string, verifier: string): Promise<string> {

@@ -1,4 +1,6 @@
 import { createServer } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
+import * as oidc from 'openid-client';
 import { buildServer, type App } from '../../src/http/server.ts';
 import { createTenant } from '../../src/tenants/tenants.ts';
 import type { TenantRow } from '../../src/tenants/tables.ts';
@@ -131,4 +133,34 @@ export async function signInThroughHostedPage(authUrl: string, jar: CookieJar, e
   });
   jar.store(res);
   return res;
+}
+
+/** An authorization request of a public client as openid-client builds it: code + PKCE (S256) and a state. */
+export async function pkceAuthorizationRequest(config: oidc.Configuration, redirectUri: string, scope = 'openid email') {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+  });
+  return { url, verifier, state };
+}
+
+/** The same request built by hand, for browser tests that start at a plain URL (code + PKCE S256, a fixed state). */
+export function authorizationUrl(base: string, slug: string, clientId: string, redirectUri: string, state: string): { url: string; verifier: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  const u = new URL(`${base}/t/${slug}/protocol/openid-connect/auth`);
+  u.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    scope: 'openid email',
+    state,
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  }).toString();
+  return { url: u.href, verifier };
 }
