@@ -1,4 +1,5 @@
 import type { Deps } from '../app/deps.ts';
+import { cachePerOwner, createCommittedReadCache } from '../db/committed-read-cache.ts';
 import type { ClientType, GrantType } from './tables.ts';
 
 /** An application as services see it (lists parsed). */
@@ -65,30 +66,19 @@ function toClient(r: ClientRecord): OAuthClient {
 }
 
 /**
- * Parsed clients by row, per Deps: the token endpoint reads the row on every request (a disabled client stops at
- * once) but parses its JSON lists only when a column changed.
+ * The token endpoint reads its client on every request; the row changes rarely. Kept while unchanged (see
+ * committed-read-cache.ts: a `kimauth clients update` from the shell is seen at the next request). Shared: treat as
+ * read-only.
  */
-const parsed = new WeakMap<Deps, Map<string, { record: ClientRecord; client: OAuthClient }>>();
+const cachedClients = cachePerOwner((deps: Deps) => createCommittedReadCache<OAuthClient>(deps.sqlite));
 
-function sameRecord(a: ClientRecord, b: ClientRecord): boolean {
-  for (const k of Object.keys(a) as Array<keyof ClientRecord>) if (a[k] !== b[k]) return false;
-  return true;
-}
-
-/** One prepared read (the token endpoint's client lookup). Treat the result as read-only. */
 export function selectClient(deps: Deps, tenantId: string, clientId: string): OAuthClient | undefined {
-  const r = deps.statement(`SELECT ${COLUMNS} FROM oauth_clients WHERE tenant_id = ? AND client_id = ?`).get(tenantId, clientId) as
-    | ClientRecord
-    | undefined;
-  if (!r) return undefined;
-  let cache = parsed.get(deps);
-  if (!cache) parsed.set(deps, (cache = new Map()));
-  const hit = cache.get(r.id);
-  if (hit && sameRecord(hit.record, r)) return hit.client;
-  const client = toClient(r);
-  if (cache.size > 10_000) cache.clear();
-  cache.set(r.id, { record: r, client });
-  return client;
+  return cachedClients(deps).get(`${tenantId} ${clientId}`, () => {
+    const r = deps.statement(`SELECT ${COLUMNS} FROM oauth_clients WHERE tenant_id = ? AND client_id = ?`).get(tenantId, clientId) as
+      | ClientRecord
+      | undefined;
+    return r ? toClient(r) : undefined;
+  });
 }
 
 export function selectClients(deps: Deps, tenantId: string): OAuthClient[] {
@@ -98,6 +88,7 @@ export function selectClients(deps: Deps, tenantId: string): OAuthClient[] {
 }
 
 export function insertClient(deps: Deps, c: OAuthClient): void {
+  cachedClients(deps).invalidate();
   deps
     .statement(
       `INSERT INTO oauth_clients (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -123,6 +114,7 @@ export function insertClient(deps: Deps, c: OAuthClient): void {
 }
 
 export function updateClientRow(deps: Deps, c: OAuthClient): void {
+  cachedClients(deps).invalidate();
   deps
     .statement(
       `UPDATE oauth_clients SET name = ?, secret_hash = ?, redirect_uris = ?, post_logout_redirect_uris = ?, grant_types = ?, scopes = ?,
@@ -145,6 +137,7 @@ export function updateClientRow(deps: Deps, c: OAuthClient): void {
 }
 
 export function deleteClientRow(deps: Deps, id: string): void {
+  cachedClients(deps).invalidate();
   deps.statement('DELETE FROM oauth_clients WHERE id = ?').run(id);
 }
 

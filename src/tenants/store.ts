@@ -1,4 +1,5 @@
 import type { Deps } from '../app/deps.ts';
+import { cachePerOwner, createCommittedReadCache } from '../db/committed-read-cache.ts';
 import type { TenantRow } from './tables.ts';
 
 /**
@@ -37,19 +38,27 @@ export function selectTenantByRef(deps: Deps, ref: string): TenantRow | undefine
   return r ? toTenant(r) : undefined;
 }
 
+/** Every `/t/{slug}/` request and every membership check resolves a tenant; its row changes rarely. */
+const cachedTenants = cachePerOwner((deps: Deps) => createCommittedReadCache<TenantRow>(deps.sqlite));
+
+/** A tenant by slug or id; the row is shared (frozen): copy it to change it. */
 export function selectTenantBySlug(deps: Deps, slug: string): TenantRow | undefined {
-  const r = deps.statement(`SELECT ${COLUMNS} FROM tenants WHERE slug = ?`).get(slug) as TenantRecord | undefined;
-  return r ? toTenant(r) : undefined;
+  return cachedTenants(deps).get(`slug:${slug}`, () => {
+    const r = deps.statement(`SELECT ${COLUMNS} FROM tenants WHERE slug = ?`).get(slug) as TenantRecord | undefined;
+    return r ? toTenant(r) : undefined;
+  });
 }
 
 export function selectTenantById(deps: Deps, id: string): TenantRow | undefined {
-  const r = deps.statement(`SELECT ${COLUMNS} FROM tenants WHERE id = ?`).get(id) as TenantRecord | undefined;
-  return r ? toTenant(r) : undefined;
+  return cachedTenants(deps).get(`id:${id}`, () => {
+    const r = deps.statement(`SELECT ${COLUMNS} FROM tenants WHERE id = ?`).get(id) as TenantRecord | undefined;
+    return r ? toTenant(r) : undefined;
+  });
 }
 
-/** Whether a tenant exists and is enabled: the one column hot membership checks need. */
+/** Whether a tenant exists and is enabled: what hot membership checks ask. */
 export function tenantIsActive(deps: Deps, id: string): boolean {
-  return deps.statement('SELECT status FROM tenants WHERE id = ?').pluck().get(id) === 'active';
+  return selectTenantById(deps, id)?.status === 'active';
 }
 
 export function selectAllTenants(deps: Deps): TenantRow[] {
@@ -70,12 +79,14 @@ export function selectDisabledTenantIds(deps: Deps): string[] {
 }
 
 export function insertTenantRow(deps: Deps, row: TenantRow): void {
+  cachedTenants(deps).invalidate();
   deps
     .statement(`INSERT INTO tenants (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`)
     .run(row.id, row.slug, row.name, row.legacyCode, row.status, row.createdAt.getTime(), row.updatedAt.getTime());
 }
 
 export function updateTenantRow(deps: Deps, row: TenantRow): void {
+  cachedTenants(deps).invalidate();
   deps
     .statement('UPDATE tenants SET name = ?, legacy_code = ?, status = ?, updated_at = ? WHERE id = ?')
     .run(row.name, row.legacyCode, row.status, row.updatedAt.getTime(), row.id);

@@ -84,8 +84,8 @@ const TABLE_OWNERS: Record<string, string> = {
  * every context into one archive and back (its table list is checked against the migrations by its own test).
  */
 const READS_EVERY_TABLE = new Set(['operations/transfer/store.ts']);
-/** The database plumbing itself: opening, migrating, the statement cache, the readiness probe. */
-const PLUMBING = new Set(['db/client.ts', 'db/migrate.ts', 'app/deps.ts', 'app/readiness.ts', 'operations/backup/store.ts']);
+/** The database plumbing itself: opening, migrating, the statement and committed-read caches, the readiness probe. */
+const PLUMBING = new Set(['db/client.ts', 'db/migrate.ts', 'db/committed-read-cache.ts', 'app/deps.ts', 'app/readiness.ts', 'operations/backup/store.ts']);
 
 const SQL_CALL = /deps\.statement\(|deps\.db\.|\.prepare\(\s*[`'"]|sqlite\.exec\(/;
 const TABLE_REF = /\b(?:FROM|JOIN|INTO|UPDATE|DELETE FROM)\s+([a-z_]+)\b/g;
