@@ -21,6 +21,11 @@ function seaModule(): SeaModule | undefined {
   }
 }
 
+/** Whether this process is the single binary (its files are SEA assets, its executable is kimauth itself). */
+export function isSingleExecutable(): boolean {
+  return seaModule() !== undefined;
+}
+
 let packageRootCache: string | undefined;
 
 export function packageRoot(): string {

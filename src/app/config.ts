@@ -117,6 +117,11 @@ const FIELDS = {
   masterKeyFile: { env: 'KIMAUTH_MASTER_KEY_FILE', schema: z.string().min(1).optional(), default: undefined },
   /** Webhook targets on loopback, private or link-local networks (refused by default: SSRF). */
   webhookAllowPrivateNetworks: { env: 'KIMAUTH_WEBHOOK_ALLOW_PRIVATE_NETWORKS', schema: bool, default: false },
+  /**
+   * Where `serve` checkpoints the SQLite WAL: `background` (a helper process, so no request waits for the
+   * checkpoint's fsyncs) or `inline` (SQLite's default: the commit that fills 1,000 pages does it).
+   */
+  walCheckpoints: { env: 'KIMAUTH_WAL_CHECKPOINTS', schema: z.enum(['background', 'inline']), default: 'background' },
   /** GET /metrics (Prometheus text format). */
   metrics: { env: 'KIMAUTH_METRICS', schema: bool, default: false },
   /** Serve /metrics on its own listener (on KIMAUTH_HOST) instead of the API port. */

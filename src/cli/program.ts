@@ -39,6 +39,7 @@ const COMMAND_GROUPS: Array<{ name: string; load: () => Promise<RegisterCommand>
   { name: 'backup', load: () => import('./commands/backup.ts').then((m) => m.registerBackupCommand) },
   { name: 'restore', load: () => import('./commands/backup.ts').then((m) => m.registerRestoreCommand) },
   { name: 'doctor', load: () => import('./commands/doctor.ts').then((m) => m.registerDoctorCommand) },
+  { name: 'internal', load: () => import('./commands/internal.ts').then((m) => m.registerInternalCommand) },
 ];
 
 /** The command a command line names: its first word that is neither a global option nor that option's value. */

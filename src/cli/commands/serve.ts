@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { buildDeps } from '../../app/deps.ts';
+import { buildDeps, databasePath } from '../../app/deps.ts';
 import { initInstance, isInitialised } from '../../app/instance.ts';
 import { createLogger } from '../../app/logger.ts';
 import { cliActor } from '../../audit/actors.ts';
 import type { CliContext } from '../context.ts';
+import type { WalCheckpointer } from '../../db/wal-checkpointer.ts';
 import { DEFAULT_ADMIN_EMAIL } from './init.ts';
 
 interface ServeOptions {
@@ -42,16 +43,24 @@ Examples:
       const logger = createLogger(config.logLevel, { write: (s: string) => ctx.io.stdout.write(s) } as never);
       const deps = buildDeps({ config, clock: ctx.clock, logger, migrate: true });
       let server;
+      let checkpointer: WalCheckpointer | undefined;
       try {
+        if (config.walCheckpoints === 'background') {
+          const [{ startWalCheckpointer }, { selfCommand }] = await Promise.all([import('../../db/wal-checkpointer.ts'), import('../../app/self-command.ts')]);
+          const command = selfCommand(['internal', 'wal-checkpointer', '--database', databasePath(config)]);
+          checkpointer = await startWalCheckpointer({ sqlite: deps.sqlite, command, logger });
+        }
         // Loaded here so that other commands don't pay for fastify at start-up.
         const { startServer } = await import('../../http/runtime.ts');
         server = await startServer(deps);
       } catch (err) {
+        await checkpointer?.stop();
         deps.close();
         throw err;
       }
       const signal = await new Promise<string>((resolve) => ctx.io.onShutdownSignal(resolve));
       logger.info({ signal }, 'shutting down');
+      await checkpointer?.stop();
       await server.close();
       logger.info('stopped');
     });
