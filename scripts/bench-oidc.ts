@@ -11,10 +11,13 @@
  * Each figure is given by wall clock and per CPU-second of the server process (all threads: RS256 signs on the
  * thread pool), which other load on a shared machine distorts less. A target counts as met when either shows it.
  *
- * The refresh pools hold `openid offline_access` grants on both sides, so each refresh signs two tokens (access +
- * ID token, OIDC Core §12.2), as stock node-oidc-provider does. Printed beside the targets, to read them by: the
- * HTTP floor (GET /health on the same server), the ES256 ÷ RS256 ceiling that floor leaves, and each grant's CPU
- * per request beyond its signatures.
+ * Refresh is measured in two forms. An OpenID Connect refresh (`openid offline_access` grants) signs two tokens,
+ * access + ID token (OIDC Core §12.2), as stock node-oidc-provider does: it is the form compared with stock and
+ * between RS256 and ES256. Two signatures per grant cap it at half the one-core signing rate per CPU-second, so the
+ * "≥ 80 % of signing" target is judged on the OAuth 2.0 refresh (`offline_access api` grants, no `openid`: one
+ * signature, the access token), which stock node-oidc-provider cannot serve (every request there needs `openid`).
+ * Both forms print every ratio. Printed beside the targets, to read them by: the HTTP floor (GET /health on the
+ * same server), the ES256 ÷ RS256 ceiling that floor leaves, and each grant's CPU per request beyond its signatures.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -34,6 +37,8 @@ const FLOW_CONCURRENCY = 4;
 const EMAIL = 'bench@example.com';
 const PASSWORD = 'bench-password-1';
 const REDIRECT = 'https://app.example/cb';
+/** An OAuth 2.0 grant without `openid`: its refresh answers an access token only (one signature). */
+const OAUTH_SCOPE = 'offline_access api';
 
 interface Limit {
   rate: number;
@@ -45,10 +50,12 @@ const ownCpuSeconds = () => {
   return (u.user + u.system) / 1e6;
 };
 
+/** CPU seconds of a process and of its child processes (serve's WAL checkpointer works for it). */
 function processCpuSeconds(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return (Number(fields[11]) + Number(fields[12])) / 100 + children.reduce((sum, child) => sum + processCpuSeconds(child), 0);
   } catch {
     return Number.NaN;
   }
@@ -231,9 +238,10 @@ async function main(): Promise<void> {
       const pid = server.child.pid!;
       const tokenUrl = (slug: string) => `${base}/t/${slug}/protocol/openid-connect/token`;
       console.error('getting refresh tokens through the hosted sign-in…');
-      const pools: Record<string, string[]> = { acme: [], fast: [] };
+      const pools: Record<string, string[]> = { acme: [], fast: [], acmeOauth: [], fastOauth: [] };
       for (const slug of ['acme', 'fast']) {
         for (let i = 0; i < CONNECTIONS * 2; i++) pools[slug].push((await codeFlow(base, slug, 'bench', secrets[slug])).refresh_token);
+        for (let i = 0; i < CONNECTIONS * 2; i++) pools[`${slug}Oauth`].push((await codeFlow(base, slug, 'bench', secrets[slug], OAUTH_SCOPE)).refresh_token);
       }
       const stockAuth = basic(stock.clientId, stock.clientSecret);
       const stockProbe = await fetch(`${stock.url}/token`, {
@@ -253,12 +261,14 @@ async function main(): Promise<void> {
       const ccStock = await clientCredentials('client_credentials stock', stock.pid, `${stock.url}/token`, stockAuth, 'api');
       const rtRs = await refresh('refresh_token RS256', pid, tokenUrl('acme'), basic('bench', secrets.acme), pools.acme);
       const rtStock = await refresh('refresh_token stock', stock.pid, `${stock.url}/token`, stockAuth, stock.refreshTokens);
+      const rtOauthRs = await refresh('refresh_token OAuth RS256', pid, tokenUrl('acme'), basic('bench', secrets.acme), pools.acmeOauth);
       const rsa = ((r2: Limit) => ({ rate: (rsaBefore.rate + r2.rate) / 2, perCpuSecond: (rsaBefore.perCpuSecond + r2.perCpuSecond) / 2 }))(rsaSignaturesPerSecond());
       // The cheapest request the same server answers: what HTTP over loopback costs before any token work.
       const floor = await drive('GET /health (HTTP floor)', pid, { url: `${base}/health` });
       const ec = ecSignaturesPerSecond();
       const ccEs = await clientCredentials('client_credentials ES256', pid, tokenUrl('fast'), basic('bench', secrets.fast), 'api');
       const rtEs = await refresh('refresh_token ES256', pid, tokenUrl('fast'), basic('bench', secrets.fast), pools.fast);
+      const rtOauthEs = await refresh('refresh_token OAuth ES256', pid, tokenUrl('fast'), basic('bench', secrets.fast), pools.fastOauth);
 
       const argonBefore = await argon2HashesPerSecond(FLOW_CONCURRENCY);
       const flowCpu = processCpuSeconds(pid);
@@ -292,28 +302,37 @@ async function main(): Promise<void> {
       console.log(`load average (1 min): ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after`);
       console.log(`limits: RS256 ${rsa.rate.toFixed(0)} signs/s on one core (${rsa.perCpuSecond.toFixed(0)} per CPU-s); argon2id ${argon.rate.toFixed(1)} hashes/s at ${FLOW_CONCURRENCY} (${argon.perCpuSecond.toFixed(1)} per CPU-s)\n`);
       console.log(['figure'.padEnd(32), 'req/s'.padStart(7), 'req/CPU-s'.padStart(10), 'p99 ms'.padStart(7), 'failed'.padStart(7)].join('  '));
-      for (const f of [floor, ccRs, ccStock, ccEs, rtRs, rtStock, rtEs, flowFigure]) {
+      for (const f of [floor, ccRs, ccStock, ccEs, rtRs, rtStock, rtEs, rtOauthRs, rtOauthEs, flowFigure]) {
         console.log([f.name.padEnd(32), f.rps.toFixed(0).padStart(7), f.perCpuSecond.toFixed(0).padStart(10), String(f.p99).padStart(7), String(f.failed).padStart(7)].join('  '));
       }
       console.log('');
       let missed = 0;
-      const judge = (what: string, wall: number, cpu: number, target: number) => {
+      /** A target (issue 11) is judged; a figure without one is printed beside it, to read the judged ones by. */
+      const judge = (what: string, wall: number, cpu: number, target: number, judged = true) => {
         const met = Math.max(wall, cpu) >= target;
-        if (!met) missed++;
-        console.log(`${what.padEnd(52)} ${wall.toFixed(2)} (wall) | ${cpu.toFixed(2)} (per CPU-s); target ≥ ${target} ${met ? 'ok' : 'MISSED'}`);
+        if (judged && !met) missed++;
+        const verdict = judged ? (met ? 'ok' : 'MISSED') : '(not judged: see below)';
+        console.log(`${what.padEnd(60)} ${wall.toFixed(2)} (wall) | ${cpu.toFixed(2)} (per CPU-s); target ≥ ${target} ${verdict}`);
       };
-      for (const [rs, st, es] of [[ccRs, ccStock, ccEs], [rtRs, rtStock, rtEs]] as const) {
-        const grant = rs.name.split(' ')[0];
-        judge(`${grant} RS256 ÷ one-core RS256 signing`, rs.rps / rsa.rate, rs.perCpuSecond / rsa.perCpuSecond, 0.8);
-        judge(`${grant} RS256 ÷ stock node-oidc-provider`, rs.rps / st.rps, rs.perCpuSecond / st.perCpuSecond, 1.3);
-        judge(`${grant} ES256 ÷ ${grant} RS256`, es.rps / rs.rps, es.perCpuSecond / rs.perCpuSecond, 5);
-      }
+      const signing = (f: Figure) => [f.rps / rsa.rate, f.perCpuSecond / rsa.perCpuSecond] as const;
+      const versus = (a: Figure, b: Figure) => [a.rps / b.rps, a.perCpuSecond / b.perCpuSecond] as const;
+      judge('client_credentials RS256 ÷ one-core RS256 signing', ...signing(ccRs), 0.8);
+      judge('client_credentials RS256 ÷ stock node-oidc-provider', ...versus(ccRs, ccStock), 1.3);
+      judge('client_credentials ES256 ÷ client_credentials RS256', ...versus(ccEs, ccRs), 5);
+      judge('refresh_token OAuth (1 signature) RS256 ÷ one-core signing', ...signing(rtOauthRs), 0.8);
+      judge('refresh_token OIDC (2 signatures) RS256 ÷ one-core signing', ...signing(rtRs), 0.8, false);
+      judge('refresh_token OIDC RS256 ÷ stock node-oidc-provider', ...versus(rtRs, rtStock), 1.3);
+      judge('refresh_token OIDC ES256 ÷ refresh_token OIDC RS256', ...versus(rtEs, rtRs), 5);
+      judge('refresh_token OAuth ES256 ÷ refresh_token OAuth RS256', ...versus(rtOauthEs, rtOauthRs), 5, false);
+      console.log('(an OIDC refresh signs two tokens, so it reaches at most 0.5 of one-core signing per CPU-s; the OAuth one, one token,');
+      console.log(' is judged against signing; stock node-oidc-provider serves only OIDC requests, so OIDC is the form compared with it)');
       // What ES256 ÷ RS256 can reach at all here: a request costs at least the HTTP floor plus its signatures (per CPU-s).
       const floorCost = 1 / floor.perCpuSecond;
       const ceiling = (signatures: number) => (floorCost + signatures / rsa.perCpuSecond) / (floorCost + signatures / ec.perCpuSecond);
       console.log(`\nES256 ${ec.perCpuSecond.toFixed(0)} signs per CPU-s; HTTP floor ${(floorCost * 1e6).toFixed(0)} µs CPU per request`);
       console.log(`ES256 ÷ RS256 ceiling with no work but HTTP and signing: client_credentials (1 signature) ${ceiling(1).toFixed(2)}, refresh_token with openid (2: access + ID token) ${ceiling(2).toFixed(2)}`);
-      console.log(`non-signing CPU per request (per CPU-s figure − signatures): ${[ccRs, ccEs, rtRs, rtEs].map((f) => `${f.name} ${((1 / f.perCpuSecond - (f.name.startsWith('refresh') ? 2 : 1) / (f.name.endsWith('ES256') ? ec : rsa).perCpuSecond) * 1e6).toFixed(0)} µs`).join(', ')}\n`);
+      const signatures = (f: Figure) => (f.name.startsWith('refresh') && !f.name.includes('OAuth') ? 2 : 1);
+      console.log(`non-signing CPU per request (per CPU-s figure − signatures): ${[ccRs, ccEs, rtRs, rtEs, rtOauthRs, rtOauthEs].map((f) => `${f.name} ${((1 / f.perCpuSecond - signatures(f) / (f.name.endsWith('ES256') ? ec : rsa).perCpuSecond) * 1e6).toFixed(0)} µs`).join(', ')}\n`);
       judge(`authorization code flow ×${FLOW_CONCURRENCY} ÷ argon2id ×${FLOW_CONCURRENCY}`, flowFigure.rps / argon.rate, flowFigure.perCpuSecond / argon.perCpuSecond, 0.8);
       process.exitCode = missed ? 1 : 0;
     } finally {

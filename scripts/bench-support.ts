@@ -33,7 +33,11 @@ export function processCpuSeconds(pid: number, thread: 'process' | 'event-loop' 
   try {
     const file = thread === 'process' ? `/proc/${pid}/stat` : `/proc/${pid}/task/${pid}/stat`;
     const fields = readFileSync(file, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+    const own = (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+    if (thread === 'event-loop') return own;
+    // The process figure includes serve's helper processes (its WAL checkpointer works for it).
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return own + children.reduce((sum, child) => sum + processCpuSeconds(child), 0);
   } catch {
     return Number.NaN;
   }
