@@ -113,6 +113,7 @@ export async function buildBinary(target = nodeRuntime()): Promise<{ binary: str
     entry: path.join(ROOT, 'src/cli/main.ts'),
     outfile: path.join(DIST, 'kimauth.cjs'),
     betterSqliteAddon: betterSqliteAddonFor(target, ROOT),
+    targetNode: target.node,
   });
   for (const warning of bundle.warnings) console.warn(`esbuild: ${warning}`);
 

@@ -3,6 +3,7 @@
  * must be CJS: no top-level await, no import.meta). Native addons become SEA assets loaded by
  * native-addon-loader.ts; the few dependencies that do not fit CJS as published are adapted here.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,6 +22,8 @@ export interface BundleResult {
   /** Native addons the bundle loads from SEA assets, by asset key. */
   addons: Map<string, EmbeddedAddonSource>;
   warnings: string[];
+  /** esbuild's account of every input and import: what pulls a module into a command's start. */
+  metafile: esbuild.Metafile;
 }
 
 export interface BundleOptions {
@@ -29,6 +32,8 @@ export interface BundleOptions {
   minify?: boolean;
   /** better-sqlite3's addon compiled for the target Node's ABI; default: the one in node_modules. */
   betterSqliteAddon?: string;
+  /** The Node the bundle will run on: the export names of its lazily loaded builtins are read from it. */
+  targetNode?: string;
 }
 
 export async function bundleForSea(options: BundleOptions): Promise<BundleResult> {
@@ -48,6 +53,7 @@ export async function bundleForSea(options: BundleOptions): Promise<BundleResult
     keepNames: true,
     legalComments: 'none',
     logLevel: 'silent',
+    metafile: true,
     // A CJS file has no import.meta; point it at the file actually running (the binary itself in a SEA).
     banner: {
       js: [
@@ -62,10 +68,71 @@ export async function bundleForSea(options: BundleOptions): Promise<BundleResult
       'import.meta.filename': '__kimauthFilename',
       'import.meta.dirname': '__kimauthDirname',
     },
-    plugins: [nativeAddonsPlugin(addons), betterSqliteBindingsPlugin(addons, options.betterSqliteAddon), topLevelAwaitPlugin()],
+    plugins: [lazyBuiltinsPlugin(options.targetNode ?? process.execPath), nativeAddonsPlugin(addons), betterSqliteBindingsPlugin(addons, options.betterSqliteAddon), topLevelAwaitPlugin()],
   });
   const warnings = result.warnings.map((w) => `${w.location?.file ?? ''}: ${w.text}`);
-  return { outfile: options.outfile, addons, warnings };
+  return { outfile: options.outfile, addons, warnings, metafile: result.metafile };
+}
+
+/**
+ * Builtins that Node has not loaded when a script starts and that cost milliseconds each to load (node:crypto alone
+ * ~10 ms): most commands never call them, yet every module that imports one would load it at start.
+ */
+const LAZY_BUILTINS = ['assert', 'child_process', 'cluster', 'crypto', 'dns', 'http', 'http2', 'https', 'net', 'os', 'perf_hooks', 'readline', 'tls', 'tty', 'worker_threads', 'zlib'];
+
+/**
+ * Each of LAZY_BUILTINS becomes a stand-in that loads the real module on first use of one of its exports. esbuild's
+ * ESM interop copies a module's export names (ownKeys) as getters; those names are read at build time from the Node
+ * the bundle runs on, so the copy needs no load and every getter reaches the real export.
+ */
+function lazyBuiltinsPlugin(targetNode: string): esbuild.Plugin {
+  const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+  let shapes: Record<string, BuiltinShape> | undefined;
+  const shapeOf = (name: string) => {
+    const probe = `JSON.stringify(Object.fromEntries(${JSON.stringify(LAZY_BUILTINS)}.map((m) => [m, { names: Object.getOwnPropertyNames(require(m)), callable: typeof require(m) === 'function' }])))`;
+    shapes ??= JSON.parse(execFileSync(targetNode, ['-p', probe], { encoding: 'utf8' })) as Record<string, BuiltinShape>;
+    return shapes[name];
+  };
+  return {
+    name: 'kimauth-lazy-builtins',
+    setup(build) {
+      build.onResolve({ filter }, (args) => {
+        if (args.namespace === 'kimauth-lazy-builtin') return { path: args.path, external: true };
+        return { path: args.path.replace(/^node:/, ''), namespace: 'kimauth-lazy-builtin' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'kimauth-lazy-builtin' }, (args) => ({
+        contents: lazyModuleSource(`node:${args.path}`, shapeOf(args.path)),
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+interface BuiltinShape {
+  names: string[];
+  /** node:assert is itself a function. */
+  callable: boolean;
+}
+
+function lazyModuleSource(specifier: string, shape: BuiltinShape): string {
+  return `let real;
+const load = () => real || (real = require(${JSON.stringify(specifier)}));
+const names = ${JSON.stringify(shape.names)};
+module.exports = new Proxy(${shape.callable ? '() => {}' : '{}'}, {
+  apply: (_, self, args) => Reflect.apply(load(), self, args),
+  get: (_, key) => (key === '__esModule' ? undefined : load()[key]),
+  set: (_, key, value) => { load()[key] = value; return true; },
+  has: (_, key) => key in load(),
+  ownKeys: () => (real ? Reflect.ownKeys(real) : names),
+  getOwnPropertyDescriptor: (_, key) => {
+    const desc = real ? Reflect.getOwnPropertyDescriptor(real, key) : names.includes(key) ? { enumerable: true, writable: true, value: undefined } : undefined;
+    return desc && { ...desc, configurable: true };
+  },
+  getPrototypeOf: () => Object.prototype,
+  defineProperty: (_, key, desc) => Reflect.defineProperty(load(), key, desc),
+  deleteProperty: (_, key) => Reflect.deleteProperty(load(), key),
+});
+`;
 }
 
 function describeAddon(sourcePath: string): EmbeddedAddonSource {
