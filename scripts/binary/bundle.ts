@@ -68,7 +68,7 @@ export async function bundleForSea(options: BundleOptions): Promise<BundleResult
       'import.meta.filename': '__kimauthFilename',
       'import.meta.dirname': '__kimauthDirname',
     },
-    plugins: [lazyBuiltinsPlugin(options.targetNode ?? process.execPath), nativeAddonsPlugin(addons), betterSqliteBindingsPlugin(addons, options.betterSqliteAddon), topLevelAwaitPlugin()],
+    plugins: [lazyBuiltinsPlugin(options.targetNode ?? process.execPath), lazyPackagesPlugin(), nativeAddonsPlugin(addons), betterSqliteBindingsPlugin(addons, options.betterSqliteAddon), topLevelAwaitPlugin()],
   });
   const warnings = result.warnings.map((w) => `${w.location?.file ?? ''}: ${w.text}`);
   return { outfile: options.outfile, addons, warnings, metafile: result.metafile };
@@ -108,6 +108,47 @@ function lazyBuiltinsPlugin(targetNode: string): esbuild.Plugin {
   };
 }
 
+/**
+ * Libraries kimauth's own modules import at the top but most commands never call: pino (a command's logger is
+ * silent; pino also loads worker_threads and os), jose (tokens and signed audit heads), cli-table3 (human output
+ * only). Imports of them from src/ get the same kind of stand-in as LAZY_BUILTINS; libraries that import them (fastify
+ * imports pino) get the real module, the same instance.
+ */
+const LAZY_PACKAGES = ['pino', 'jose', 'cli-table3'];
+
+function lazyPackagesPlugin(): esbuild.Plugin {
+  const filter = new RegExp(`^(${LAZY_PACKAGES.join('|')})$`);
+  return {
+    name: 'kimauth-lazy-packages',
+    setup(build) {
+      build.onResolve({ filter }, async (args) => {
+        if (args.pluginData?.real || args.importer.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
+        // The file an import statement gets, so the stand-in and the libraries share one instance.
+        const real = await build.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir, pluginData: { real: true } });
+        if (real.errors.length) return { errors: real.errors };
+        return { path: real.path, namespace: 'kimauth-lazy-package', pluginData: { name: args.path } };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'kimauth-lazy-package' }, async (args) => ({
+        contents: lazyModuleSource(args.path, await packageShape(args.path)),
+        loader: 'js',
+        resolveDir: path.dirname(args.path),
+      }));
+    },
+  };
+}
+
+/** Export names of a package's file as `require` in the bundle sees them (a CJS module.exports, or an ESM namespace). */
+async function packageShape(file: string): Promise<BuiltinShape> {
+  try {
+    const exports = createRequire(file)(file) as object;
+    return { names: Object.getOwnPropertyNames(exports), callable: typeof exports === 'function' };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_REQUIRE_ESM' && !(err instanceof SyntaxError)) throw err;
+    const namespace = (await import(file)) as object;
+    return { names: Object.keys(namespace), callable: false };
+  }
+}
+
 interface BuiltinShape {
   names: string[];
   /** node:assert is itself a function. */
@@ -115,16 +156,22 @@ interface BuiltinShape {
 }
 
 function lazyModuleSource(specifier: string, shape: BuiltinShape): string {
+  // A callable stand-in is a plain function (it can be called and constructed); its own `prototype` cannot be
+  // reconfigured, so that one descriptor is the stand-in's own.
   return `let real;
 const load = () => real || (real = require(${JSON.stringify(specifier)}));
-const names = ${JSON.stringify(shape.names)};
-module.exports = new Proxy(${shape.callable ? '() => {}' : '{}'}, {
+const names = ${JSON.stringify(shape.callable ? [...new Set([...shape.names, 'prototype'])] : shape.names)};
+const target = ${shape.callable ? 'function () {}' : '{}'};
+module.exports = new Proxy(target, {
   apply: (_, self, args) => Reflect.apply(load(), self, args),
+  construct: (_, args, newTarget) => Reflect.construct(load(), args, newTarget),
   get: (_, key) => (key === '__esModule' ? undefined : load()[key]),
   set: (_, key, value) => { load()[key] = value; return true; },
   has: (_, key) => key in load(),
-  ownKeys: () => (real ? Reflect.ownKeys(real) : names),
+  ownKeys: () => (real ? [...new Set([...Reflect.ownKeys(real), ...Reflect.ownKeys(target).filter((k) => !Reflect.getOwnPropertyDescriptor(target, k).configurable)])] : names),
   getOwnPropertyDescriptor: (_, key) => {
+    const own = Reflect.getOwnPropertyDescriptor(target, key);
+    if (own && !own.configurable) return own;
     const desc = real ? Reflect.getOwnPropertyDescriptor(real, key) : names.includes(key) ? { enumerable: true, writable: true, value: undefined } : undefined;
     return desc && { ...desc, configurable: true };
   },
