@@ -45,6 +45,9 @@ export async function bundleForSea(options: BundleOptions): Promise<BundleResult
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    // Class fields as assignments: V8 compiles a separate initializer function for every class with fields (drizzle
+    // defines ~150 classes at import), each one more function in the code cache that every start deserializes.
+    supported: { 'class-field': false, 'class-static-field': false },
     minifyWhitespace: options.minify ?? true,
     minifySyntax: options.minify ?? true,
     // Shorter local names: less source to copy and to hash for the code cache at every start (keepNames keeps
@@ -127,6 +130,13 @@ function lazyPackagesPlugin(): esbuild.Plugin {
         const real = await build.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir, pluginData: { real: true } });
         if (real.errors.length) return { errors: real.errors };
         return { path: real.path, namespace: 'kimauth-lazy-package', pluginData: { name: args.path } };
+      });
+      // zod's namespaces re-export all ~50 of its locales (`z.locales`); kimauth only configures English (en.js).
+      build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, async (args) => {
+        if (args.pluginData?.real || !/[\\/]zod[\\/]v4[\\/](core|mini|classic)[\\/]/.test(args.importer)) return undefined;
+        const real = await build.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir, pluginData: { real: true } });
+        if (real.errors.length) return { errors: real.errors };
+        return { path: real.path, namespace: 'kimauth-lazy-package' };
       });
       build.onLoad({ filter: /.*/, namespace: 'kimauth-lazy-package' }, async (args) => ({
         contents: lazyModuleSource(args.path, await packageShape(args.path)),
