@@ -18,7 +18,7 @@ import path from 'node:path';
 import os from 'node:os';
 import * as esbuild from 'esbuild';
 import { bundleForSea } from './binary/bundle.ts';
-import { APP_ASSET, APP_CACHE_ASSET, WRITE_CACHE_ENV } from './binary/sea-assets.ts';
+import { APP_ASSET, APP_CACHE_ASSET, WRITE_CACHE_ENV, wrapAppSource } from './binary/sea-assets.ts';
 import { betterSqliteAddonFor, nodeRuntime } from './node-runtime.ts';
 import { VERSION } from '../src/app/version.ts';
 import { REDOC_BUNDLE } from '../src/http/routes/docs.ts';
@@ -113,6 +113,7 @@ export async function buildBinary(target = nodeRuntime()): Promise<{ binary: str
     entry: path.join(ROOT, 'src/cli/main.ts'),
     outfile: path.join(DIST, 'kimauth.cjs'),
     betterSqliteAddon: betterSqliteAddonFor(target, ROOT),
+    targetNode: target.node,
   });
   for (const warning of bundle.warnings) console.warn(`esbuild: ${warning}`);
 
@@ -128,7 +129,9 @@ export async function buildBinary(target = nodeRuntime()): Promise<{ binary: str
     minify: true,
     logLevel: 'silent',
   });
-  const assets: Record<string, string> = { ...shippedAssets(), [APP_ASSET]: bundle.outfile };
+  const app = path.join(DIST, 'kimauth-app.js');
+  writeFileSync(app, wrapAppSource(readFileSync(bundle.outfile, 'latin1')), 'latin1');
+  const assets: Record<string, string> = { ...shippedAssets(), [APP_ASSET]: app };
   for (const addon of bundle.addons.values()) assets[addon.assetKey] = addon.sourcePath;
 
   // Build beside the target and rename at the end, so a failed build never leaves a fresh-looking binary.

@@ -5,7 +5,7 @@
  * directory named by its content hash, then loaded with process.dlopen. Writes go to a temp file and are
  * renamed into place, so concurrent first starts never load a half-written library.
  */
-import { randomBytes } from 'node:crypto';
+import type { randomBytes as RandomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,7 +77,7 @@ function extractOnce(dir: string, addon: EmbeddedAddon): string {
   const sea = process.getBuiltinModule('node:sea') as SeaAssets;
   const bytes = new Uint8Array(sea.getAsset(addon.assetKey));
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const temp = path.join(dir, `.${addon.fileName}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = path.join(dir, `.${addon.fileName}.${process.pid}.${randomSuffix()}.tmp`);
   try {
     fs.writeFileSync(temp, bytes, { mode: 0o700 });
     fs.renameSync(temp, file);
@@ -86,6 +86,12 @@ function extractOnce(dir: string, addon: EmbeddedAddon): string {
     throw err;
   }
   return file;
+}
+
+/** node:crypto costs milliseconds to load and is only needed the first time an addon is unpacked. */
+function randomSuffix(): string {
+  const { randomBytes } = process.getBuiltinModule('node:crypto') as { randomBytes: typeof RandomBytes };
+  return randomBytes(4).toString('hex');
 }
 
 function sizeOf(file: string): number | undefined {

@@ -3,3 +3,10 @@ export const APP_ASSET = 'kimauth/app.cjs';
 export const APP_CACHE_ASSET = 'kimauth/app.cache';
 /** Build-time only: write the app's code cache to this file when the process ends (build-binary.ts sets it). */
 export const WRITE_CACHE_ENV = 'KIMAUTH_BUILD_WRITE_CODE_CACHE';
+/**
+ * The app asset is the bundle already wrapped as the CommonJS function the loader calls, so a start makes one string
+ * of the ~5 MB source instead of two (the asset, then the wrapped copy).
+ */
+export function wrapAppSource(bundle: string): string {
+  return `(function (exports, require, module, __filename, __dirname) {${bundle}\n})`;
+}

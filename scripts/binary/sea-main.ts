@@ -37,7 +37,8 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   } catch {
     cachedData = undefined; // the first build step, before the cache exists
   }
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  // The asset is already wrapped as a CommonJS function (wrapAppSource at build time).
+  const script = new vm.Script(source, {
     filename: process.execPath,
     cachedData,
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,

@@ -3,7 +3,7 @@ import type { Channel } from '../audit/audit-log.ts';
 import { selectTenantById } from '../tenants/store.ts';
 import type { Deps } from '../app/deps.ts';
 import { AppError, conflict, notFound, validationError } from '../app/errors.ts';
-import { assertPlainText } from '../app/plain-text.ts';
+import { assertPlainText } from '../app/control-characters.ts';
 import { authorize } from '../authorization/policy.ts';
 import { apiKeyPrincipal, type ApiKeyPrincipal, type Principal } from '../authorization/principal.ts';
 import { ALL_SCOPES, isScope, type Scope } from '../authorization/scopes.ts';

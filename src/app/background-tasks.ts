@@ -11,7 +11,8 @@ export interface BackgroundTasks {
   idle(): Promise<void>;
 }
 
-export function createBackgroundTasks(logger: Logger): BackgroundTasks {
+/** `logger` is asked for only when a task fails. */
+export function createBackgroundTasks(logger: () => Logger): BackgroundTasks {
   const pending = new Set<Promise<void>>();
   return {
     run(name, task) {
@@ -19,7 +20,7 @@ export function createBackgroundTasks(logger: Logger): BackgroundTasks {
         .then(task)
         .then(
           () => undefined,
-          (err: unknown) => logger.error({ err, task: name }, 'background task failed'),
+          (err: unknown) => logger().error({ err, task: name }, 'background task failed'),
         )
         .finally(() => pending.delete(done));
       pending.add(done);

@@ -109,12 +109,16 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     }
     return prepared;
   };
-  const logger = options.logger ?? silentLogger();
+  // Created on first use: most CLI commands never log, and pino costs a start several milliseconds (issue 14).
+  let logger = options.logger;
+  const loggerOf = () => (logger ??= silentLogger());
   const mailTransport = options.mailTransport ?? mailTransportFor(options.config);
   const deps: Deps = {
     config: options.config,
     clock,
-    logger,
+    get logger() {
+      return loggerOf();
+    },
     db: handle.db,
     sqlite: handle.sqlite,
     masterKeys,
@@ -127,7 +131,7 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     loginThrottle: createLoginThrottle(clock),
     magicLinkRequestLimit: createMagicLinkRequestLimit(clock),
     agentExchangeLimiter: new AgentExchangeLimiter(clock, options.config.agentTokenRatePerMinute),
-    background: createBackgroundTasks(logger),
+    background: createBackgroundTasks(loggerOf),
     upstreamClients: createUpstreamClients(),
     platformTenantId() {
       if (platformId) return platformId;

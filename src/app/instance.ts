@@ -9,7 +9,7 @@ import type { Logger } from './logger.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { generateMasterKeyring, MASTER_KEY_FILE, readMasterKeyring, writeMasterKeyring } from '../keys/master-key.ts';
 import { createTenant, MASTER_SLUG } from '../tenants/tenants.ts';
-import { pendingMigrations } from '../db/migrate.ts';
+import { pendingMigrationTags as pendingTagsOf } from '../db/migrate.ts';
 import { createUser } from '../identity/users.ts';
 import type { TenantRow } from '../tenants/tables.ts';
 import type { UserRow } from '../identity/tables.ts';
@@ -38,7 +38,7 @@ export interface InitResult {
 
 /** The tags of the migrations this binary ships that the open data dir has not applied yet. */
 export function pendingMigrationTags(deps: Deps): string[] {
-  return pendingMigrations(deps.sqlite).map((m) => m.tag);
+  return pendingTagsOf(deps.sqlite);
 }
 
 export function isInitialised(dataDir: string): boolean {

@@ -14,8 +14,11 @@ export interface CliIo {
 export function processIo(): CliIo {
   return {
     stdout: process.stdout,
-    stderr: process.stderr,
-    // A getter: touching process.stdin opens it, which `--version` or `--help` should not pay for.
+    // Getters: touching process.stdin opens it, which `--version` or `--help` should not pay for; process.stderr on
+    // a pipe loads node:net, which a command that prints no note or error (`users list --json`) need not load.
+    get stderr() {
+      return process.stderr;
+    },
     get stdin() {
       return process.stdin;
     },

@@ -7,7 +7,7 @@ import { createCliContext, type CliContext } from './context.ts';
 import type { CliIo } from './io.ts';
 
 /** A command group's register function: adds its top-level command (and subcommands) to the program. */
-type RegisterCommand = (program: Command, ctx: CliContext) => unknown;
+export type RegisterCommand = (program: Command, ctx: CliContext) => unknown;
 
 /**
  * Command groups, each loaded only when its command runs, so `kimauth --version` or `kimauth users list` does
@@ -16,13 +16,14 @@ type RegisterCommand = (program: Command, ctx: CliContext) => unknown;
  *   { name: 'backup', load: () => import('./commands/backup.ts').then((m) => m.registerBackupCommand) },
  * `kimauth --help`, `kimauth help …` and an unknown command load every group, so help lists them all.
  */
-const COMMAND_GROUPS: Array<{ name: string; load: () => Promise<RegisterCommand> }> = [
+const COMMAND_GROUPS: Array<{ name: string; load: (subcommand: string | undefined) => Promise<RegisterCommand> }> = [
   { name: 'init', load: () => import('./commands/init.ts').then((m) => m.registerInitCommand) },
   { name: 'serve', load: () => import('./commands/serve.ts').then((m) => m.registerServeCommand) },
   { name: 'tenants', load: () => import('./commands/tenants.ts').then((m) => m.registerTenantsCommand) },
   { name: 'keys', load: () => import('./commands/keys.ts').then((m) => m.registerKeysCommand) },
   { name: 'mail', load: () => import('./commands/mail.ts').then((m) => m.registerMailCommand) },
-  { name: 'users', load: () => import('./commands/users.ts').then((m) => m.registerUsersCommand) },
+  // `users` is large: it loads only the subcommand modules the named subcommand needs (commands/users.ts).
+  { name: 'users', load: (subcommand) => import('./commands/users.ts').then((m) => m.usersCommandFor(subcommand)) },
   { name: 'audit', load: () => import('./commands/audit.ts').then((m) => m.registerAuditCommand) },
   { name: 'invitations', load: () => import('./commands/invitations.ts').then((m) => m.registerInvitationsCommand) },
   { name: 'maintenance', load: () => import('./commands/maintenance.ts').then((m) => m.registerMaintenanceCommand) },
@@ -42,26 +43,29 @@ const COMMAND_GROUPS: Array<{ name: string; load: () => Promise<RegisterCommand>
   { name: 'internal', load: () => import('./commands/internal.ts').then((m) => m.registerInternalCommand) },
 ];
 
-/** The command a command line names: its first word that is neither a global option nor that option's value. */
-function commandNamed(argv: string[], program: Command): string | undefined {
+/**
+ * The command a command line names and the word after it (its subcommand, when it has one): the first words that
+ * are neither a global option nor that option's value.
+ */
+function commandNamed(argv: string[], program: Command): { name?: string; subcommand?: string } {
   const takesValue = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short]));
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--') return argv[i + 1];
-    if (!arg.startsWith('-')) return arg;
+    if (arg === '--') return { name: argv[i + 1], subcommand: argv[i + 2] };
+    if (!arg.startsWith('-')) return { name: arg, subcommand: argv[i + 1] };
     if (takesValue.has(arg)) i++;
   }
-  return undefined;
+  return {};
 }
 
 /** Which groups a command line needs: the one it names, none for a bare `--version`, else all (help, typos). */
-function groupsFor(argv: string[] | undefined, program: Command): typeof COMMAND_GROUPS {
-  if (!argv) return COMMAND_GROUPS;
-  const name = commandNamed(argv, program);
+function groupsFor(argv: string[] | undefined, program: Command): { groups: typeof COMMAND_GROUPS; subcommand?: string } {
+  if (!argv) return { groups: COMMAND_GROUPS };
+  const { name, subcommand } = commandNamed(argv, program);
   const named = COMMAND_GROUPS.filter((g) => g.name === name);
-  if (named.length) return named;
-  if (name === undefined && argv.some((a) => a === '-V' || a === '--version')) return [];
-  return COMMAND_GROUPS;
+  if (named.length) return { groups: named, subcommand };
+  if (name === undefined && argv.some((a) => a === '-V' || a === '--version')) return { groups: [] };
+  return { groups: COMMAND_GROUPS };
 }
 
 /** The program with the command groups `argv` needs (all of them without `argv`, e.g. to walk the tree). */
@@ -83,9 +87,9 @@ Examples:
   $ kimauth keys rotate --tenant acme
   $ kimauth users create --email jane@acme.com --name "Jane Doe"`,
     );
-  const groups = groupsFor(argv, program);
+  const { groups, subcommand } = groupsFor(argv, program);
   if (groups.length) await ctx.loadConfigModule();
-  const registers = await Promise.all(groups.map((g) => g.load()));
+  const registers = await Promise.all(groups.map((g) => g.load(subcommand)));
   for (const register of registers) register(program, ctx);
 
   // Every command and subcommand reports to the same writer and throws instead of exiting, so runCli decides

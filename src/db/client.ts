@@ -1,9 +1,13 @@
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import * as schema from './schema.ts';
 
 export type Sqlite = Database.Database;
-export type Db = BetterSQLite3Database<typeof schema>;
+/**
+ * The query builder over the stores' own tables (each store imports its context's tables.ts). Without a schema:
+ * kimauth uses no relational queries (`db.query.…`), and building their config for every table at each open cost
+ * every command's start (issue 14). drizzle-kit reads the tables from db/schema.ts.
+ */
+export type Db = BetterSQLite3Database;
 
 export interface DatabaseHandle {
   sqlite: Sqlite;
@@ -25,7 +29,7 @@ export function openDatabase(file: string | Buffer, options: { readonly?: boolea
   // Deleted and overwritten content is zeroed in the file, not left in freed pages for a copy of the disk to read.
   sqlite.pragma('secure_delete = ON');
   makeTransactionsImmediate(sqlite);
-  const db = drizzle(sqlite, { schema });
+  const db = drizzle(sqlite);
   return {
     sqlite,
     db,

@@ -1,6 +1,8 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 
 /**
  * The instance master key file (`master.key`, mode 0600; `<dataDir>/master.key` unless KIMAUTH_MASTER_KEY_FILE or
@@ -27,8 +29,12 @@ interface MasterKeyFile {
   keys: Record<string, string>;
 }
 
+/**
+ * SHA-256 in JavaScript: every command checks the key file's ids when it opens the instance, and node:crypto costs a
+ * start ~10 ms to load for this one digest (issue 14); the commands that use a key load it anyway.
+ */
 function keyIdOf(key: Buffer): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+  return bytesToHex(sha256(key)).slice(0, 16);
 }
 
 export function generateMasterKeyring(): MasterKeyring {

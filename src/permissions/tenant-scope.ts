@@ -1,6 +1,6 @@
 import type { Deps } from '../app/deps.ts';
 import { isAppError, notFound, validationError } from '../app/errors.ts';
-import { assertPlainText } from '../app/plain-text.ts';
+import { assertPlainText } from '../app/control-characters.ts';
 import { authorize, type Action } from '../authorization/policy.ts';
 import type { Principal } from '../authorization/principal.ts';
 import { getUser } from '../identity/users.ts';

@@ -1,4 +1,4 @@
-import { assertPlainText } from '../app/plain-text.ts';
+import { assertPlainText } from '../app/control-characters.ts';
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../app/deps.ts';
 import { conflict, notFound, validationError } from '../app/errors.ts';

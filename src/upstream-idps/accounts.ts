@@ -1,6 +1,6 @@
 import type { Deps } from '../app/deps.ts';
 import { isAppError } from '../app/errors.ts';
-import { hasControlCharacters } from '../app/plain-text.ts';
+import { hasControlCharacters } from '../app/control-characters.ts';
 import { provenUser, type Principal } from '../authorization/principal.ts';
 import type { ClientInfo } from '../identity/login.ts';
 import type { AuthProvider } from '../identity/tables.ts';

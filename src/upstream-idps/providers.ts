@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../app/deps.ts';
 import { conflict, notFound, validationError } from '../app/errors.ts';
-import { assertPlainText } from '../app/plain-text.ts';
+import { assertPlainText } from '../app/control-characters.ts';
 import type { Actor } from '../audit/audit-log.ts';
 import { AUTH_PROVIDERS, type AuthProvider } from '../identity/tables.ts';
 import { openSealedText, sealToText } from '../keys/master-key.ts';

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Deps } from '../app/deps.ts';
 import { notFound, validationError } from '../app/errors.ts';
-import { assertPlainText } from '../app/plain-text.ts';
+import { assertPlainText } from '../app/control-characters.ts';
 import { authorize } from '../authorization/policy.ts';
 import type { Principal } from '../authorization/principal.ts';
 import { sealToText } from '../keys/master-key.ts';

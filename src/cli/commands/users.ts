@@ -6,19 +6,40 @@ import { getUser } from '../../identity/users.ts';
 import { adminUserOut, listCompanyUsers, listUsers } from '../../identity/user-admin.ts';
 import { getTenant } from '../../tenants/tenants.ts';
 import type { CliContext } from '../context.ts';
-import { registerBusinessUnitCommands } from './user-business-units.ts';
-import { registerUserCreateCommand } from './user-create.ts';
-import { registerMembershipCommands } from './user-memberships.ts';
-import { registerUserAccessCommands } from './user-access.ts';
-import { registerUserMfaCommands } from './user-mfa.ts';
+import type { RegisterCommand } from '../program.ts';
 import { businessUnitArg, intArg } from './user-options.ts';
 import { BU_MEMBERSHIP_COLUMNS, COMPANY_MEMBERSHIP_COLUMNS, printUser, USER_COLUMNS } from './user-output.ts';
-import { registerUserPermissionsCommands } from './user-permissions.ts';
-import { registerUserSessionsCommands } from './user-sessions.ts';
-import { registerUserUpdateCommands } from './user-update.ts';
 
-/** `kimauth users …`. Returns the group so that other command files can attach subcommands (e.g. sessions). */
-export function registerUsersCommand(program: Command, ctx: CliContext): Command {
+type RegisterSubcommands = (users: Command, ctx: CliContext) => void;
+
+/** The subcommands defined in this file: running one of them loads none of the other subcommand modules. */
+const OWN_SUBCOMMANDS = ['list', 'show'];
+
+/**
+ * The other subcommand modules, in the order `kimauth users --help` lists them. They pull in MFA, sessions,
+ * permissions and password hashing, which `users list` (a start-time target, issue 14) does not need.
+ */
+function loadSubcommandModules(): Promise<RegisterSubcommands[]> {
+  return Promise.all([
+    import('./user-create.ts').then((m) => m.registerUserCreateCommand),
+    import('./user-update.ts').then((m) => m.registerUserUpdateCommands),
+    import('./user-memberships.ts').then((m) => m.registerMembershipCommands),
+    import('./user-business-units.ts').then((m) => m.registerBusinessUnitCommands),
+    import('./user-sessions.ts').then((m) => m.registerUserSessionsCommands),
+    import('./user-mfa.ts').then((m) => m.registerUserMfaCommands),
+    import('./user-access.ts').then((m) => m.registerUserAccessCommands),
+    import('./user-permissions.ts').then((m) => m.registerUserPermissionsCommands),
+  ]);
+}
+
+/** The `users` group for a command line naming `subcommand`: every subcommand unless it is one of this file's. */
+export async function usersCommandFor(subcommand: string | undefined): Promise<RegisterCommand> {
+  const others = subcommand && OWN_SUBCOMMANDS.includes(subcommand) ? [] : await loadSubcommandModules();
+  return (program, ctx) => registerUsersCommand(program, ctx, others);
+}
+
+/** `kimauth users …` with the given subcommand modules besides list and show. */
+function registerUsersCommand(program: Command, ctx: CliContext, others: RegisterSubcommands[]): Command {
   const users = program
     .command('users')
     .description('manage users, their approval and their tenant / business-unit memberships (as the platform operator)')
@@ -81,13 +102,6 @@ Examples:
       }),
     );
 
-  registerUserCreateCommand(users, ctx);
-  registerUserUpdateCommands(users, ctx);
-  registerMembershipCommands(users, ctx);
-  registerBusinessUnitCommands(users, ctx);
-  registerUserSessionsCommands(users, ctx);
-  registerUserMfaCommands(users, ctx);
-  registerUserAccessCommands(users, ctx);
-  registerUserPermissionsCommands(users, ctx);
+  for (const register of others) register(users, ctx);
   return users;
 }
