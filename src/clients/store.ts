@@ -70,10 +70,10 @@ function toClient(r: ClientRecord): OAuthClient {
  * committed-read-cache.ts: a `kimauth clients update` from the shell is seen at the next request). Shared: treat as
  * read-only.
  */
-const cachedClients = cachePerOwner((deps: Deps) => createCommittedReadCache<OAuthClient>(deps.sqlite));
+const cachedClients = cachePerOwner((sqlite: Deps['sqlite']) => createCommittedReadCache<OAuthClient>(sqlite));
 
 export function selectClient(deps: Deps, tenantId: string, clientId: string): OAuthClient | undefined {
-  return cachedClients(deps).get(`${tenantId} ${clientId}`, () => {
+  return cachedClients(deps.sqlite).get(`${tenantId} ${clientId}`, () => {
     const r = deps.statement(`SELECT ${COLUMNS} FROM oauth_clients WHERE tenant_id = ? AND client_id = ?`).get(tenantId, clientId) as
       | ClientRecord
       | undefined;
@@ -88,7 +88,7 @@ export function selectClients(deps: Deps, tenantId: string): OAuthClient[] {
 }
 
 export function insertClient(deps: Deps, c: OAuthClient): void {
-  cachedClients(deps).invalidate();
+  cachedClients(deps.sqlite).invalidate();
   deps
     .statement(
       `INSERT INTO oauth_clients (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -114,7 +114,7 @@ export function insertClient(deps: Deps, c: OAuthClient): void {
 }
 
 export function updateClientRow(deps: Deps, c: OAuthClient): void {
-  cachedClients(deps).invalidate();
+  cachedClients(deps.sqlite).invalidate();
   deps
     .statement(
       `UPDATE oauth_clients SET name = ?, secret_hash = ?, redirect_uris = ?, post_logout_redirect_uris = ?, grant_types = ?, scopes = ?,
@@ -137,7 +137,7 @@ export function updateClientRow(deps: Deps, c: OAuthClient): void {
 }
 
 export function deleteClientRow(deps: Deps, id: string): void {
-  cachedClients(deps).invalidate();
+  cachedClients(deps.sqlite).invalidate();
   deps.statement('DELETE FROM oauth_clients WHERE id = ?').run(id);
 }
 

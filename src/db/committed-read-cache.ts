@@ -41,7 +41,10 @@ export function createCommittedReadCache<V extends object>(sqlite: Database, max
   };
 }
 
-/** One cache per Deps-like owner (a store's statements live per Deps; so do its cached rows). */
+/**
+ * One cache per connection: every copy of a Deps (a request's, a command's) shares the connection, so a write through
+ * any of them invalidates what all of them read.
+ */
 export function cachePerOwner<O extends object, V extends object>(make: (owner: O) => CommittedReadCache<V>): (owner: O) => CommittedReadCache<V> {
   const caches = new WeakMap<O, CommittedReadCache<V>>();
   return (owner) => {

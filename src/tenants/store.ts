@@ -39,18 +39,18 @@ export function selectTenantByRef(deps: Deps, ref: string): TenantRow | undefine
 }
 
 /** Every `/t/{slug}/` request and every membership check resolves a tenant; its row changes rarely. */
-const cachedTenants = cachePerOwner((deps: Deps) => createCommittedReadCache<TenantRow>(deps.sqlite));
+const cachedTenants = cachePerOwner((sqlite: Deps['sqlite']) => createCommittedReadCache<TenantRow>(sqlite));
 
 /** A tenant by slug or id; the row is shared (frozen): copy it to change it. */
 export function selectTenantBySlug(deps: Deps, slug: string): TenantRow | undefined {
-  return cachedTenants(deps).get(`slug:${slug}`, () => {
+  return cachedTenants(deps.sqlite).get(`slug:${slug}`, () => {
     const r = deps.statement(`SELECT ${COLUMNS} FROM tenants WHERE slug = ?`).get(slug) as TenantRecord | undefined;
     return r ? toTenant(r) : undefined;
   });
 }
 
 export function selectTenantById(deps: Deps, id: string): TenantRow | undefined {
-  return cachedTenants(deps).get(`id:${id}`, () => {
+  return cachedTenants(deps.sqlite).get(`id:${id}`, () => {
     const r = deps.statement(`SELECT ${COLUMNS} FROM tenants WHERE id = ?`).get(id) as TenantRecord | undefined;
     return r ? toTenant(r) : undefined;
   });
@@ -79,14 +79,14 @@ export function selectDisabledTenantIds(deps: Deps): string[] {
 }
 
 export function insertTenantRow(deps: Deps, row: TenantRow): void {
-  cachedTenants(deps).invalidate();
+  cachedTenants(deps.sqlite).invalidate();
   deps
     .statement(`INSERT INTO tenants (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`)
     .run(row.id, row.slug, row.name, row.legacyCode, row.status, row.createdAt.getTime(), row.updatedAt.getTime());
 }
 
 export function updateTenantRow(deps: Deps, row: TenantRow): void {
-  cachedTenants(deps).invalidate();
+  cachedTenants(deps.sqlite).invalidate();
   deps
     .statement('UPDATE tenants SET name = ?, legacy_code = ?, status = ?, updated_at = ? WHERE id = ?')
     .run(row.name, row.legacyCode, row.status, row.updatedAt.getTime(), row.id);
