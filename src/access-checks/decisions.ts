@@ -1,6 +1,6 @@
 import type { Deps } from '../app/deps.ts';
 import { validationError } from '../app/errors.ts';
-import { checkedResource, findOwnership, type Ownership, type ResourceKey } from '../ownership/ownership.ts';
+import { checkedResource, ownerIsPresent, ownerOf, type Owner, type ResourceKey } from '../ownership/ownership.ts';
 import { ownerActionsFor } from '../ownership/owner-policy.ts';
 import { resolveSubject, type ResolvedSubject, type SubjectRef } from './subjects.ts';
 import type { TenantTokenVerifier } from '../tokens/tenant-tokens.ts';
@@ -47,12 +47,14 @@ function ownershipVia(subject: ResolvedSubject, owner: { type: string; id: strin
 }
 
 /**
- * What one call of the check reads more than once: the owner policy of a type and the owner of a resource. A batch
- * of checks on the same resources asks the registry once per resource (the answers cannot change within a call).
+ * What one call of the check reads more than once: the owner policy of a type, the owner of a resource and whether
+ * an owner is still present. A batch of checks on the same resources asks the registry once per resource (the
+ * answers cannot change within a call: the check is one synchronous run of reads).
  */
 export class DecisionReads {
   private readonly ownerActions = new Map<string, string[]>();
-  private readonly owners = new Map<string, Ownership | null>();
+  private readonly owners = new Map<string, Owner | null>();
+  private readonly present = new Map<string, boolean>();
 
   constructor(
     private readonly deps: Deps,
@@ -68,14 +70,30 @@ export class DecisionReads {
     return actions;
   }
 
-  ownershipOf(resource: ResourceKey): Ownership | null {
+  ownerOf(resource: ResourceKey): Owner | null {
     const key = `${resource.app}\u0000${resource.type}\u0000${resource.id}`;
     let found = this.owners.get(key);
     if (found === undefined) {
-      found = findOwnership(this.deps, this.tenantId, resource);
+      found = ownerOf(this.deps, this.tenantId, resource);
       this.owners.set(key, found);
     }
     return found;
+  }
+
+  /**
+   * Whether the owner still belongs to the tenant. The owner an agent subject was just found standing for (an
+   * active member of the enabled tenant, or an existing group) is present by the stricter rule; it is not read again.
+   */
+  ownerPresent(owner: Owner, subject: ResolvedSubject): boolean {
+    const vouched = subject.vouchingOwner;
+    if (vouched && vouched.type === owner.type && vouched.id === owner.id) return true;
+    const key = `${owner.type}\u0000${owner.id}`;
+    let present = this.present.get(key);
+    if (present === undefined) {
+      present = ownerIsPresent(this.deps, this.tenantId, owner);
+      this.present.set(key, present);
+    }
+    return present;
   }
 }
 
@@ -95,10 +113,11 @@ export function decide(
   if (subject.can.has(permission)) via.push({ type: 'permission', permission });
   // Ownership counts only for actions the tenant's owner policy names for this type.
   if (reads.ownerActionsFor(resource.type).includes(action)) {
-    const ownership = reads.ownershipOf(resource);
-    const ownerVia = ownership?.ownerPresent ? ownershipVia(subject, ownership.owner) : null;
+    const owner = reads.ownerOf(resource);
+    const ownerVia = owner ? ownershipVia(subject, owner) : null;
     // An agent is bounded by its grants: owning the resource through its owner adds nothing it was not granted.
-    if (ownerVia && (subject.type !== 'agent' || subject.can.has(permission))) via.push(ownerVia);
+    // An owner who left the tenant owns nothing until transferred (asked last: it is the one extra read).
+    if (owner && ownerVia && (subject.type !== 'agent' || subject.can.has(permission)) && reads.ownerPresent(owner, subject)) via.push(ownerVia);
   }
   if (via.length === 0) {
     return { allowed: false, reason: `Denied: ${permission} is not among the subject's permissions and it does not own ${resource.app}/${resource.type}/${resource.id} with a right to ${action}`, via };

@@ -6,6 +6,7 @@ import { assertActorOfTenant, isActorOfTenant, PROFILE_ACTOR_TYPES, type Profile
 import {
   deleteOwnerRow,
   insertOwnerRow,
+  ownerOfRow,
   ownerRowOf,
   ownerRowsPage,
   updateOwnerOfRow,
@@ -60,7 +61,7 @@ function view(deps: Deps, row: OwnerRow): Ownership {
   return {
     resource: { app: row.app, type: row.resource_type, id: row.resource_id },
     owner,
-    ownerPresent: isActorOfTenant(deps, row.tenant_id, owner),
+    ownerPresent: ownerIsPresent(deps, row.tenant_id, owner),
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
   };
@@ -70,6 +71,17 @@ const describe = (key: ResourceKey) => `${key.app}/${key.type}/${key.id}`;
 
 function audit(deps: Deps, tenantId: string, actor: Actor, type: string, key: ResourceKey, payload: Record<string, unknown>): void {
   deps.audit.append(tenantId, { actor, type, target: { type: 'resource', id: describe(key) }, payload: { resource: key, ...payload } });
+}
+
+/** Whether a registered owner still belongs to the tenant; one that left keeps its resources, listed for transfer. */
+export function ownerIsPresent(deps: Deps, tenantId: string, owner: Owner): boolean {
+  return isActorOfTenant(deps, tenantId, owner);
+}
+
+/** Who owns a resource (null: nobody registered one), without the registry's dates or presence: the check's read. */
+export function ownerOf(deps: Deps, tenantId: string, key: ResourceKey): Owner | null {
+  const row = ownerOfRow(deps, tenantId, checkedResource(key));
+  return row ? { type: row.owner_type as Owner['type'], id: row.owner_id } : null;
 }
 
 /** The owner of a resource, or null when nobody registered one. */

@@ -24,6 +24,13 @@ export function ownerRowOf(deps: Deps, tenantId: string, key: ResourceKey): Owne
     .get(tenantId, key.app, key.type, key.id) as OwnerRow | undefined;
 }
 
+/** The owner alone, for the authorization check (two columns: no dates to read or format). */
+export function ownerOfRow(deps: Deps, tenantId: string, key: ResourceKey): { owner_type: string; owner_id: string } | undefined {
+  return deps
+    .statement('SELECT owner_type, owner_id FROM resource_owners WHERE tenant_id = ? AND app = ? AND resource_type = ? AND resource_id = ?')
+    .get(tenantId, key.app, key.type, key.id) as { owner_type: string; owner_id: string } | undefined;
+}
+
 export function insertOwnerRow(deps: Deps, row: OwnerRow): void {
   deps
     .statement(
