@@ -25,9 +25,12 @@ export function createBearerVerifier(deps: Deps): (token: string) => Promise<Bea
   const verify = createAccessTokenVerifier(deps);
   return async function verifyBearer(token) {
     const claims = await verify(token);
-    const session = selectSessionLiveness(deps, claims.sessionId, claims.sub);
-    if (!session || sessionEnded(session, deps.clock.nowMs())) throw new AppError('session_revoked', 'Session has been revoked');
-    const user = findUserStandingById(deps, claims.sub);
+    // The session and the account in one read snapshot (one WAL read lock for both).
+    const user = deps.readSnapshot(() => {
+      const session = selectSessionLiveness(deps, claims.sessionId, claims.sub);
+      if (!session || sessionEnded(session, deps.clock.nowMs())) throw new AppError('session_revoked', 'Session has been revoked');
+      return findUserStandingById(deps, claims.sub);
+    });
     if (!user) throw new AppError('session_revoked', 'Session has been revoked');
     const blocked = accountStatusError(user);
     if (blocked) throw blocked;
