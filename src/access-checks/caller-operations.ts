@@ -7,7 +7,8 @@ import type { TenantTokenVerifier } from '../tokens/tenant-tokens.ts';
 
 /**
  * `POST /t/{slug}/v1/authorize` as a caller reaches it: the tenant, the policy (who may ask), then the check. All
- * its reads (a token subject's check makes seven) run in one read snapshot: one answer from one state of the store.
+ * its reads (a token subject's check makes seven) run in one read snapshot: one answer from one state of the store,
+ * and one WAL read lock (a committed-read cache's `PRAGMA data_version` outside a transaction takes one too).
  */
 export function checkAccessAs(deps: Deps, caller: Principal, slug: string, verifier: TenantTokenVerifier, input: CheckInput) {
   return deps.readSnapshot(() => {
