@@ -1,7 +1,6 @@
 import type { Deps } from '../app/deps.ts';
 import { validationError } from '../app/errors.ts';
-import { checkedResource, ownerIsPresent, ownerOf, type Owner, type ResourceKey } from '../ownership/ownership.ts';
-import { ownerActionsFor } from '../ownership/owner-policy.ts';
+import { checkedResource, ownerActionsAndOwner, ownerIsPresent, ownerOf, type Owner, type ResourceKey } from '../ownership/ownership.ts';
 import { resolveSubject, type ResolvedSubject, type SubjectRef } from './subjects.ts';
 import type { TenantTokenVerifier } from '../tokens/tenant-tokens.ts';
 
@@ -46,6 +45,8 @@ function ownershipVia(subject: ResolvedSubject, owner: { type: string; id: strin
   return null;
 }
 
+const ownersKey = (resource: ResourceKey) => `${resource.app}\u0000${resource.type}\u0000${resource.id}`;
+
 /**
  * What one call of the check reads more than once: the owner policy of a type, the owner of a resource and whether
  * an owner is still present. A batch of checks on the same resources asks the registry once per resource (the
@@ -61,17 +62,20 @@ export class DecisionReads {
     private readonly tenantId: string,
   ) {}
 
-  ownerActionsFor(resourceType: string): string[] {
-    let actions = this.ownerActions.get(resourceType);
+  /** The owner policy of the resource's type; the first time a type is asked, the resource's owner comes along. */
+  ownerActionsFor(resource: ResourceKey): string[] {
+    let actions = this.ownerActions.get(resource.type);
     if (!actions) {
-      actions = ownerActionsFor(this.deps, this.tenantId, resourceType);
-      this.ownerActions.set(resourceType, actions);
+      const both = ownerActionsAndOwner(this.deps, this.tenantId, resource);
+      actions = both.actions;
+      this.ownerActions.set(resource.type, actions);
+      this.owners.set(ownersKey(resource), both.owner);
     }
     return actions;
   }
 
   ownerOf(resource: ResourceKey): Owner | null {
-    const key = `${resource.app}\u0000${resource.type}\u0000${resource.id}`;
+    const key = ownersKey(resource);
     let found = this.owners.get(key);
     if (found === undefined) {
       found = ownerOf(this.deps, this.tenantId, resource);
@@ -112,7 +116,7 @@ export function decide(
   const via: Via[] = [];
   if (subject.can.has(permission)) via.push({ type: 'permission', permission });
   // Ownership counts only for actions the tenant's owner policy names for this type.
-  if (reads.ownerActionsFor(resource.type).includes(action)) {
+  if (reads.ownerActionsFor(resource).includes(action)) {
     const owner = reads.ownerOf(resource);
     const ownerVia = owner ? ownershipVia(subject, owner) : null;
     // An agent is bounded by its grants: owning the resource through its owner adds nothing it was not granted.

@@ -2,11 +2,13 @@ import type { Deps } from '../app/deps.ts';
 import { conflict, notFound, validationError } from '../app/errors.ts';
 import { hasControlCharacters } from '../app/plain-text.ts';
 import type { Actor } from '../audit/audit-log.ts';
+import { storedActions } from './owner-policy.ts';
 import { assertActorOfTenant, isActorOfTenant, PROFILE_ACTOR_TYPES, type ProfileActor } from '../payments/actors.ts';
 import {
   deleteOwnerRow,
   insertOwnerRow,
   ownerOfRow,
+  ownerPolicyAndOwnerRow,
   ownerRowOf,
   ownerRowsPage,
   updateOwnerOfRow,
@@ -82,6 +84,13 @@ export function ownerIsPresent(deps: Deps, tenantId: string, owner: Owner): bool
 export function ownerOf(deps: Deps, tenantId: string, key: ResourceKey): Owner | null {
   const row = ownerOfRow(deps, tenantId, checkedResource(key));
   return row ? { type: row.owner_type as Owner['type'], id: row.owner_id } : null;
+}
+
+/** What owners may do to resources of its type, and who owns this resource, in one read (the check asks both). */
+export function ownerActionsAndOwner(deps: Deps, tenantId: string, key: ResourceKey): { actions: string[]; owner: Owner | null } {
+  const row = ownerPolicyAndOwnerRow(deps, tenantId, checkedResource(key));
+  const owner = row.owner_type !== null && row.owner_id !== null ? { type: row.owner_type as Owner['type'], id: row.owner_id } : null;
+  return { actions: storedActions(row.actions), owner };
 }
 
 /** The owner of a resource, or null when nobody registered one. */
