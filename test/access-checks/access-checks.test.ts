@@ -10,9 +10,10 @@ import { createAgent, revokeAgent } from '../../src/agents/agents.ts';
 import { writeGrants } from '../../src/access/membership-access.ts';
 import { cliOperator } from '../../src/authorization/principal.ts';
 import { buildServer, type App } from '../../src/http/server.ts';
-import { setOwnership } from '../../src/ownership/ownership.ts';
+import { ownerIsPresent, setOwnership } from '../../src/ownership/ownership.ts';
 import { setOwnerPolicy } from '../../src/ownership/owner-policy.ts';
-import { addGroupMember, createGroup } from '../../src/permissions/groups.ts';
+import { addGroupMember, createGroup, deleteGroup } from '../../src/permissions/groups.ts';
+import { ownerStanding } from '../../src/agents/owners.ts';
 import { createTenant } from '../../src/tenants/tenants.ts';
 import type { TenantRow } from '../../src/tenants/tables.ts';
 import type { UserRow } from '../../src/identity/tables.ts';
@@ -132,6 +133,33 @@ describe('the authorization check (POST /t/{slug}/v1/authorize)', () => {
       { subject: { type: 'user', id: people.owner.id }, action: 'edit', resource: article('mine') },
     ]);
     expect(batch.map((d) => d.allowed)).toEqual([false, true]);
+  });
+
+  // The check does not re-read the presence of the owner an agent was just found standing for: that rests on owner
+  // standing (agents: account and membership) being the stricter rule, so whoever stands for an agent is present as
+  // an owner (ownership: membership). The two differ for a deactivated account that is still a member.
+  it.each([
+    ['an active member', true, true, async () => ({ type: 'user' as const, id: (await createMember(t.deps, acme.id, 'standing-1@acme.test', 'SUBMITTER')).id })],
+    ['a deactivated member', false, true, async () => {
+      const u = await createMember(t.deps, acme.id, 'standing-2@acme.test', 'SUBMITTER');
+      patchUser(t.deps, cliOperator(), u.id, { isActive: false });
+      return { type: 'user' as const, id: u.id };
+    }],
+    ['a user who left', false, false, async () => {
+      const u = await createMember(t.deps, acme.id, 'standing-3@acme.test', 'SUBMITTER');
+      removeCompanyMembership(t.deps, TEST_ACTOR, acme.id, u.id);
+      return { type: 'user' as const, id: u.id };
+    }],
+    ['a user of another tenant', false, false, async () => ({ type: 'user' as const, id: outsiderId })],
+    ['a group', true, true, async () => ({ type: 'group' as const, id: editorsId })],
+    ['a deleted group', false, false, async () => {
+      const id = createGroup(t.deps, cliOperator(), 'acme', { name: `Gone-${Date.now()}` }).id;
+      await deleteGroup(t.deps, cliOperator(), 'acme', id);
+      return { type: 'group' as const, id };
+    }],
+  ])('an owner who stands for an agent is present as an owner: %s', async (_name, stands, present, make) => {
+    const owner = await make();
+    expect([ownerStanding(t.deps, acme.id, owner).present, ownerIsPresent(t.deps, acme.id, owner)]).toEqual([stands, present]);
   });
 
   it('a batch answers in order and refuses a bad action with a clear message', () => {
