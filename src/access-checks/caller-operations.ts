@@ -5,15 +5,23 @@ import { getTenant } from '../tenants/tenants.ts';
 import { checkAccess, checkAccessBatch, type CheckInput } from './decisions.ts';
 import type { TenantTokenVerifier } from '../tokens/tenant-tokens.ts';
 
-/** `POST /t/{slug}/v1/authorize` as a caller reaches it: the tenant, the policy (who may ask), then the check. */
+/**
+ * `POST /t/{slug}/v1/authorize` as a caller reaches it: the tenant, the policy (who may ask), then the check. All
+ * its reads (a token subject's check makes seven) run in one read snapshot: one answer from one state of the store,
+ * and one WAL read lock (a committed-read cache's `PRAGMA data_version` outside a transaction takes one too).
+ */
 export function checkAccessAs(deps: Deps, caller: Principal, slug: string, verifier: TenantTokenVerifier, input: CheckInput) {
-  const tenant = getTenant(deps, slug);
-  authorize(deps, caller, 'decision.check', { companyId: tenant.id });
-  return checkAccess(deps, tenant, verifier, input);
+  return deps.readSnapshot(() => {
+    const tenant = getTenant(deps, slug);
+    authorize(deps, caller, 'decision.check', { companyId: tenant.id });
+    return checkAccess(deps, tenant, verifier, input);
+  });
 }
 
 export function checkAccessBatchAs(deps: Deps, caller: Principal, slug: string, verifier: TenantTokenVerifier, checks: readonly CheckInput[]) {
-  const tenant = getTenant(deps, slug);
-  authorize(deps, caller, 'decision.check', { companyId: tenant.id });
-  return checkAccessBatch(deps, tenant, verifier, checks);
+  return deps.readSnapshot(() => {
+    const tenant = getTenant(deps, slug);
+    authorize(deps, caller, 'decision.check', { companyId: tenant.id });
+    return checkAccessBatch(deps, tenant, verifier, checks);
+  });
 }

@@ -1,7 +1,6 @@
 import type { Deps } from '../app/deps.ts';
 import { validationError } from '../app/errors.ts';
-import { checkedResource, findOwnership, type Ownership, type ResourceKey } from '../ownership/ownership.ts';
-import { ownerActionsFor } from '../ownership/owner-policy.ts';
+import { checkedResource, ownerActionsAndOwner, ownerIsPresent, ownerOf, type Owner, type ResourceKey } from '../ownership/ownership.ts';
 import { resolveSubject, type ResolvedSubject, type SubjectRef } from './subjects.ts';
 import type { TenantTokenVerifier } from '../tokens/tenant-tokens.ts';
 
@@ -46,36 +45,59 @@ function ownershipVia(subject: ResolvedSubject, owner: { type: string; id: strin
   return null;
 }
 
+const ownersKey = (resource: ResourceKey) => `${resource.app}\u0000${resource.type}\u0000${resource.id}`;
+
 /**
- * What one call of the check reads more than once: the owner policy of a type and the owner of a resource. A batch
- * of checks on the same resources asks the registry once per resource (the answers cannot change within a call).
+ * What one call of the check reads more than once: the owner policy of a type, the owner of a resource and whether
+ * an owner is still present. A batch of checks on the same resources asks the registry once per resource (the
+ * answers cannot change within a call: the check is one synchronous run of reads).
  */
 export class DecisionReads {
   private readonly ownerActions = new Map<string, string[]>();
-  private readonly owners = new Map<string, Ownership | null>();
+  private readonly owners = new Map<string, Owner | null>();
+  private readonly present = new Map<string, boolean>();
 
   constructor(
     private readonly deps: Deps,
     private readonly tenantId: string,
   ) {}
 
-  ownerActionsFor(resourceType: string): string[] {
-    let actions = this.ownerActions.get(resourceType);
+  /** The owner policy of the resource's type; the first time a type is asked, the resource's owner comes along. */
+  ownerActionsFor(resource: ResourceKey): string[] {
+    let actions = this.ownerActions.get(resource.type);
     if (!actions) {
-      actions = ownerActionsFor(this.deps, this.tenantId, resourceType);
-      this.ownerActions.set(resourceType, actions);
+      const both = ownerActionsAndOwner(this.deps, this.tenantId, resource);
+      actions = both.actions;
+      this.ownerActions.set(resource.type, actions);
+      this.owners.set(ownersKey(resource), both.owner);
     }
     return actions;
   }
 
-  ownershipOf(resource: ResourceKey): Ownership | null {
-    const key = `${resource.app}\u0000${resource.type}\u0000${resource.id}`;
+  ownerOf(resource: ResourceKey): Owner | null {
+    const key = ownersKey(resource);
     let found = this.owners.get(key);
     if (found === undefined) {
-      found = findOwnership(this.deps, this.tenantId, resource);
+      found = ownerOf(this.deps, this.tenantId, resource);
       this.owners.set(key, found);
     }
     return found;
+  }
+
+  /**
+   * Whether the owner still belongs to the tenant. The owner an agent subject was just found standing for (an
+   * active member of the enabled tenant, or an existing group) is present by the stricter rule; it is not read again.
+   */
+  ownerPresent(owner: Owner, subject: ResolvedSubject): boolean {
+    const vouched = subject.vouchingOwner;
+    if (vouched && vouched.type === owner.type && vouched.id === owner.id) return true;
+    const key = `${owner.type}\u0000${owner.id}`;
+    let present = this.present.get(key);
+    if (present === undefined) {
+      present = ownerIsPresent(this.deps, this.tenantId, owner);
+      this.present.set(key, present);
+    }
+    return present;
   }
 }
 
@@ -94,11 +116,12 @@ export function decide(
   const via: Via[] = [];
   if (subject.can.has(permission)) via.push({ type: 'permission', permission });
   // Ownership counts only for actions the tenant's owner policy names for this type.
-  if (reads.ownerActionsFor(resource.type).includes(action)) {
-    const ownership = reads.ownershipOf(resource);
-    const ownerVia = ownership?.ownerPresent ? ownershipVia(subject, ownership.owner) : null;
+  if (reads.ownerActionsFor(resource).includes(action)) {
+    const owner = reads.ownerOf(resource);
+    const ownerVia = owner ? ownershipVia(subject, owner) : null;
     // An agent is bounded by its grants: owning the resource through its owner adds nothing it was not granted.
-    if (ownerVia && (subject.type !== 'agent' || subject.can.has(permission))) via.push(ownerVia);
+    // An owner who left the tenant owns nothing until transferred (asked last: it is the one extra read).
+    if (owner && ownerVia && (subject.type !== 'agent' || subject.can.has(permission)) && reads.ownerPresent(owner, subject)) via.push(ownerVia);
   }
   if (via.length === 0) {
     return { allowed: false, reason: `Denied: ${permission} is not among the subject's permissions and it does not own ${resource.app}/${resource.type}/${resource.id} with a right to ${action}`, via };
@@ -119,13 +142,17 @@ export function checkAccessBatch(deps: Deps, tenant: { id: string; slug: string 
   if (checks.length > MAX_BATCH) throw validationError(`At most ${MAX_BATCH} checks per call`);
   const subjects = new Map<string, ResolvedSubject>();
   const reads = new DecisionReads(deps, tenant.id);
+  // Checks of one subject usually come in a row: comparing a token with the previous one is cheaper than hashing
+  // its ~1 KB again for the map (a fresh string per check, as parsed from the body).
+  let previous: { key: string; subject: ResolvedSubject } | undefined;
   return checks.map((check) => {
     const key = typeof check.subject === 'string' ? check.subject : `${check.subject.type}\u0000${check.subject.id}`;
-    let subject = subjects.get(key);
+    let subject = previous?.key === key ? previous.subject : subjects.get(key);
     if (!subject) {
       subject = resolveSubject(deps, tenant, verifier, check.subject);
       subjects.set(key, subject);
     }
+    previous = { key, subject };
     return decide(deps, tenant, subject, check.action, check.resource, reads);
   });
 }

@@ -17,7 +17,7 @@ const RESOURCE_SERVER_SCOPES = ['authorize:read'] as const;
  */
 export function resourceServerCallerOf(deps: Deps, slug: string, token: string, channel: Channel): ClientPrincipal | null {
   // A platform access token (the usual caller) is told apart by its key before the tenant is even looked up.
-  if (!looksLikeJws(token) || namesKeyOf(token, deps.keyring.jwks(deps.platformTenantId()))) return null;
+  if (namesKeyOf(token, deps.keyring.jwks(deps.platformTenantId())) || !looksLikeJws(token)) return null;
   const provider = providerOf(deps, slug);
   // Most callers send a platform token or a member's: only a token under one of this tenant's keys is looked at.
   if (!namesKeyOf(token, deps.keyring.jwks(provider.tenant.id))) return null;

@@ -1,7 +1,7 @@
 import type { Deps } from '../app/deps.ts';
 import { agentRowMayAct, tenantIssuer } from '../agents/agent-tokens.ts';
 import { agentEffectivePermissions } from '../agents/agents.ts';
-import { agentRowById } from '../agents/store.ts';
+import { agentRowById, agentStandingRowById, type AgentRow } from '../agents/store.ts';
 import { effectivePermissionsOf } from '../permissions/effective-permissions.ts';
 import { groupAndAncestorIds, groupIdsReachedBy } from '../permissions/group-reach.ts';
 import type { TenantTokenVerifier } from '../tokens/tenant-tokens.ts';
@@ -24,6 +24,8 @@ export interface ResolvedSubject {
   groupIds(): ReadonlySet<string>;
   /** An agent's owner: the agent acts on what its owner owns, within its own grants. */
   owner?: { type: string; id: string };
+  /** For an agent: the owner on record whose standing was checked to let it act (so that owner is present). */
+  vouchingOwner?: { type: string; id: string };
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
@@ -48,13 +50,16 @@ function ofActor(deps: Deps, tenant: { id: string; slug: string }, type: string,
       return { type, id, can: new Set(can), groupIds };
     }
     case 'agent': {
-      const row = agentRowById(deps, tenant.id, id);
+      // A token carries its grants: only the agent's standing is read. Named by id, its grants are read too.
+      const row = tokenCan ? agentStandingRowById(deps, tenant.id, id) : agentRowById(deps, tenant.id, id);
       if (!row || !agentRowMayAct(deps, row)) return refused(type, id, 'the agent is revoked, expired or its owner is gone');
-      const agentOwner = owner ?? { type: row.owner_type, id: row.owner_id };
+      const vouchingOwner = { type: row.owner_type, id: row.owner_id };
+      const agentOwner = owner ?? vouchingOwner;
       const groupIds = once(() =>
         agentOwner.type === 'user' ? groupIdsReachedBy(deps, tenant.id, agentOwner.id) : groupAndAncestorIds(deps, tenant.id, agentOwner.id),
       );
-      return { type, id, can: new Set(tokenCan ?? agentEffectivePermissions(deps, tenant, row)), groupIds, owner: agentOwner };
+      const can = tokenCan ?? agentEffectivePermissions(deps, tenant, row as AgentRow);
+      return { type, id, can: new Set(can), groupIds, owner: agentOwner, vouchingOwner };
     }
     case 'client':
       return { type, id, can: new Set(tokenCan ?? []), groupIds: () => EMPTY };

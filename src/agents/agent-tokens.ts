@@ -9,7 +9,7 @@ import { agentEffectivePermissions, agentView } from './agents.ts';
 import { agentTokenPrefix, looksLikeAgentToken } from './api-token.ts';
 import type { AgentExchangeLimiter } from './exchange-limiter.ts';
 import { ownerStanding } from './owners.ts';
-import { agentRowByTokenHash, agentRowById, type AgentRow } from './store.ts';
+import { agentRowByTokenHash, agentStandingRowById, type AgentRow, type AgentStandingRow } from './store.ts';
 
 export interface AgentAccessToken {
   access_token: string;
@@ -78,12 +78,12 @@ export async function exchangeAgentToken(
 
 /** Whether the agent a token names still may act (introspection answers `active: false` once it may not). */
 export function agentStillActive(deps: Deps, tenantId: string, agentId: string): boolean {
-  const row = agentRowById(deps, tenantId, agentId);
+  const row = agentStandingRowById(deps, tenantId, agentId);
   return row !== undefined && agentRowMayAct(deps, row);
 }
 
 /** Not revoked, not expired, and its owner still present. */
-export function agentRowMayAct(deps: Deps, row: AgentRow): boolean {
+export function agentRowMayAct(deps: Deps, row: AgentStandingRow): boolean {
   if (row.status !== 'active' || (row.expires_at !== null && row.expires_at <= deps.clock.nowMs())) return false;
   return ownerStanding(deps, row.tenant_id, { type: row.owner_type as 'user' | 'group', id: row.owner_id }).present;
 }

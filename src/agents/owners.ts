@@ -1,6 +1,6 @@
 import type { Deps } from '../app/deps.ts';
 import { buildTenantClaims } from '../claims/tenant-claims.ts';
-import { findSignInUserById } from '../identity/login-users.ts';
+import { findUserStandingById } from '../identity/login-users.ts';
 import { activeCompanyRole } from '../memberships/active-memberships.ts';
 import { groupById } from '../permissions/store.ts';
 
@@ -15,7 +15,7 @@ export type OwnerStanding = { present: true } | { present: false; reason: string
  */
 export function ownerStanding(deps: Deps, tenantId: string, owner: AgentOwner): OwnerStanding {
   if (owner.type === 'user') {
-    const user = findSignInUserById(deps, owner.id);
+    const user = findUserStandingById(deps, owner.id);
     if (!user || user.deletedAt || !user.isActive || user.approvalStatus !== 'APPROVED') {
       return { present: false, reason: `The owner ${owner.id} is not an active user` };
     }

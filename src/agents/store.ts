@@ -35,6 +35,15 @@ export function agentRowById(deps: Deps, tenantId: string, id: string): AgentRow
   return deps.statement('SELECT * FROM agents WHERE tenant_id = ? AND id = ?').get(tenantId, id) as AgentRow | undefined;
 }
 
+/** What decides whether an agent may act now (status, expiry, owner): the authorization check's and introspection's read. */
+export type AgentStandingRow = Pick<AgentRow, 'id' | 'tenant_id' | 'owner_type' | 'owner_id' | 'status' | 'expires_at'>;
+
+export function agentStandingRowById(deps: Deps, tenantId: string, id: string): AgentStandingRow | undefined {
+  return deps
+    .statement('SELECT id, tenant_id, owner_type, owner_id, status, expires_at FROM agents WHERE tenant_id = ? AND id = ?')
+    .get(tenantId, id) as AgentStandingRow | undefined;
+}
+
 export function agentRowByName(deps: Deps, tenantId: string, name: string): AgentRow | undefined {
   return deps.statement('SELECT * FROM agents WHERE tenant_id = ? AND name = ?').get(tenantId, name) as AgentRow | undefined;
 }

@@ -4,7 +4,7 @@ import { AppError } from './errors.ts';
 import type { Config } from './config.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { silentLogger, type Logger } from './logger.ts';
-import { openDatabase, type Db, type Sqlite } from '../db/client.ts';
+import { createReadSnapshot, openDatabase, type Db, type Sqlite } from '../db/client.ts';
 import { migrate } from '../db/migrate.ts';
 import { readMasterKeyring, type MasterKeyring } from '../keys/master-key.ts';
 import { createAuditLog, type AuditLog } from '../audit/audit-log.ts';
@@ -46,6 +46,11 @@ export interface Deps {
    * a drizzle query per request costs more than the query itself (ARCHITECTURE rule 8).
    */
   statement(sql: string): Statement;
+  /**
+   * Runs synchronous reads in one read transaction (one snapshot, one WAL read lock): for hot paths that make
+   * several reads per request (src/db/client.ts createReadSnapshot). Never for writes, never across an await.
+   */
+  readSnapshot<T>(fn: () => T): T;
   /** Remote entitlements and /auth/me/access results, per Deps (src/access). */
   accessCaches: AccessCaches;
   /**
@@ -127,6 +132,7 @@ export function buildDeps(options: BuildDepsOptions): Deps {
     http: options.http ?? defaultHttpClient(),
     mailTransport,
     statement,
+    readSnapshot: createReadSnapshot(handle.sqlite),
     accessCaches: createAccessCaches(),
     loginThrottle: createLoginThrottle(clock),
     magicLinkRequestLimit: createMagicLinkRequestLimit(clock),

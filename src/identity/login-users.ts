@@ -1,7 +1,7 @@
 import type { Deps } from '../app/deps.ts';
 import type { AccountState } from './account-status.ts';
 import type { GlobalRole } from './tables.ts';
-import { selectSignInRecordByEmail, selectSignInRecordById, type SignInUserRecord } from './store.ts';
+import { selectSignInRecordByEmail, selectSignInRecordById, selectStandingRecordById, type SignInUserRecord } from './store.ts';
 
 /** The columns sign-in and refresh need, read with one prepared statement (hot paths). */
 export interface SignInUser extends AccountState {
@@ -41,4 +41,17 @@ export type { SignInUserRecord };
 export function findSignInUserById(deps: Deps, userId: string): SignInUser | undefined {
   const r = selectSignInRecordById(deps, userId);
   return r ? toSignInUser(r) : undefined;
+}
+
+/** A user's standing: the account state, its global role and tokenVersion. */
+export interface UserStanding extends AccountState {
+  globalRole: GlobalRole;
+  tokenVersion: number;
+}
+
+/** The standing alone, by id: for hot paths that ask only whether a user may still act (Bearer checks, agent owners). */
+export function findUserStandingById(deps: Deps, userId: string): UserStanding | undefined {
+  const r = selectStandingRecordById(deps, userId);
+  if (!r) return undefined;
+  return { globalRole: r.global_role, approvalStatus: r.approval_status, isActive: r.is_active === 1, deletedAt: r.deleted_at, tokenVersion: r.token_version };
 }

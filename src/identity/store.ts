@@ -35,6 +35,19 @@ export function selectSignInRecordById(deps: Deps, userId: string): SignInUserRe
   return deps.statement(`SELECT ${SIGN_IN_COLUMNS} FROM users WHERE id = ?`).get(userId) as SignInUserRecord | undefined;
 }
 
+/** Whether a user may act and as what: the Bearer check's and an agent owner's read (no profile, no password hash). */
+export interface StandingRecord {
+  global_role: GlobalRole;
+  approval_status: ApprovalStatus;
+  is_active: number;
+  deleted_at: number | null;
+  token_version: number;
+}
+
+export function selectStandingRecordById(deps: Deps, userId: string): StandingRecord | undefined {
+  return deps.statement('SELECT global_role, approval_status, is_active, deleted_at, token_version FROM users WHERE id = ?').get(userId) as StandingRecord | undefined;
+}
+
 /** Records proof of the current email (OIDC email_verified) unless there is one already; true when it changed. */
 export function markEmailVerifiedRecord(deps: Deps, userId: string, nowMs: number): boolean {
   return deps.statement('UPDATE users SET email_verified_at = ?, updated_at = ? WHERE id = ? AND email_verified_at IS NULL').run(nowMs, nowMs, userId).changes > 0;

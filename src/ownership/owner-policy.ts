@@ -32,7 +32,11 @@ function checkedActions(actions: readonly string[]): string[] {
 
 /** The actions owners may take on resources of this type (none when the tenant set no policy for it). */
 export function ownerActionsFor(deps: Deps, tenantId: string, resourceType: string): string[] {
-  const stored = ownerPolicyActions(deps, tenantId, resourceType);
+  return storedActions(ownerPolicyActions(deps, tenantId, resourceType));
+}
+
+/** A policy row's actions (a JSON array); none without a row. */
+export function storedActions(stored: string | null | undefined): string[] {
   return stored ? (JSON.parse(stored) as string[]) : [];
 }
 

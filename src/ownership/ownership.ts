@@ -2,10 +2,13 @@ import type { Deps } from '../app/deps.ts';
 import { conflict, notFound, validationError } from '../app/errors.ts';
 import { hasControlCharacters } from '../app/plain-text.ts';
 import type { Actor } from '../audit/audit-log.ts';
+import { storedActions } from './owner-policy.ts';
 import { assertActorOfTenant, isActorOfTenant, PROFILE_ACTOR_TYPES, type ProfileActor } from '../payments/actors.ts';
 import {
   deleteOwnerRow,
   insertOwnerRow,
+  ownerOfRow,
+  ownerPolicyAndOwnerRow,
   ownerRowOf,
   ownerRowsPage,
   updateOwnerOfRow,
@@ -60,7 +63,7 @@ function view(deps: Deps, row: OwnerRow): Ownership {
   return {
     resource: { app: row.app, type: row.resource_type, id: row.resource_id },
     owner,
-    ownerPresent: isActorOfTenant(deps, row.tenant_id, owner),
+    ownerPresent: ownerIsPresent(deps, row.tenant_id, owner),
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
   };
@@ -70,6 +73,24 @@ const describe = (key: ResourceKey) => `${key.app}/${key.type}/${key.id}`;
 
 function audit(deps: Deps, tenantId: string, actor: Actor, type: string, key: ResourceKey, payload: Record<string, unknown>): void {
   deps.audit.append(tenantId, { actor, type, target: { type: 'resource', id: describe(key) }, payload: { resource: key, ...payload } });
+}
+
+/** Whether a registered owner still belongs to the tenant; one that left keeps its resources, listed for transfer. */
+export function ownerIsPresent(deps: Deps, tenantId: string, owner: Owner): boolean {
+  return isActorOfTenant(deps, tenantId, owner);
+}
+
+/** Who owns a resource (null: nobody registered one), without the registry's dates or presence: the check's read. */
+export function ownerOf(deps: Deps, tenantId: string, key: ResourceKey): Owner | null {
+  const row = ownerOfRow(deps, tenantId, checkedResource(key));
+  return row ? { type: row.owner_type as Owner['type'], id: row.owner_id } : null;
+}
+
+/** What owners may do to resources of its type, and who owns this resource, in one read (the check asks both). */
+export function ownerActionsAndOwner(deps: Deps, tenantId: string, key: ResourceKey): { actions: string[]; owner: Owner | null } {
+  const row = ownerPolicyAndOwnerRow(deps, tenantId, checkedResource(key));
+  const owner = row.owner_type !== null && row.owner_id !== null ? { type: row.owner_type as Owner['type'], id: row.owner_id } : null;
+  return { actions: storedActions(row.actions), owner };
 }
 
 /** The owner of a resource, or null when nobody registered one. */

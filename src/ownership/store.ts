@@ -24,6 +24,30 @@ export function ownerRowOf(deps: Deps, tenantId: string, key: ResourceKey): Owne
     .get(tenantId, key.app, key.type, key.id) as OwnerRow | undefined;
 }
 
+/** The owner alone, for the authorization check (two columns: no dates to read or format). */
+export function ownerOfRow(deps: Deps, tenantId: string, key: ResourceKey): { owner_type: string; owner_id: string } | undefined {
+  return deps
+    .statement('SELECT owner_type, owner_id FROM resource_owners WHERE tenant_id = ? AND app = ? AND resource_type = ? AND resource_id = ?')
+    .get(tenantId, key.app, key.type, key.id) as { owner_type: string; owner_id: string } | undefined;
+}
+
+/** A type's owner policy and a resource's owner in one read (either may be missing): the check's first question. */
+export function ownerPolicyAndOwnerRow(
+  deps: Deps,
+  tenantId: string,
+  key: ResourceKey,
+): { actions: string | null; owner_type: string | null; owner_id: string | null } {
+  return deps
+    .statement(
+      `SELECT p.actions AS actions, o.owner_type AS owner_type, o.owner_id AS owner_id
+         FROM (SELECT ? AS tenant_id, ? AS app, ? AS resource_type, ? AS resource_id) AS k
+         LEFT JOIN owner_policies AS p ON p.tenant_id = k.tenant_id AND p.resource_type = k.resource_type
+         LEFT JOIN resource_owners AS o
+           ON o.tenant_id = k.tenant_id AND o.app = k.app AND o.resource_type = k.resource_type AND o.resource_id = k.resource_id`,
+    )
+    .get(tenantId, key.app, key.type, key.id) as { actions: string | null; owner_type: string | null; owner_id: string | null };
+}
+
 export function insertOwnerRow(deps: Deps, row: OwnerRow): void {
   deps
     .statement(

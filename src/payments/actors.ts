@@ -2,7 +2,7 @@ import type { Deps } from '../app/deps.ts';
 import { validationError } from '../app/errors.ts';
 import { isActiveMemberOf } from '../memberships/active-memberships.ts';
 import { groupById } from '../permissions/store.ts';
-import { agentRowById } from '../agents/store.ts';
+import { agentStandingRowById } from '../agents/store.ts';
 
 /** Who a payment profile (or a resource) belongs to: a user, a group or an agent of the tenant. */
 export const PROFILE_ACTOR_TYPES = ['user', 'group', 'agent'] as const;
@@ -31,7 +31,7 @@ export function assertActorOfTenant(deps: Deps, tenantId: string, actor: Profile
       if (!groupById(deps, tenantId, actor.id)) throw validationError(`Group ${actor.id} does not exist in this tenant`);
       return;
     case 'agent': {
-      const agent = agentRowById(deps, tenantId, actor.id);
+      const agent = agentStandingRowById(deps, tenantId, actor.id);
       if (!agent || agent.status === 'revoked') throw validationError(`Agent ${actor.id} is not an active agent of this tenant`);
       return;
     }

@@ -1,7 +1,7 @@
 import type { Deps } from '../app/deps.ts';
 import { AppError } from '../app/errors.ts';
 import { accountStatusError } from '../identity/account-status.ts';
-import { findSignInUserById } from '../identity/login-users.ts';
+import { findUserStandingById } from '../identity/login-users.ts';
 import type { GlobalRole } from '../identity/tables.ts';
 import { createAccessTokenVerifier, type AccessClaims } from '../tokens/access-tokens.ts';
 import { sessionEnded } from './liveness.ts';
@@ -25,9 +25,12 @@ export function createBearerVerifier(deps: Deps): (token: string) => Promise<Bea
   const verify = createAccessTokenVerifier(deps);
   return async function verifyBearer(token) {
     const claims = await verify(token);
-    const session = selectSessionLiveness(deps, claims.sessionId, claims.sub);
-    if (!session || sessionEnded(session, deps.clock.nowMs())) throw new AppError('session_revoked', 'Session has been revoked');
-    const user = findSignInUserById(deps, claims.sub);
+    // The session and the account in one read snapshot (one WAL read lock for both).
+    const user = deps.readSnapshot(() => {
+      const session = selectSessionLiveness(deps, claims.sessionId, claims.sub);
+      if (!session || sessionEnded(session, deps.clock.nowMs())) throw new AppError('session_revoked', 'Session has been revoked');
+      return findUserStandingById(deps, claims.sub);
+    });
     if (!user) throw new AppError('session_revoked', 'Session has been revoked');
     const blocked = accountStatusError(user);
     if (blocked) throw blocked;

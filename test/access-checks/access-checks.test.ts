@@ -1,14 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkAccess, checkAccessBatch, type CheckInput } from '../../src/access-checks/decisions.ts';
 import { TenantTokenVerifier } from '../../src/tokens/tenant-tokens.ts';
-import { exchangeAgentToken } from '../../src/agents/agent-tokens.ts';
+import { exchangeAgentToken, tenantIssuer } from '../../src/agents/agent-tokens.ts';
+import { buildTenantClaims } from '../../src/claims/tenant-claims.ts';
+import { patchUser } from '../../src/identity/user-admin.ts';
+import { removeCompanyMembership } from '../../src/memberships/memberships.ts';
+import { signJws } from '../../src/tokens/tenant-jws.ts';
 import { createAgent, revokeAgent } from '../../src/agents/agents.ts';
 import { writeGrants } from '../../src/access/membership-access.ts';
 import { cliOperator } from '../../src/authorization/principal.ts';
 import { buildServer, type App } from '../../src/http/server.ts';
-import { setOwnership } from '../../src/ownership/ownership.ts';
+import { ownerIsPresent, setOwnership } from '../../src/ownership/ownership.ts';
 import { setOwnerPolicy } from '../../src/ownership/owner-policy.ts';
-import { addGroupMember, createGroup } from '../../src/permissions/groups.ts';
+import { addGroupMember, createGroup, deleteGroup } from '../../src/permissions/groups.ts';
+import { ownerStanding } from '../../src/agents/owners.ts';
 import { createTenant } from '../../src/tenants/tenants.ts';
 import type { TenantRow } from '../../src/tenants/tables.ts';
 import type { UserRow } from '../../src/identity/tables.ts';
@@ -96,6 +101,65 @@ describe('the authorization check (POST /t/{slug}/v1/authorize)', () => {
     expect(check(tokens.publisher, 'publish', 'mine').allowed).toBe(true);
     revokeAgent(t.deps, acme.id, tokens.publisherId, TEST_ACTOR);
     expect(check(tokens.publisher, 'publish', 'mine')).toMatchObject({ allowed: false, reason: expect.stringMatching(/revoked/) });
+  });
+
+  // The check reads whether an agent may act on every call (a verified token signature is remembered, nothing else).
+  it.each([
+    ['is deactivated', (u: UserRow) => patchUser(t.deps, cliOperator(), u.id, { isActive: false })],
+    ['left the tenant', (u: UserRow) => removeCompanyMembership(t.deps, TEST_ACTOR, acme.id, u.id)],
+  ])("an agent's token stops counting at once when its owner %s, on what the owner owns too", async (name, change) => {
+    const owner = await createMember(t.deps, acme.id, `agent-owner-${name.replace(/\W/g, '')}@acme.test`, 'SUBMITTER');
+    grant(owner, ['publish:article']);
+    setOwnership(t.deps, acme.id, article(`of-${owner.id}`), { type: 'user', id: owner.id }, TEST_ACTOR);
+    const agent = createAgent(t.deps, acme, { name: `agent-${owner.id}`, owner: { type: 'user', id: owner.id }, permissions: ['publish:article'], audiences: ['cms'] }, TEST_ACTOR);
+    const token = (await exchangeAgentToken(t.deps, 'acme', agent.token)).access_token;
+    expect(check(token, 'publish', `of-${owner.id}`).via.map((v) => v.type)).toEqual(['permission', 'owner']);
+    await change(owner);
+    expect(check(token, 'publish', `of-${owner.id}`)).toMatchObject({ allowed: false, reason: expect.stringMatching(/its owner is gone/) });
+  });
+
+  it('a resource whose owner left the tenant is owned by nobody, even for a token of theirs that is still live', async () => {
+    const leaver = await createMember(t.deps, acme.id, 'leaver@acme.test', 'SUBMITTER');
+    setOwnership(t.deps, acme.id, article('left'), { type: 'user', id: leaver.id }, TEST_ACTOR);
+    // A member's tenant access token as the tenant issues them (the one claims builder, the tenant's key).
+    const iat = t.deps.clock.nowSeconds();
+    const claims = buildTenantClaims(t.deps, { tenant: acme, subject: { type: 'user', id: leaver.id }, scopes: [] });
+    const token = await signJws({ ...claims, iss: tenantIssuer(t.deps, 'acme'), sub: leaver.id, aud: 'cms', iat, exp: iat + 300 }, t.deps.keyring.active(acme.id));
+    expect(check(token, 'edit', 'left')).toMatchObject({ allowed: true, via: [{ type: 'owner', owner: { type: 'user', id: leaver.id } }] });
+    removeCompanyMembership(t.deps, TEST_ACTOR, acme.id, leaver.id);
+    expect(check(token, 'edit', 'left')).toMatchObject({ allowed: false, via: [] });
+    const batch = checkAccessBatch(t.deps, acme, verifier, [
+      { subject: token, action: 'edit', resource: article('left') },
+      { subject: { type: 'user', id: people.owner.id }, action: 'edit', resource: article('mine') },
+    ]);
+    expect(batch.map((d) => d.allowed)).toEqual([false, true]);
+  });
+
+  // The check does not re-read the presence of the owner an agent was just found standing for: that rests on owner
+  // standing (agents: account and membership) being the stricter rule, so whoever stands for an agent is present as
+  // an owner (ownership: membership). The two differ for a deactivated account that is still a member.
+  it.each([
+    ['an active member', true, true, async () => ({ type: 'user' as const, id: (await createMember(t.deps, acme.id, 'standing-1@acme.test', 'SUBMITTER')).id })],
+    ['a deactivated member', false, true, async () => {
+      const u = await createMember(t.deps, acme.id, 'standing-2@acme.test', 'SUBMITTER');
+      patchUser(t.deps, cliOperator(), u.id, { isActive: false });
+      return { type: 'user' as const, id: u.id };
+    }],
+    ['a user who left', false, false, async () => {
+      const u = await createMember(t.deps, acme.id, 'standing-3@acme.test', 'SUBMITTER');
+      removeCompanyMembership(t.deps, TEST_ACTOR, acme.id, u.id);
+      return { type: 'user' as const, id: u.id };
+    }],
+    ['a user of another tenant', false, false, async () => ({ type: 'user' as const, id: outsiderId })],
+    ['a group', true, true, async () => ({ type: 'group' as const, id: editorsId })],
+    ['a deleted group', false, false, async () => {
+      const id = createGroup(t.deps, cliOperator(), 'acme', { name: `Gone-${Date.now()}` }).id;
+      await deleteGroup(t.deps, cliOperator(), 'acme', id);
+      return { type: 'group' as const, id };
+    }],
+  ])('an owner who stands for an agent is present as an owner: %s', async (_name, stands, present, make) => {
+    const owner = await make();
+    expect([ownerStanding(t.deps, acme.id, owner).present, ownerIsPresent(t.deps, acme.id, owner)]).toEqual([stands, present]);
   });
 
   it('a batch answers in order and refuses a bad action with a clear message', () => {
