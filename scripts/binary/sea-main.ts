@@ -1,11 +1,11 @@
 /**
  * The main script of the single binary: small on purpose. Node compiles the SEA main (or reads its code cache) in
  * full at every start, and the whole app is ~6 MB of JavaScript; so the app travels as an asset instead and is
- * compiled here from its own V8 code cache — one made by this very binary after a real `users list`
- * (build-binary.ts), so it holds the functions a command run needs, compiled, not only the top level.
+ * compiled here from its own V8 code cache — one made by this very binary after a real command run (`init`;
+ * build-binary.ts), so it holds the functions a command run needs, compiled, not only the top level.
  * `kimauth --version` alone answers without compiling the app at all, and the light command lines
  * (src/cli/core-commands.ts: `users list`, `users show`) run the CLI core, a bundle of a fifth of the size with its
- * own code cache, instead of the whole app.
+ * own code cache (made after a `users list`), instead of the whole app.
  *
  * Bundled to CJS with nothing but builtins; `require` here is the SEA's builtin-only require, as in the app.
  */
