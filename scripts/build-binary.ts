@@ -2,8 +2,9 @@
  * `npm run build:binary`: builds dist/kimauth, one executable that needs no node_modules (Node's Single
  * Executable Applications; see README "Single binary").
  *
- *   1. esbuild bundles src/cli/main.ts into dist/kimauth.cjs (scripts/binary/bundle.ts);
- *   2. the bundle, the native addons and every shipped text file (migrations/, templates/) go into a SEA blob;
+ *   1. esbuild bundles src/cli/main.ts into dist/kimauth.cjs and the CLI core (src/cli/core-main.ts, the light
+ *      commands of src/cli/core-commands.ts) into dist/kimauth-core.cjs (scripts/binary/bundle.ts);
+ *   2. both bundles, the native addons and every shipped text file (migrations/, templates/) go into a SEA blob;
  *   3. the blob is injected into a copy of the target Node: Node 24 from the npm registry by default
  *      (scripts/node-runtime.ts), or `--node PATH`. better-sqlite3 is not N-API, so its addon is compiled for
  *      the target's ABI (in the build cache, never over node_modules) unless it is the Node running this script.
@@ -18,7 +19,7 @@ import path from 'node:path';
 import os from 'node:os';
 import * as esbuild from 'esbuild';
 import { bundleForSea } from './binary/bundle.ts';
-import { APP_ASSET, APP_CACHE_ASSET, WRITE_CACHE_ENV, wrapAppSource } from './binary/sea-assets.ts';
+import { APP_ASSET, APP_CACHE_ASSET, CORE_ASSET, CORE_CACHE_ASSET, WRITE_CACHE_ENV, wrapAppSource } from './binary/sea-assets.ts';
 import { betterSqliteAddonFor, nodeRuntime } from './node-runtime.ts';
 import { VERSION } from '../src/app/version.ts';
 import { REDOC_BUNDLE } from '../src/http/routes/docs.ts';
@@ -109,13 +110,10 @@ export async function buildBinary(target = nodeRuntime()): Promise<{ binary: str
   mkdirSync(DIST, { recursive: true });
   const nodeVersion = execFileSync(target.node, ['--version'], { encoding: 'utf8' }).trim();
 
-  const bundle = await bundleForSea({
-    entry: path.join(ROOT, 'src/cli/main.ts'),
-    outfile: path.join(DIST, 'kimauth.cjs'),
-    betterSqliteAddon: betterSqliteAddonFor(target, ROOT),
-    targetNode: target.node,
-  });
-  for (const warning of bundle.warnings) console.warn(`esbuild: ${warning}`);
+  const betterSqliteAddon = betterSqliteAddonFor(target, ROOT);
+  const bundle = await bundleForSea({ entry: path.join(ROOT, 'src/cli/main.ts'), outfile: path.join(DIST, 'kimauth.cjs'), betterSqliteAddon, targetNode: target.node });
+  const core = await bundleForSea({ entry: path.join(ROOT, 'src/cli/core-main.ts'), outfile: path.join(DIST, 'kimauth-core.cjs'), betterSqliteAddon, targetNode: target.node });
+  for (const warning of new Set([...bundle.warnings, ...core.warnings])) console.warn(`esbuild: ${warning}`);
 
   // The SEA main is a small loader (scripts/binary/sea-main.ts); the app travels as an asset with its code cache.
   const seaMain = path.join(DIST, 'kimauth-main.cjs');
@@ -131,29 +129,35 @@ export async function buildBinary(target = nodeRuntime()): Promise<{ binary: str
   });
   const app = path.join(DIST, 'kimauth-app.js');
   writeFileSync(app, wrapAppSource(readFileSync(bundle.outfile, 'latin1')), 'latin1');
-  const assets: Record<string, string> = { ...shippedAssets(), [APP_ASSET]: app };
-  for (const addon of bundle.addons.values()) assets[addon.assetKey] = addon.sourcePath;
+  const coreApp = path.join(DIST, 'kimauth-core.js');
+  writeFileSync(coreApp, wrapAppSource(readFileSync(core.outfile, 'latin1')), 'latin1');
+  const assets: Record<string, string> = { ...shippedAssets(), [APP_ASSET]: app, [CORE_ASSET]: coreApp };
+  for (const addon of [...bundle.addons.values(), ...core.addons.values()]) assets[addon.assetKey] = addon.sourcePath;
 
   // Build beside the target and rename at the end, so a failed build never leaves a fresh-looking binary.
   const binary = path.join(DIST, 'kimauth');
   const partial = `${binary}.partial`;
   let stripped = injectSea(target.node, partial, seaMain, assets);
 
-  // The app's code cache, made by this binary after a real command run: V8 adds every function compiled by then,
-  // so a start deserializes the command path instead of compiling it. A cache made by another Node or other V8
-  // flags is rejected at run time and the app compiles from source, as without one.
-  const cache = path.join(DIST, 'app.cache');
-  rmSync(cache, { force: true });
+  // Each bundle's code cache, made by this binary after a real command run: V8 adds every function compiled by then,
+  // so a start deserializes the command path instead of compiling it. The app's is made by `init` (a command that
+  // writes: config, SQLite, migrations, argon2, audit), the core's by `users list`. A cache made by another Node or
+  // other V8 flags is rejected at run time and the bundle compiles from source, as without one.
+  const appCache = path.join(DIST, 'app.cache');
+  const coreCache = path.join(DIST, 'core.cache');
+  rmSync(appCache, { force: true });
+  rmSync(coreCache, { force: true });
   const warmUp = mkdtempSync(path.join(os.tmpdir(), 'kimauth-code-cache-'));
   try {
     const env = { PATH: process.env.PATH, HOME: warmUp, XDG_CACHE_HOME: path.join(warmUp, 'cache'), KIMAUTH_DATA_DIR: path.join(warmUp, 'data') };
-    execFileSync(partial, ['init', '--yes', '--admin-email', 'build@example.invalid', '--json'], { env, stdio: 'ignore' });
-    execFileSync(partial, ['users', 'list', '--json'], { env: { ...env, [WRITE_CACHE_ENV]: cache }, stdio: 'ignore' });
+    execFileSync(partial, ['init', '--yes', '--admin-email', 'build@example.invalid', '--json'], { env: { ...env, [WRITE_CACHE_ENV]: appCache }, stdio: 'ignore' });
+    execFileSync(partial, ['users', 'list', '--json'], { env: { ...env, [WRITE_CACHE_ENV]: coreCache }, stdio: 'ignore' });
   } finally {
     rmSync(warmUp, { recursive: true, force: true });
   }
-  if (!existsSync(cache)) throw new Error('the warm-up run wrote no code cache');
-  assets[APP_CACHE_ASSET] = cache;
+  for (const cache of [appCache, coreCache]) if (!existsSync(cache)) throw new Error(`the warm-up run wrote no code cache ${cache}`);
+  assets[APP_CACHE_ASSET] = appCache;
+  assets[CORE_CACHE_ASSET] = coreCache;
   stripped = injectSea(target.node, partial, seaMain, assets);
   renameSync(partial, binary);
 

@@ -1,7 +1,10 @@
 /** Names shared by the binary's loader (sea-main.ts, which runs on import) and build-binary.ts. */
 export const APP_ASSET = 'kimauth/app.cjs';
 export const APP_CACHE_ASSET = 'kimauth/app.cache';
-/** Build-time only: write the app's code cache to this file when the process ends (build-binary.ts sets it). */
+/** The CLI core (src/cli/core-main.ts): the light command lines of src/cli/core-commands.ts, with its own code cache. */
+export const CORE_ASSET = 'kimauth/core.cjs';
+export const CORE_CACHE_ASSET = 'kimauth/core.cache';
+/** Build-time only: write the code cache of the bundle that ran (core or app) to this file when the process ends (build-binary.ts sets it). */
 export const WRITE_CACHE_ENV = 'KIMAUTH_BUILD_WRITE_CODE_CACHE';
 /**
  * The app asset is the bundle already wrapped as the CommonJS function the loader calls, so a start makes one string

@@ -116,6 +116,13 @@ describe('e2e: the single binary (dist/kimauth)', () => {
     expect(init.code, init.stderr).toBe(0);
     expect(JSON.parse(init.stdout)).toMatchObject({ adminEmail: 'root@example.com' });
     expect(filesUnder(path.join(cache, 'kimauth/native'))).toContainEqual(expect.stringMatching(/better_sqlite3\.node$/));
+    // users list and show run in the binary's CLI core bundle (src/cli/core-commands.ts), not the full app.
+    const listed = await runKimauth(['--data-dir', dataDir, 'users', 'list', '--json'], { executable: [binary], cwd, env });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toMatchObject({ total: 1, users: [{ email: 'root@example.com' }] });
+    const shown = await runKimauth(['--data-dir', dataDir, 'users', 'show', 'root@example.com', '--json'], { executable: [binary], cwd, env });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ email: 'root@example.com' });
 
     const server = await startServeProcess(dataDir, { executable: [binary], cwd, env });
     try {

@@ -10,10 +10,10 @@ export interface CliRun {
   json<T = unknown>(): T;
 }
 
-/** Runs the real command tree in-process with captured stdio and no TTY. */
+/** Runs the real command tree (or `run`, e.g. the binary's CLI core) in-process with captured stdio and no TTY. */
 export async function cli(
   argv: string[],
-  options: { stdin?: string; env?: NodeJS.ProcessEnv; clock?: Clock } = {},
+  options: { stdin?: string; env?: NodeJS.ProcessEnv; clock?: Clock; run?: typeof runCli } = {},
 ): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
@@ -24,6 +24,6 @@ export async function cli(
     env: options.env ?? {},
     onShutdownSignal: () => undefined,
   };
-  const code = await runCli(argv, io, options.clock);
+  const code = await (options.run ?? runCli)(argv, io, options.clock);
   return { code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
 }

@@ -1,19 +1,5 @@
-import { Option, type Command } from 'commander';
-import { validationError } from '../../app/errors.ts';
-import { cliActor } from '../../audit/actors.ts';
-import { APPROVAL_STATUSES, GLOBAL_ROLES } from '../../identity/tables.ts';
-import { getUser } from '../../identity/users.ts';
-import { adminUserOut, listCompanyUsers, listUsers } from '../../identity/user-admin.ts';
-import { getTenant } from '../../tenants/tenants.ts';
-import type { CliContext } from '../context.ts';
 import type { RegisterCommand } from '../program.ts';
-import { businessUnitArg, intArg } from './user-options.ts';
-import { BU_MEMBERSHIP_COLUMNS, COMPANY_MEMBERSHIP_COLUMNS, printUser, USER_COLUMNS } from './user-output.ts';
-
-type RegisterSubcommands = (users: Command, ctx: CliContext) => void;
-
-/** The subcommands defined in this file: running one of them loads none of the other subcommand modules. */
-const OWN_SUBCOMMANDS = ['list', 'show'];
+import { READ_SUBCOMMANDS, registerUsersCommand, type RegisterSubcommands } from './users-read.ts';
 
 /**
  * The other subcommand modules, in the order `kimauth users --help` lists them. They pull in MFA, sessions,
@@ -32,76 +18,8 @@ function loadSubcommandModules(): Promise<RegisterSubcommands[]> {
   ]);
 }
 
-/** The `users` group for a command line naming `subcommand`: every subcommand unless it is one of this file's. */
+/** The `users` group for a command line naming `subcommand`: every subcommand unless it is list or show. */
 export async function usersCommandFor(subcommand: string | undefined): Promise<RegisterCommand> {
-  const others = subcommand && OWN_SUBCOMMANDS.includes(subcommand) ? [] : await loadSubcommandModules();
+  const others = subcommand && READ_SUBCOMMANDS.includes(subcommand) ? [] : await loadSubcommandModules();
   return (program, ctx) => registerUsersCommand(program, ctx, others);
-}
-
-/** `kimauth users …` with the given subcommand modules besides list and show. */
-function registerUsersCommand(program: Command, ctx: CliContext, others: RegisterSubcommands[]): Command {
-  const users = program
-    .command('users')
-    .description('manage users, their approval and their tenant / business-unit memberships (as the platform operator)')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ kimauth users list --approval-status PENDING
-  $ kimauth users create --email jane@acme.com --name "Jane Doe"
-  $ kimauth users approve jane@acme.com
-  $ kimauth users memberships set jane@acme.com --tenant acme --role ADMIN`,
-    );
-
-  users
-    .command('list')
-    .description('list users (all, or the active members of one tenant or business unit)')
-    .addOption(new Option('--approval-status <status>', 'only this approval status').choices(APPROVAL_STATUSES))
-    .addOption(new Option('--global-role <role>', 'only this platform role').choices(GLOBAL_ROLES))
-    .option('--tenant <tenant>', 'only active members of this tenant (id, slug or legacy code)')
-    .option('--business-unit <id>', 'with --tenant: only active members of this business unit', businessUnitArg)
-    .option('--include-deleted', 'include soft-deleted users')
-    .option('--limit <n>', 'page size (max 500)', intArg('--limit', 1), 50)
-    .option('--offset <n>', 'skip this many', intArg('--offset', 0), 0)
-    .addHelpText('after', '\nExamples:\n  $ kimauth users list --approval-status PENDING\n  $ kimauth users list --tenant acme --json')
-    .action(
-      async (
-        opts: { approvalStatus?: never; globalRole?: never; tenant?: string; businessUnit?: string; includeDeleted?: boolean; limit: number; offset: number },
-        cmd: Command,
-      ) =>
-        ctx.withDeps(cmd, (deps, out) => {
-          if (opts.businessUnit && !opts.tenant) throw validationError('--business-unit needs --tenant');
-          const result = opts.tenant
-            ? listCompanyUsers(deps, cliActor(), getTenant(deps, opts.tenant).id, opts.businessUnit)
-            : listUsers(deps, cliActor(), opts);
-          out.result(result, () => {
-            out.table(result.users, USER_COLUMNS);
-            out.note(`${result.users.length} of ${result.total} user(s)`);
-          });
-        }),
-    );
-
-  users
-    .command('show <user>')
-    .description('show one user (by id or email) with memberships')
-    .addHelpText('after', '\nExample:\n  $ kimauth users show jane@acme.com --json')
-    .action(async (ref: string, _opts, cmd: Command) =>
-      ctx.withDeps(cmd, (deps, out) => {
-        const user = adminUserOut(deps, getUser(deps, ref));
-        printUser(out, user);
-        if (!out.json) {
-          const slugs = new Map(user.memberships.companyMemberships.map((m) => [m.companyId, m.companySlug]));
-          out.line('\ntenant memberships:');
-          out.table(user.memberships.companyMemberships, COMPANY_MEMBERSHIP_COLUMNS);
-          out.line('\nbusiness-unit memberships:');
-          out.table(
-            user.memberships.businessUnitMemberships.map((m) => ({ ...m, companySlug: slugs.get(m.companyId) ?? m.companyId })),
-            BU_MEMBERSHIP_COLUMNS,
-          );
-        }
-      }),
-    );
-
-  for (const register of others) register(users, ctx);
-  return users;
 }
