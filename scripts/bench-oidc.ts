@@ -22,7 +22,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -30,6 +30,7 @@ import autocannon from 'autocannon';
 import { hash } from '@node-rs/argon2';
 import { ARGON2_PARAMS } from '../src/identity/passwords.ts';
 import { ROOT, runKimauth, startServeProcess } from '../test/support/processes.ts';
+import { processCpuSeconds } from './bench-support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONNECTIONS = 16;
@@ -49,17 +50,6 @@ const ownCpuSeconds = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
-
-/** CPU seconds of a process and of its child processes (serve's WAL checkpointer works for it). */
-function processCpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    return (Number(fields[11]) + Number(fields[12])) / 100 + children.reduce((sum, child) => sum + processCpuSeconds(child), 0);
-  } catch {
-    return Number.NaN;
-  }
-}
 
 function rsaSignaturesPerSecond(): Limit {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
