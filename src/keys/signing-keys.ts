@@ -36,10 +36,21 @@ export type SigningAlg = (typeof SIGNING_ALGS)[number];
 /** A key pair for `alg` (RSA 2048, P-256 or Ed25519). */
 export async function generateSigningKey(alg: SigningAlg): Promise<GeneratedKey> {
   if (alg === 'RS256') return generateRsaKey();
-  const { publicKey, privateKey } = alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
-  const jwk = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(jwk, 'sha256');
-  return { kid, alg, publicJwk: { ...jwk, kid, alg, use: 'sig' }, pkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }) };
+  for (;;) {
+    const { publicKey, privateKey } = alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+    const jwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(jwk, 'sha256');
+    if (typableKid(kid)) return { kid, alg, publicJwk: { ...jwk, kid, alg, use: 'sig' }, pkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }) };
+  }
+}
+
+/**
+ * A kid is the key's RFC 7638 thumbprint (base64url), and one in 64 of those starts with "-": on the command line
+ * (`kimauth keys retire <kid>`) it would read as an option. Such a pair is thrown away and another one made, so
+ * every new kid can be typed as it is printed.
+ */
+export function typableKid(kid: string): boolean {
+  return !kid.startsWith('-');
 }
 
 /** The algorithm a private key signs with. */
@@ -51,14 +62,17 @@ export function signingAlgOf(key: KeyObject): SigningAlg {
 
 /** RSA work happens outside any transaction; only the insert joins it. */
 export async function generateRsaKey(): Promise<GeneratedKey> {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: RSA_BITS });
-  const jwk = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(jwk, 'sha256');
-  return {
-    kid,
-    publicJwk: { ...jwk, kid, alg: SIGNING_ALG, use: 'sig' },
-    pkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }),
-  };
+  for (;;) {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: RSA_BITS });
+    const jwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(jwk, 'sha256');
+    if (!typableKid(kid)) continue;
+    return {
+      kid,
+      publicJwk: { ...jwk, kid, alg: SIGNING_ALG, use: 'sig' },
+      pkcs8: privateKey.export({ format: 'der', type: 'pkcs8' }),
+    };
+  }
 }
 
 /** The associated data a private key is sealed under (tenant export re-seals keys under another master key). */

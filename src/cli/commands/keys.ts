@@ -25,7 +25,7 @@ export function registerKeysCommand(program: Command, ctx: CliContext): void {
     .description('list, rotate and retire RS256 signing keys')
     .addHelpText(
       'after',
-      '\nExamples:\n  $ kimauth keys list --tenant acme\n  $ kimauth keys rotate --all\n  $ kimauth keys retire <kid>\n  $ kimauth keys rotate-master',
+      '\nExamples:\n  $ kimauth keys list --tenant acme\n  $ kimauth keys rotate --all\n  $ kimauth keys retire <kid>\n  $ kimauth keys retire -- <kid>    # an older kid that starts with \"-\"\n  $ kimauth keys rotate-master',
     );
 
   keys
