@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { buildDeps, databasePath } from '../../app/deps.ts';
+import { buildDeps } from '../../app/deps.ts';
 import { initInstance, isInitialised } from '../../app/instance.ts';
 import { createLogger } from '../../app/logger.ts';
 import { cliActor } from '../../audit/actors.ts';
@@ -45,11 +45,8 @@ Examples:
       let server;
       let checkpointer: WalCheckpointer | undefined;
       try {
-        if (config.walCheckpoints === 'background') {
-          const [{ startWalCheckpointer }, { selfCommand }] = await Promise.all([import('../../db/wal-checkpointer.ts'), import('../../app/self-command.ts')]);
-          const command = selfCommand(['internal', 'wal-checkpointer', '--database', databasePath(config)]);
-          checkpointer = await startWalCheckpointer({ sqlite: deps.sqlite, command, logger });
-        }
+        const { startServeCheckpoints } = await import('../../app/wal-checkpoints.ts');
+        checkpointer = await startServeCheckpoints(deps);
         // Loaded here so that other commands don't pay for fastify at start-up.
         const { startServer } = await import('../../http/runtime.ts');
         server = await startServer(deps);
