@@ -13,16 +13,7 @@ export interface CheckpointLoopIo {
   parentGone(): Promise<void>;
 }
 
-export interface CheckpointRound {
-  busy: number;
-  log: number;
-  checkpointed: number;
-}
-
-export function checkpointOnce(db: Database.Database): CheckpointRound {
-  const [round] = db.pragma('wal_checkpoint(PASSIVE)') as CheckpointRound[];
-  return round;
-}
+const checkpointOnce = (db: Database.Database) => db.pragma('wal_checkpoint(PASSIVE)');
 
 export async function runWalCheckpointLoop(databaseFile: string, io: CheckpointLoopIo, intervalMs = 100): Promise<void> {
   const db = new Database(databaseFile, { fileMustExist: true });

@@ -36,7 +36,11 @@ export async function startWalCheckpointer(options: WalCheckpointerOptions): Pro
   };
   try {
     child = spawn(options.command.command, options.command.args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const ready = new Promise<void>((resolve, reject) => {
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('not ready after 15 s')), 15_000);
       let out = '';
       child!.stdout!.on('data', (d) => {
         out += d;
@@ -44,10 +48,7 @@ export async function startWalCheckpointer(options: WalCheckpointerOptions): Pro
       });
       child!.once('exit', (code) => reject(new Error(`the WAL checkpointer exited with ${code}`)));
       child!.once('error', reject);
-    });
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
-    await withTimeout(ready, 15_000);
+    }).finally(() => clearTimeout(timer));
     child.on('exit', (code, signal) => {
       inline();
       if (!stopping) logger.warn({ code, signal, stderr }, 'the WAL checkpointer stopped; checkpoints run inline again');
@@ -66,20 +67,10 @@ export async function startWalCheckpointer(options: WalCheckpointerOptions): Pro
       stopping = true;
       inline();
       if (child && child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, 'exit');
+        const exited = once(child, 'exit', { signal: AbortSignal.timeout(5_000) });
         child.stdin!.end();
-        await withTimeout(exited, 5_000).catch(() => child!.kill('SIGKILL'));
+        await exited.catch(() => child!.kill('SIGKILL'));
       }
     },
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]);
 }
